@@ -1,0 +1,1 @@
+"""The conversation engine: plain inputs in, plain outputs out, no SDK types."""

@@ -1,0 +1,362 @@
+"""Card builders: what each card says, worked out in Python; its layout lives in the templates."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from frameworks import Element, Framework
+
+from ..messages import Card
+from ..results import heat_map, priorities, unrated
+from ..state import Assessment
+from .render import MAX_CARD_BYTES, CardTooLarge, render
+
+EVIDENCE_MAX = 1500  # characters; the card carrying it must stay under Teams' size limit
+STYLE = {"R": "attention", "AR": "warning", "AG": "warning", "G": "good", None: "emphasis"}
+EXCERPTS = (400, 200, 100, 40)  # evidence excerpt lengths tried until a summary card fits
+
+
+@dataclass(frozen=True)
+class Notice:
+    text: str
+    style: str = "good"  # good, warning, attention, accent, emphasis
+
+
+def action(
+    title: str, verb: str, mode: str, style: str | None = None, **data: Any
+) -> dict[str, Any]:
+    """One button that works as Action.Execute and, where a host lacks it, as Action.Submit."""
+    payload = {"verb": verb, **data}
+    submit: dict[str, Any] = {"type": "Action.Submit", "title": title, "data": payload}
+    if style:
+        submit["style"] = style
+    if mode == "submit":
+        return submit
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": verb,
+        "data": payload,
+        **({"style": style} if style else {}),
+        "fallback": submit,
+    }
+
+
+def day(iso: str | None) -> str:
+    if not iso:
+        return ""
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def excerpt(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def rating_name(framework: Framework, code: str | None) -> str:
+    return framework.rating(code).name if code else "Not rated"
+
+
+def element_card(
+    framework: Framework,
+    assessment: Assessment,
+    element: Element,
+    mode: str,
+    notice: Notice | None = None,
+    evidence: str | None = None,
+) -> Card:
+    answer = assessment.answer(element.number)
+    total = len(framework.elements)
+    domain = framework.domain(element.domain)
+    text = answer.evidence if evidence is None else evidence
+    context = {
+        "summary": f"{element.number}. {element.title}: choose a rating",
+        "notice": notice,
+        "eyebrow": f"Element {element.number} of {total} · {domain.title}",
+        "title": f"{element.number}. {element.title}",
+        "progress": f"{framework.short_title} · {assessment.rated_count()} of {total} rated",
+        "current": (
+            f"Your rating so far: {rating_name(framework, answer.rating)}"
+            if answer.rating
+            else None
+        ),
+        "questions": [_question(framework, q) for q in element.questions],
+        "red_heading": f"(Red) {framework.red_heading}:",
+        "green_heading": f"(Green) {framework.green_heading}:",
+        "red": [_line(framework, x) for x in element.red],
+        "green": [_line(framework, x) for x in element.green],
+        "notes": _notes(framework, element),
+        "guidance": framework.scale_guidance,
+        "placeholder": f"What evidence supports your rating? Up to {EVIDENCE_MAX:,} characters.",
+        "evidence": text,
+        # A note already over the limit is shown whole, so nothing the trustee wrote is lost.
+        "evidence_max": EVIDENCE_MAX if len(text) <= EVIDENCE_MAX else None,
+        "rating_actions": _rating_actions(framework, assessment, element, mode),
+        "nav_actions": _nav_actions(assessment, element, mode),
+    }
+    return Card(render("element.json.j2", **context), context["summary"], assessment.id)
+
+
+def _question(framework: Framework, question: Any) -> str:
+    marks = "".join(f" {framework.marker(m).symbol}" for m in question.markers)
+    notes = "".join(f" [{n}]" for n in question.footnotes)
+    return f"• {question.text}{marks}{notes}"
+
+
+def _line(framework: Framework, line: Any) -> str:
+    notes = "".join(f" [{n}]" for n in line.footnotes)
+    return f"{'• ' if line.bullet else ''}{line.text}{notes}"
+
+
+def _notes(framework: Framework, element: Element) -> list[str]:
+    marks = sorted({m for q in element.questions for m in q.markers})
+    refs = [*framework.domain(element.domain).footnotes, *element.footnotes]
+    refs += [n for q in element.questions for n in q.footnotes]
+    refs += [n for line in (*element.red, *element.green) for n in line.footnotes]
+    notes = [f"{framework.marker(m).symbol} {framework.marker(m).meaning}" for m in marks]
+    return notes + [f"[{n}] {framework.footnotes[n]}" for n in dict.fromkeys(refs)]
+
+
+def _rating_actions(
+    framework: Framework, assessment: Assessment, element: Element, mode: str
+) -> list[dict[str, Any]]:
+    current = assessment.rating(element.number)
+    return [
+        action(
+            f"✓ {r.name}" if r.code == current else r.name,
+            "rate",
+            mode,
+            style="positive" if r.code == current else None,
+            a=assessment.id,
+            n=element.number,
+            rating=r.code,
+        )
+        for r in framework.ratings
+    ]
+
+
+def _nav_actions(assessment: Assessment, element: Element, mode: str) -> list[dict[str, Any]]:
+    ids = {"a": assessment.id, "n": element.number}
+    buttons = [action("Back", "back", mode, **ids)] if element.number > 1 else []
+    return [
+        *buttons,
+        action("Skip for now", "skip", mode, **ids),
+        action("Pause", "pause", mode, **ids),
+        action("Review answers", "review", mode, **ids),
+    ]
+
+
+def _rows(framework: Framework, assessment: Assessment, excerpt_len: int) -> list[dict[str, Any]]:
+    return [
+        {
+            "title": row.domain.title,
+            "cells": [
+                {
+                    "code": cell.rating or "—",
+                    "style": STYLE[cell.rating],
+                    "label": f"{cell.element.number}. {cell.element.title}"
+                    + ("" if cell.rating else " (not rated)"),
+                    "detail": excerpt(assessment.answer(cell.element.number).evidence, excerpt_len)
+                    if excerpt_len
+                    else "",
+                }
+                for cell in row.cells
+            ],
+        }
+        for row in heat_map(framework, assessment)
+    ]
+
+
+def review_card(
+    framework: Framework, assessment: Assessment, mode: str, notice: Notice | None = None
+) -> Card:
+    missing = unrated(framework, assessment)
+    total = len(framework.elements)
+    progress = f"{total - len(missing)} of {total} rated."
+    if missing:
+        numbers = ", ".join(str(e.number) for e in missing)
+        progress += (
+            f" Not rated yet: {numbers}. You can rate them first, or finish now and "
+            "they will show as not rated."
+        )
+    ids = {"a": assessment.id}
+    buttons = [action("Change this answer", "goto", mode, **ids)]
+    if missing:
+        buttons.append(action("Rate the next unrated", "goto", mode, n=missing[0].number, **ids))
+    buttons.append(action("Finish and see my heat map", "finish", mode, style="positive", **ids))
+    summary = f"Review your answers: {progress}"
+
+    def build(excerpt_len: int) -> dict[str, Any]:
+        return render(
+            "review.json.j2",
+            summary=summary,
+            notice=notice,
+            subtitle=framework.title,
+            progress=progress,
+            rows=_rows(framework, assessment, excerpt_len),
+            goto_default=str((missing[0] if missing else framework.elements[0]).number),
+            choices=[
+                {
+                    "title": f"{e.number}. {e.title} ({assessment.rating(e.number) or 'not rated'})",  # noqa: E501
+                    "value": str(e.number),
+                }
+                for e in framework.elements
+            ],
+            actions_list=buttons,
+        )
+
+    return Card(_fitting(build, (120, 60, 0)), summary, assessment.id)
+
+
+def results_card(
+    framework: Framework, assessment: Assessment, mode: str, notice: Notice | None = None
+) -> Card:
+    total = len(framework.elements)
+    rated = assessment.rated_count()
+    finished = not assessment.is_open
+    when = (
+        f"Finished {day(assessment.finished)}" if finished else "In progress: your heat map so far"
+    )
+    found = priorities(framework, assessment)
+    summary = (
+        f"Your heat map: {framework.title}. {rated} of {total} rated; {len(found)} priorities."
+    )
+    buttons = [] if finished else [action("Carry on", "resume", mode, a=assessment.id)]
+
+    def build(excerpt_len: int) -> dict[str, Any]:
+        return render(
+            "results.json.j2",
+            summary=summary,
+            notice=notice,
+            heading="Your heat map",
+            subtitle=f"{framework.title} · {when}",
+            progress=f"{rated} of {total} elements rated.",
+            tone=(
+                "The framework is diagnostic, not judgemental: a Green is an area of strength to "
+                "build on, and a Red is not a failure, it shows where building capacity should "
+                "be a priority."
+            ),
+            legend="R Red · AR Amber Red · AG Amber Green · G Green · — not rated",
+            rows=_rows(framework, assessment, 0),
+            priorities_intro=(
+                "Your draft, for the board to discuss: the elements you rated Red or "
+                "Amber Red, with the evidence you noted as the key issues."
+            ),
+            columns=framework.priorities.columns,
+            priorities=[
+                {
+                    "focus_area": p.focus_area,
+                    "style": STYLE[p.rating],
+                    "key_issues": excerpt(p.key_issues, excerpt_len) or "No evidence noted.",
+                }
+                for p in found
+            ],
+            to_agree="For the board to agree",
+            no_priorities=(
+                "You rated no element Red or Amber Red. The board's priorities may lie in "
+                "moving Amber Green elements to Green."
+            ),
+            actions_list=buttons,
+        )
+
+    return Card(_fitting(build, EXCERPTS), summary, assessment.id if not finished else None)
+
+
+def _fitting(build: Any, lengths: tuple[int, ...]) -> dict[str, Any]:
+    """The richest rendering that fits the card limit: evidence excerpts shorten until it does."""
+    for length in lengths[:-1]:
+        try:
+            return build(length)
+        except CardTooLarge:
+            continue
+    return build(lengths[-1])
+
+
+def paused_card(
+    framework: Framework, assessment: Assessment, element: Element | None, mode: str
+) -> Card:
+    where = f"{element.number}. {element.title}" if element else "the review"
+    total = len(framework.elements)
+    detail = (
+        f"{assessment.rated_count()} of {total} rated, all saved. Pick up any time, on any "
+        "device: press Resume, or type resume."
+    )
+    summary = f"Paused at {where}"
+    card = render(
+        "paused.json.j2",
+        summary=summary,
+        heading=summary,
+        detail=detail,
+        actions_list=[action("Resume", "resume", mode, a=assessment.id)],
+    )
+    return Card(card, summary, assessment.id)
+
+
+def superseded_card() -> Card:
+    text = "This card has moved on: carry on with the newest card in this chat."
+    return Card(render("superseded.json.j2", summary=text, text=text), text)
+
+
+def welcome_card(
+    frameworks: list[Framework],
+    status: dict[str, tuple[Assessment | None, Assessment | None]],
+    mode: str,
+    notice: Notice | None = None,
+) -> Card:
+    blocks = []
+    for fw in frameworks:
+        open_one, last = status.get(fw.id, (None, None))
+        total = len(fw.elements)
+        if open_one:
+            line = f"In progress: {open_one.rated_count()} of {total} rated."
+            buttons = [action("Resume", "resume", mode, style="positive", a=open_one.id)]
+        else:
+            line = f"Last finished {day(last.finished)}." if last else ""
+            buttons = [action("Start", "start", mode, fw=fw.id)]
+        if last:
+            buttons.append(action("My last heat map", "results", mode, a=last.id))
+        published = f", {fw.published}" if fw.published else ""
+        blocks.append(
+            {
+                "title": fw.title,
+                "status": line,
+                "actions": buttons,
+                "detail": f"{total} elements · {fw.publisher}{published}",
+            }
+        )
+    summary = "Choose a framework to start a self-assessment."
+    card = render(
+        "welcome.json.j2",
+        summary=summary,
+        notice=notice,
+        heading="Board self-assessment",
+        intro=[
+            "I'll walk you through a CST framework one element at a time: read the questions "
+            "and the Red and Green descriptors, choose the rating closest to your board, and "
+            "note the evidence behind it.",
+            "It is diagnostic, not judgemental: the aim is to find your board's strengths and "
+            "where to build capacity. Your answers are saved as you go and only you see them.",
+        ],
+        frameworks=blocks,
+        footer="Type help at any time. You can also type a rating (R, AR, AG or G) followed by "
+        "your evidence.",
+    )
+    return Card(card, summary)
+
+
+__all__ = [
+    "EVIDENCE_MAX",
+    "MAX_CARD_BYTES",
+    "Notice",
+    "action",
+    "day",
+    "element_card",
+    "paused_card",
+    "results_card",
+    "review_card",
+    "superseded_card",
+    "welcome_card",
+]

@@ -1,0 +1,534 @@
+"""The walkthrough: one trustee's self-assessment, declared as a table of steps.
+
+Each step takes the turn's context and returns the reply; the next step is whatever button or
+command the trustee uses next. Buttons always name the assessment and element they belong to,
+so a click on an old card acts on that card's element, never on another.
+
+    start ──► element n ──rate──► next unrated element ──► … ──► review ──finish──► heat map
+                 │  ▲                                              │  ▲
+                 │  └──back / goto────────────────────────────────┘  │
+                 ├──skip──► next unrated element (or the review)      │
+                 ├──pause──► paused ──resume──► element n / review ───┘
+                 └──review──► review
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC
+
+from frameworks import Element, Framework
+
+from . import cards
+from .cards import Notice
+from .commands import Command, match_framework, parse
+from .messages import Action, Card, Reply, Text, Turn
+from .state import Answer, Assessment, Who
+from .store import Store, StoreUnavailable
+from .store.keys import ASSESSMENT_ID
+from .text import clean, length
+
+NOT_SAVED = (
+    "I couldn't reach my storage just now, so that was not saved. Please try again in a "
+    "moment: everything you saved before is safe."
+)
+HELP = (
+    "Here is what I understand:\n"
+    "- start (or start governance, start strong trusts): begin or resume a self-assessment\n"
+    "- resume: carry on where you left off\n"
+    "- R, AR, AG or G, optionally followed by your evidence: rate the element on screen\n"
+    "- back, skip, pause, review, go to 5: move around\n"
+    "- finish: finish and see your heat map\n"
+    "- status: what you have in progress\n"
+    "- results: your latest heat map and priorities"
+)
+
+
+class Stop(Exception):
+    """Ends a step early with a reply (a refusal, or a gentle correction)."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__("stop")
+        self.reply = reply
+
+
+def say(text: str) -> Stop:
+    return Stop(Reply(send=[Text(text)]))
+
+
+@dataclass
+class Context:
+    engine: Walkthrough
+    turn: Turn
+    from_card: bool
+    assessment_id: str | None = None
+    number: int | None = None
+    rating: str | None = None
+    evidence: str | None = None  # None: not given, keep what is saved
+    framework_id: str | None = None
+    loaded: Assessment | None = None  # the assessment this turn acted on, once found
+
+    @property
+    def who(self) -> Who:
+        return self.turn.who
+
+    @property
+    def now(self) -> str:
+        return self.turn.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def store(self) -> Store:
+        return self.engine.store
+
+    @property
+    def mode(self) -> str:
+        return self.engine.mode
+
+    def show(self, card: Card, *extra: Card | Text) -> Reply:
+        """A card answering a button replaces that button's card; otherwise it is a new message."""
+        if self.from_card:
+            return Reply(replace=card, send=list(extra))
+        return Reply(send=[card, *extra])
+
+
+Step = Callable[[Context], Awaitable[Reply]]
+
+
+class Walkthrough:
+    def __init__(self, store: Store, frameworks: Mapping[str, Framework], mode: str = "execute"):
+        self.store = store
+        self.frameworks = dict(frameworks)
+        self.mode = mode
+
+    async def handle(self, turn: Turn) -> Reply:
+        try:
+            context, verb = self._read(turn)
+            step = STEPS.get(verb)
+            if step is None:
+                raise _unknown(turn)
+            reply = await step(context)
+            reply.live_card = context.loaded.card if context.loaded else None
+            return reply
+        except Stop as stop:
+            return stop.reply
+        except StoreUnavailable:
+            return Reply(send=[Text(NOT_SAVED)])
+
+    async def welcome(self, who: Who, notice: Notice | None = None) -> Card:
+        profile = await self.store.profile(who)
+        status: dict[str, tuple[Assessment | None, Assessment | None]] = {}
+        for fw in self.frameworks.values():
+            open_id, last_id = profile.open.get(fw.id), profile.last.get(fw.id)
+            status[fw.id] = (
+                await self.store.assessment(who, open_id) if open_id else None,
+                await self.store.assessment(who, last_id) if last_id else None,
+            )
+        return cards.welcome_card(list(self.frameworks.values()), status, self.mode, notice)
+
+    def _read(self, turn: Turn) -> tuple[Context, str]:
+        if turn.action is not None:
+            return _from_action(self, turn, turn.action), turn.action.verb
+        command = parse(turn.text, list(self.frameworks.values()))
+        context = Context(
+            self,
+            turn,
+            from_card=False,
+            number=command.number,
+            rating=command.rating,
+            framework_id=command.framework,
+        )
+        if command.evidence is not None:
+            context.evidence = clean(command.evidence)
+        return context, command.verb
+
+
+def _from_action(engine: Walkthrough, turn: Turn, action: Action) -> Context:
+    data = action.data
+    context = Context(engine, turn, from_card=True)
+    a = data.get("a")
+    if a is not None and not (isinstance(a, str) and ASSESSMENT_ID.match(a)):
+        raise _tampered()
+    context.assessment_id = a
+    context.number = _number(data.get("n", data.get("goto")))
+    rating = data.get("rating")
+    if rating is not None and not isinstance(rating, str):
+        raise _tampered()
+    context.rating = rating
+    evidence = data.get("evidence")
+    if evidence is not None and not isinstance(evidence, str):
+        raise _tampered()
+    context.evidence = clean(evidence) if evidence is not None else None
+    fw = data.get("fw")
+    context.framework_id = fw if isinstance(fw, str) else None
+    return context
+
+
+def _number(value: object) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise _tampered()
+    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        number = int(value)
+        if 0 < number < 1000:
+            return number
+    raise _tampered()
+
+
+def _tampered() -> Stop:
+    return say(
+        "That card's details don't look right, so nothing was changed. "
+        "Type resume to get a fresh card."
+    )
+
+
+def _unknown(turn: Turn) -> Stop:
+    if turn.action is not None:
+        return say(
+            "That button isn't one I recognise (the card may be from an older version). "
+            "Nothing was changed. Type resume to get a fresh card."
+        )
+    return say(
+        "Sorry, I didn't catch that. To rate the element on screen, type R, AR, AG or G, "
+        "optionally followed by your evidence. Type help to see everything I understand."
+    )
+
+
+# ---- finding what a turn is about -------------------------------------------------------------
+
+
+async def _target(ctx: Context, *, allow_done: bool = False) -> tuple[Assessment, Framework]:
+    """The assessment a turn acts on: the card's own, or for typed text the one in progress."""
+    if ctx.from_card and ctx.assessment_id:
+        assessment = await ctx.store.assessment(ctx.who, ctx.assessment_id)
+        if assessment is None:
+            raise say(
+                "I can't find the self-assessment that card belongs to, so nothing was "
+                "changed. Type status to see yours."
+            )
+    else:
+        assessment = await _active(ctx)
+        if assessment is None:
+            raise say("You have no self-assessment in progress. Type start to begin one.")
+    framework = ctx.engine.frameworks.get(assessment.framework)
+    if framework is None:
+        raise say(
+            "That self-assessment uses a framework I no longer have. Type start to begin a new one."
+        )
+    ctx.loaded = assessment
+    if not assessment.is_open and not allow_done:
+        raise say(
+            f"That card belongs to a self-assessment you finished on "
+            f"{cards.day(assessment.finished)}, so nothing was changed. Type results to "
+            "see its heat map, or start to begin a new one."
+        )
+    return assessment, framework
+
+
+async def _active(ctx: Context) -> Assessment | None:
+    """The open assessment the trustee touched most recently."""
+    profile = await ctx.store.profile(ctx.who)
+    found = await asyncio.gather(*(ctx.store.assessment(ctx.who, i) for i in profile.open.values()))
+    opened = [a for a in found if a and a.is_open]
+    return max(opened, key=lambda a: a.updated, default=None)
+
+
+def _element(ctx: Context, assessment: Assessment, framework: Framework) -> Element:
+    number = ctx.number if ctx.from_card else assessment.cursor
+    if number == 0 or number is None:
+        raise say(
+            "You're on the review of your answers. Type go to and an element number "
+            "(for example go to 5) to open one."
+        )
+    element = framework.element(number)
+    if element is None:
+        raise say(
+            f"{framework.short_title} has elements 1 to {len(framework.elements)}; there is "
+            f"no element {number}. Nothing was changed."
+        )
+    return element
+
+
+def _next_unrated(framework: Framework, answers: Mapping[int, Answer], after: int) -> int:
+    total = len(framework.elements)
+    for offset in range(1, total):
+        number = (after - 1 + offset) % total + 1
+        if not answers.get(number, Answer()).rating:
+            return number
+    return 0
+
+
+def _screen(
+    ctx: Context, assessment: Assessment, framework: Framework, notice: Notice | None = None
+) -> Card:
+    element = framework.element(assessment.cursor)
+    if element is None:
+        return cards.review_card(framework, assessment, ctx.mode, notice)
+    return cards.element_card(framework, assessment, element, ctx.mode, notice)
+
+
+def _evidence_ok(
+    ctx: Context, assessment: Assessment, framework: Framework, element: Element
+) -> None:
+    """Over-long evidence: nothing is saved, and the card comes back holding the whole text."""
+    if ctx.evidence is None or length(ctx.evidence) <= cards.EVIDENCE_MAX:
+        return
+    notice = Notice(
+        f"Your note is {length(ctx.evidence):,} characters; the limit is "
+        f"{cards.EVIDENCE_MAX:,}. Nothing has been saved yet: your text is below, so "
+        "shorten it and choose your rating again.",
+        "attention",
+    )
+    raise Stop(
+        ctx.show(
+            cards.element_card(
+                framework, assessment, element, ctx.mode, notice, evidence=ctx.evidence
+            )
+        )
+    )
+
+
+def _draft(ctx: Context, assessment: Assessment, element: Element) -> dict[str, str]:
+    """Evidence typed before pressing Back, Skip, Pause or Review is kept, not lost."""
+    if ctx.evidence is None or ctx.evidence == assessment.answer(element.number).evidence:
+        return {}
+    return {f"e:{element.number}": ctx.evidence, f"t:{element.number}": ctx.now}
+
+
+async def _save(ctx: Context, assessment: Assessment, fields: dict[str, str]) -> None:
+    if not await ctx.store.update(ctx.who, assessment.id, {**fields, "updated": ctx.now}):
+        raise say(
+            "That self-assessment was finished in the meantime (perhaps on another "
+            "device), so nothing was changed. Type results to see its heat map."
+        )
+
+
+def _with(
+    assessment: Assessment,
+    number: int,
+    cursor: int,
+    rating: str | None = None,
+    evidence: str | None = None,
+) -> Assessment:
+    old = assessment.answer(number)
+    answer = Answer(rating or old.rating, old.evidence if evidence is None else evidence, old.at)
+    return replace(assessment, answers={**assessment.answers, number: answer}, cursor=cursor)
+
+
+# ---- the steps --------------------------------------------------------------------------------
+
+
+async def start(ctx: Context) -> Reply:
+    frameworks = ctx.engine.frameworks
+    fw = frameworks.get(ctx.framework_id or "")
+    if fw is None:
+        notice = (
+            Notice("I don't know that framework: choose one below.", "warning")
+            if ctx.framework_id
+            else None
+        )
+        return ctx.show(await ctx.engine.welcome(ctx.who, notice))
+    assessment_id = await ctx.store.open_assessment(ctx.who, fw.id, fw.version, ctx.now)
+    assessment = await ctx.store.assessment(ctx.who, assessment_id)
+    if assessment is None:
+        raise StoreUnavailable("assessment vanished after creation")
+    total = len(fw.elements)
+    if assessment.started == ctx.now and not assessment.answers:
+        notice = Notice(
+            f"Self-assessment started: {fw.title}, {total} elements. Each answer is "
+            "saved as you go, and you can pause at any time.",
+            "accent",
+        )
+    else:
+        notice = Notice(
+            f"Welcome back: {assessment.rated_count()} of {total} rated. Picking up "
+            "where you left off.",
+            "accent",
+        )
+    return ctx.show(_screen(ctx, assessment, fw, notice))
+
+
+async def resume(ctx: Context) -> Reply:
+    if ctx.from_card and ctx.assessment_id:
+        assessment, fw = await _target(ctx)
+        return ctx.show(_screen(ctx, assessment, fw))
+    profile = await ctx.store.profile(ctx.who)
+    if len(profile.open) > 1:
+        notice = Notice("You have more than one self-assessment in progress: choose one.", "accent")
+        return ctx.show(await ctx.engine.welcome(ctx.who, notice))
+    if not profile.open:
+        notice = Notice(
+            "You have no self-assessment in progress. Choose a framework to start.", "accent"
+        )
+        return ctx.show(await ctx.engine.welcome(ctx.who, notice))
+    assessment, fw = await _target(ctx)
+    return ctx.show(_screen(ctx, assessment, fw))
+
+
+async def rate(ctx: Context) -> Reply:
+    assessment, fw = await _target(ctx)
+    element = _element(ctx, assessment, fw)
+    if ctx.rating not in {r.code for r in fw.ratings}:
+        raise say(
+            "That isn't a rating on this framework's scale (Red, Amber Red, Amber Green or "
+            "Green), so nothing was changed."
+        )
+    _evidence_ok(ctx, assessment, fw, element)
+    n = element.number
+    evidence = assessment.answer(n).evidence if ctx.evidence is None else ctx.evidence
+    answers = {**assessment.answers, n: Answer(ctx.rating, evidence, ctx.now)}
+    cursor = _next_unrated(fw, answers, after=n)
+    await _save(
+        ctx,
+        assessment,
+        {f"r:{n}": ctx.rating, f"e:{n}": evidence, f"t:{n}": ctx.now, "cursor": str(cursor)},
+    )
+    updated = _with(assessment, n, cursor, ctx.rating, evidence)
+    saved = f"Saved {n}. {element.title}: {fw.rating(ctx.rating).name}."
+    if cursor == 0:
+        saved += " Every element now has a rating: check your answers, then finish."
+    return ctx.show(_screen(ctx, updated, fw, Notice(saved)))
+
+
+async def skip(ctx: Context) -> Reply:
+    assessment, fw = await _target(ctx)
+    element = _element(ctx, assessment, fw)
+    _evidence_ok(ctx, assessment, fw, element)
+    cursor = _next_unrated(fw, assessment.answers, after=element.number)
+    await _save(ctx, assessment, {**_draft(ctx, assessment, element), "cursor": str(cursor)})
+    updated = _with(assessment, element.number, cursor, evidence=ctx.evidence)
+    notice = Notice(
+        f"Skipped {element.number}. {element.title} for now: you can come back to it "
+        "from the review.",
+        "accent",
+    )
+    return ctx.show(_screen(ctx, updated, fw, notice))
+
+
+async def back(ctx: Context) -> Reply:
+    assessment, fw = await _target(ctx)
+    element = _element(ctx, assessment, fw)
+    _evidence_ok(ctx, assessment, fw, element)
+    cursor = max(1, element.number - 1)
+    await _save(ctx, assessment, {**_draft(ctx, assessment, element), "cursor": str(cursor)})
+    return ctx.show(
+        _screen(ctx, _with(assessment, element.number, cursor, evidence=ctx.evidence), fw)
+    )
+
+
+async def pause(ctx: Context) -> Reply:
+    assessment, fw = await _target(ctx)
+    element = fw.element(ctx.number if ctx.from_card and ctx.number else assessment.cursor)
+    if element is not None:
+        _evidence_ok(ctx, assessment, fw, element)
+        await _save(
+            ctx, assessment, {**_draft(ctx, assessment, element), "cursor": str(element.number)}
+        )
+        assessment = _with(assessment, element.number, element.number, evidence=ctx.evidence)
+    return ctx.show(cards.paused_card(fw, assessment, element, ctx.mode))
+
+
+async def goto(ctx: Context) -> Reply:
+    assessment, fw = await _target(ctx)
+    element = fw.element(ctx.number or 0)
+    if element is None:
+        raise say(
+            f"{fw.short_title} has elements 1 to {len(fw.elements)}. Type go to and one "
+            "of those numbers."
+        )
+    await _save(ctx, assessment, {"cursor": str(element.number)})
+    return ctx.show(_screen(ctx, replace(assessment, cursor=element.number), fw))
+
+
+async def review(ctx: Context) -> Reply:
+    assessment, fw = await _target(ctx)
+    fields: dict[str, str] = {"cursor": "0"}
+    element = fw.element(ctx.number or 0) if ctx.from_card else None
+    if element is not None:
+        _evidence_ok(ctx, assessment, fw, element)
+        fields.update(_draft(ctx, assessment, element))
+        assessment = _with(assessment, element.number, 0, evidence=ctx.evidence)
+    await _save(ctx, assessment, fields)
+    return ctx.show(cards.review_card(fw, replace(assessment, cursor=0), ctx.mode))
+
+
+async def finish(ctx: Context) -> Reply:
+    assessment, fw = await _target(ctx, allow_done=True)
+    if assessment.is_open:
+        await ctx.store.finish(ctx.who, assessment, ctx.now)
+        assessment = await ctx.store.assessment(ctx.who, assessment.id) or assessment
+    notice = Notice(
+        "Finished. Here are your heat map and draft priorities: a starting point for "
+        "the board's conversation."
+    )
+    return ctx.show(cards.results_card(fw, assessment, ctx.mode, notice))
+
+
+async def results(ctx: Context) -> Reply:
+    if ctx.from_card and ctx.assessment_id:
+        assessment, fw = await _target(ctx, allow_done=True)
+        return ctx.show(cards.results_card(fw, assessment, ctx.mode))
+    latest = await _latest(ctx)
+    if latest is None:
+        raise say("You have no results yet. Type start to begin a self-assessment.")
+    fw = ctx.engine.frameworks.get(latest.framework)
+    if fw is None:
+        raise say("Your latest results use a framework I no longer have.")
+    return ctx.show(cards.results_card(fw, latest, ctx.mode))
+
+
+async def _latest(ctx: Context) -> Assessment | None:
+    """The most recently finished assessment, else the one in progress (its heat map so far)."""
+    profile = await ctx.store.profile(ctx.who)
+    found = await asyncio.gather(*(ctx.store.assessment(ctx.who, i) for i in profile.last.values()))
+    done = [a for a in found if a]
+    if done:
+        return max(done, key=lambda a: a.finished or "")
+    return await _active(ctx)
+
+
+async def status(ctx: Context) -> Reply:
+    profile = await ctx.store.profile(ctx.who)
+    ids = [*profile.open.values(), *profile.last.values()]
+    found = await asyncio.gather(*(ctx.store.assessment(ctx.who, i) for i in ids))
+    lines = [_status_line(ctx, a) for a in found if a and a.framework in ctx.engine.frameworks]
+    if not lines:
+        return Reply(send=[Text("You have no self-assessments yet. Type start to begin one.")])
+    lines.append("Type resume to carry on, or results to see your latest heat map.")
+    return Reply(send=[Text("\n".join(lines))])
+
+
+def _status_line(ctx: Context, assessment: Assessment) -> str:
+    fw = ctx.engine.frameworks[assessment.framework]
+    total = len(fw.elements)
+    if assessment.is_open:
+        where = f"element {assessment.cursor}" if assessment.cursor else "the review"
+        return (
+            f"In progress: {fw.title}, {assessment.rated_count()} of {total} rated "
+            f"(you were at {where})."
+        )
+    return f"Finished: {fw.title} on {cards.day(assessment.finished)}."
+
+
+async def help_(ctx: Context) -> Reply:
+    return Reply(send=[await ctx.engine.welcome(ctx.who), Text(HELP)])
+
+
+STEPS: dict[str, Step] = {
+    "start": start,  # a framework: open or resume its assessment, show the element on screen
+    "resume": resume,  # show the element (or review) where the trustee left off
+    "rate": rate,  # save rating + evidence for the card's element, go to the next unrated
+    "skip": skip,  # keep any draft evidence, go to the next unrated element
+    "back": back,  # keep any draft evidence, go to the element before
+    "pause": pause,  # keep any draft evidence, show how to pick up again
+    "goto": goto,  # open any element (from the review, or "go to 5")
+    "review": review,  # every answer on one card, ready to change or finish
+    "finish": finish,  # close the assessment, show the heat map and draft priorities
+    "results": results,  # the latest heat map and priorities
+    "status": status,  # what is in progress and what is finished
+    "help": help_,  # the frameworks and the commands
+}
+
+__all__ = ["HELP", "NOT_SAVED", "STEPS", "Command", "Walkthrough", "match_framework"]

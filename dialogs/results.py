@@ -1,0 +1,57 @@
+"""A trustee's heat map and draft priorities, computed from their answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from frameworks import Domain, Element, Framework
+
+from .state import Assessment
+
+PRIORITY_RATINGS = ("R", "AR")
+
+
+@dataclass(frozen=True)
+class Cell:
+    element: Element
+    rating: str | None  # None: not rated
+
+
+@dataclass(frozen=True)
+class DomainRow:
+    domain: Domain
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True)
+class Priority:
+    element: Element
+    rating: str
+    key_issues: str  # the trustee's evidence, or "" when they noted none
+
+    @property
+    def focus_area(self) -> str:
+        # The source's table writes "Risk management (Red)" and "Board effectiveness (AR)".
+        return f"{self.element.title} ({'Red' if self.rating == 'R' else self.rating})"
+
+
+def heat_map(framework: Framework, assessment: Assessment) -> tuple[DomainRow, ...]:
+    return tuple(
+        DomainRow(
+            domain,
+            tuple(Cell(e, assessment.rating(e.number)) for e in framework.elements_in(domain.id)),
+        )
+        for domain in framework.domains
+    )
+
+
+def priorities(framework: Framework, assessment: Assessment) -> tuple[Priority, ...]:
+    return tuple(
+        Priority(e, rating, assessment.answer(e.number).evidence)
+        for e in framework.elements
+        if (rating := assessment.rating(e.number)) in PRIORITY_RATINGS
+    )
+
+
+def unrated(framework: Framework, assessment: Assessment) -> tuple[Element, ...]:
+    return tuple(e for e in framework.elements if not assessment.rating(e.number))

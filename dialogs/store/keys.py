@@ -1,0 +1,47 @@
+"""The Redis key layout, in one place.
+
+    {p}:{t:<tenant>:u:<user>}:profile      hash   open:<framework> -> assessment id,
+                                                  last:<framework> -> last finished id,
+                                                  conv -> conversation reference (JSON)
+    {p}:{t:<tenant>:u:<user>}:sa           zset   assessment ids by start time (history)
+    {p}:{t:<tenant>:u:<user>}:sa:<id>      hash   framework, version, status, started, updated,
+                                                  finished, cursor, card, and per element n:
+                                                  r:<n> rating, e:<n> evidence, t:<n> saved at
+
+Everything of one trustee shares the hash tag `{t:…:u:…}`, so it lives in one Redis Cluster slot
+and a multi-key script or transaction over it is legal. Boards and rounds will take
+`{t:<tenant>:b:<board>}` the same way. Tenant and user ids are percent-encoded so that a `:`, `{`
+or `}` in an id can neither break the layout nor move a key to another slot.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from ..state import Who
+
+ASSESSMENT_ID = re.compile(r"^[0-9a-f]{12}$")
+
+
+def _part(value: str) -> str:
+    return quote(value, safe="-._~@")
+
+
+class Keys:
+    def __init__(self, prefix: str = "tb") -> None:
+        self.prefix = prefix
+
+    def user(self, who: Who) -> str:
+        return f"{self.prefix}:{{t:{_part(who.tenant)}:u:{_part(who.user)}}}"
+
+    def profile(self, who: Who) -> str:
+        return f"{self.user(who)}:profile"
+
+    def assessments(self, who: Who) -> str:
+        return f"{self.user(who)}:sa"
+
+    def assessment(self, who: Who, assessment_id: str) -> str:
+        if not ASSESSMENT_ID.match(assessment_id):
+            raise ValueError("not an assessment id")
+        return f"{self.user(who)}:sa:{assessment_id}"

@@ -1,0 +1,177 @@
+"""The one store layer: a small interface over `redis.asyncio`.
+
+It runs unchanged on a real Redis and on the in-process emulation (see `connect.py`). Every write
+that depends on state is a Lua script, so it is atomic and costs one round trip: two turns racing
+cannot lose an answer, and nothing is written into an assessment that has been finished.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from ..state import Answer, Assessment, Profile, Who
+from .keys import ASSESSMENT_ID, Keys
+
+T = TypeVar("T")
+
+# KEYS: profile, new assessment, history. ARGV: open-field, new id, score, field/value pairs.
+_OPEN = """
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then return current end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+redis.call('HSET', KEYS[2], unpack(ARGV, 4))
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
+return ARGV[2]
+"""
+
+# KEYS: assessment. ARGV: field/value pairs. Writes only while the assessment is open.
+_UPDATE = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+
+# KEYS: assessment, profile. ARGV: id, open-field, last-field, finished-at.
+_FINISH = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'done', 'cursor', '0')
+redis.call('HSET', KEYS[1], 'finished', ARGV[4], 'updated', ARGV[4])
+if redis.call('HGET', KEYS[2], ARGV[2]) == ARGV[1] then redis.call('HDEL', KEYS[2], ARGV[2]) end
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+return 1
+"""
+
+# KEYS: assessment. ARGV: activity id. Returns the card it replaces, so that one can be retired.
+_SET_CARD = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+local previous = redis.call('HGET', KEYS[1], 'card')
+redis.call('HSET', KEYS[1], 'card', ARGV[1])
+return previous
+"""
+
+
+class StoreUnavailable(RuntimeError):
+    """Redis could not be reached or refused the command: nothing was saved."""
+
+
+class Store:
+    def __init__(self, redis: Redis, keys: Keys | None = None) -> None:
+        self.redis = redis
+        self.keys = keys or Keys()
+        self._open = redis.register_script(_OPEN)
+        self._update = redis.register_script(_UPDATE)
+        self._finish = redis.register_script(_FINISH)
+        self._set_card = redis.register_script(_SET_CARD)
+
+    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await operation()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.redis.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+    async def profile(self, who: Who) -> Profile:
+        raw = await self._call(lambda: self.redis.hgetall(self.keys.profile(who)))
+        return _profile(raw)
+
+    async def save_conversation(self, who: Who, reference: str) -> None:
+        key = self.keys.profile(who)
+        await self._call(lambda: self.redis.hset(key, "conv", reference))
+
+    async def open_assessment(self, who: Who, framework: str, version: str, now: str) -> str:
+        """The id of the trustee's open assessment on `framework`, created if there is none."""
+        new_id = secrets.token_hex(6)
+        fields = {
+            "framework": framework,
+            "version": version,
+            "status": "open",
+            "started": now,
+            "updated": now,
+            "cursor": "1",
+        }
+        args = [f"open:{framework}", new_id, _score(now), *_flatten(fields)]
+        keys = [
+            self.keys.profile(who),
+            self.keys.assessment(who, new_id),
+            self.keys.assessments(who),
+        ]
+        return str(await self._call(lambda: self._open(keys=keys, args=args)))
+
+    async def assessment(self, who: Who, assessment_id: str) -> Assessment | None:
+        if not ASSESSMENT_ID.match(assessment_id):
+            return None
+        key = self.keys.assessment(who, assessment_id)
+        raw = await self._call(lambda: self.redis.hgetall(key))
+        return _assessment(assessment_id, raw) if raw else None
+
+    async def update(self, who: Who, assessment_id: str, fields: dict[str, str]) -> bool:
+        """Write fields into an open assessment; False if it is finished or gone."""
+        keys = [self.keys.assessment(who, assessment_id)]
+        return bool(await self._call(lambda: self._update(keys=keys, args=_flatten(fields))))
+
+    async def finish(self, who: Who, assessment: Assessment, now: str) -> bool:
+        keys = [self.keys.assessment(who, assessment.id), self.keys.profile(who)]
+        fw = assessment.framework
+        args = [assessment.id, f"open:{fw}", f"last:{fw}", now]
+        return bool(await self._call(lambda: self._finish(keys=keys, args=args)))
+
+    async def set_card(self, who: Who, assessment_id: str, activity_id: str) -> str | None:
+        """Remember the live card of an assessment; returns the one it supersedes."""
+        keys = [self.keys.assessment(who, assessment_id)]
+        previous = await self._call(lambda: self._set_card(keys=keys, args=[activity_id]))
+        return previous or None
+
+    async def history(self, who: Who) -> list[str]:
+        key = self.keys.assessments(who)
+        return list(await self._call(lambda: self.redis.zrange(key, 0, -1)))
+
+
+def _flatten(fields: dict[str, str]) -> list[str]:
+    return [part for pair in fields.items() for part in pair]
+
+
+def _score(now: str) -> str:
+    # ISO-8601 UTC timestamps sort as text; the score only needs to order them.
+    digits = "".join(ch for ch in now if ch.isdigit())[:14]
+    return digits or "0"
+
+
+def _profile(raw: dict[str, Any]) -> Profile:
+    opened = {k[5:]: v for k, v in raw.items() if k.startswith("open:")}
+    last = {k[5:]: v for k, v in raw.items() if k.startswith("last:")}
+    return Profile(open=opened, last=last, conversation=raw.get("conv"))
+
+
+def _assessment(assessment_id: str, raw: dict[str, str]) -> Assessment:
+    answers: dict[int, Answer] = {}
+    for number in {int(k[2:]) for k in raw if k[:2] in ("r:", "e:") and k[2:].isdigit()}:
+        answers[number] = Answer(
+            rating=raw.get(f"r:{number}") or None,
+            evidence=raw.get(f"e:{number}", ""),
+            at=raw.get(f"t:{number}"),
+        )
+    return Assessment(
+        id=assessment_id,
+        framework=raw.get("framework", ""),
+        version=raw.get("version", ""),
+        status=raw.get("status", "open"),
+        started=raw.get("started", ""),
+        updated=raw.get("updated", ""),
+        cursor=int(raw.get("cursor", "1") or 1),
+        answers=answers,
+        finished=raw.get("finished"),
+        card=raw.get("card"),
+    )
