@@ -1,0 +1,62 @@
+"""`python -m bot`: start trustboard, configured from the environment alone."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from aiohttp import web
+
+from frameworks import FrameworkError, load_all
+
+from .app import create_app
+from .config import ConfigError, Settings
+
+log = logging.getLogger("trustboard")
+
+
+def describe(settings: Settings, host: str) -> list[str]:
+    where = f"http://{'localhost' if host == '127.0.0.1' else host}:{settings.port}/api/messages"
+    auth = (
+        "Bot Framework authentication ON"
+        if settings.authenticated
+        else "LOCAL_MODE: Bot Framework authentication is OFF (unsigned requests accepted); "
+        "for a developer's machine only"
+    )
+    store = (
+        "store: Redis"
+        if settings.redis_url
+        else "store: embedded in-process Redis emulation; answers are lost when the bot stops "
+        "(set REDIS_URL to keep them)"
+    )
+    return [f"trustboard listening on {where}", auth, store]
+
+
+def main() -> int:
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        settings = Settings.from_env()
+        frameworks = load_all()
+    except (ConfigError, FrameworkError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    # Unauthenticated, the bot only listens on this machine unless told otherwise.
+    host = os.environ.get("HOST") or ("0.0.0.0" if settings.authenticated else "127.0.0.1")
+    for line in describe(settings, host):
+        log.info(line)
+    log.info(
+        "frameworks: %s",
+        ", ".join(f"{f.id} ({len(f.elements)} elements)" for f in frameworks.values()),
+    )
+    web.run_app(
+        create_app(settings, frameworks), host=host, port=settings.port, print=None, access_log=None
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""The aiohttp app: `POST /api/messages` for the Bot Framework, `GET /healthz` for operators.
+
+Requests are checked here before the SDK sees them, because its own path answers 500 for
+malformed input: bad JSON, the wrong content type, an oversized body or a missing field get
+400/413/415, a bad token 401, each with a short JSON explanation and no stack trace.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from botbuilder.schema import Activity
+
+from dialogs.engine import Walkthrough
+from dialogs.store import Keys, Store, connect
+from frameworks import Framework, load_all
+
+from .adapter import build_adapter
+from .config import Settings
+from .turns import TrustboardBot
+
+log = logging.getLogger("trustboard.http")
+
+MAX_BODY = 256 * 1024  # a Teams activity is far smaller; anything bigger is refused with 413
+NEEDS_CONVERSATION = {"message", "invoke", "conversationUpdate"}
+BOT = web.AppKey("bot", TrustboardBot)
+ADAPTER = web.AppKey("adapter", object)
+STORE = web.AppKey("store", Store)
+SETTINGS = web.AppKey("settings", Settings)
+
+
+def problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def activity_problem(raw: Any) -> str | None:
+    if not isinstance(raw, dict):
+        return "The activity must be a JSON object."
+    kind = raw.get("type")
+    if not isinstance(kind, str) or not kind:
+        return "The activity has no 'type'."
+    if kind not in NEEDS_CONVERSATION:
+        return None
+    service_url = raw.get("serviceUrl")
+    if not isinstance(service_url, str) or not service_url.startswith(("http://", "https://")):
+        return "The activity has no valid 'serviceUrl'."
+    for field in ("conversation", "from", "recipient"):
+        part = raw.get(field)
+        if not isinstance(part, dict) or not isinstance(part.get("id"), str) or not part["id"]:
+            return f"The activity has no '{field}.id'."
+    for field in ("text", "replyToId", "name"):
+        if raw.get(field) is not None and not isinstance(raw[field], str):
+            return f"The activity's '{field}' must be a string."
+    return None
+
+
+async def messages(request: web.Request) -> web.Response:
+    if request.content_type != "application/json":
+        return problem(415, "Send the activity as application/json.")
+    try:
+        raw = await request.json()
+    except ValueError:
+        return problem(400, "The body is not valid JSON.")
+    reason = activity_problem(raw)
+    if reason:
+        return problem(400, reason)
+    try:
+        activity = Activity().deserialize(raw)
+    except Exception:
+        return problem(400, "The activity could not be read.")
+    bot = request.app[BOT]
+    adapter: Any = request.app[ADAPTER]
+    try:
+        response = await adapter.process_activity(
+            request.headers.get("Authorization", ""), activity, lambda ctx: bot.on_turn(ctx, raw)
+        )
+    except PermissionError:
+        return problem(401, "The request is not authorised.")
+    if response is None:
+        return web.Response(status=200)
+    if response.body is None:
+        return web.Response(status=int(response.status))
+    return web.json_response(response.body, status=int(response.status))
+
+
+async def healthz(request: web.Request) -> web.Response:
+    settings = request.app[SETTINGS]
+    kind = "redis" if settings.redis_url else "embedded"
+    if await request.app[STORE].ping():
+        return web.json_response({"status": "ok", "store": kind})
+    return web.json_response({"status": "unavailable", "store": kind}, status=503)
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status == 413:
+            return problem(413, f"The request is larger than {MAX_BODY // 1024} KB.")
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return problem(500, "Something went wrong on our side; nothing you saved is affected.")
+
+
+def create_app(
+    settings: Settings, frameworks: dict[str, Framework] | None = None
+) -> web.Application:
+    store = Store(connect(settings.redis_url), Keys(settings.key_prefix))
+    engine = Walkthrough(store, frameworks or load_all(), settings.card_actions)
+    app = web.Application(client_max_size=MAX_BODY, middlewares=[errors])
+    app[SETTINGS] = settings
+    app[STORE] = store
+    app[BOT] = TrustboardBot(engine, store)
+    app[ADAPTER] = build_adapter(settings)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+
+    async def close(_: web.Application) -> None:
+        await store.close()
+
+    app.on_cleanup.append(close)
+    return app

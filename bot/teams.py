@@ -1,0 +1,62 @@
+"""Teams specifics: who a turn is from, where it happens, and what the card action said."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dialogs.messages import Action
+from dialogs.state import Who
+
+CARD = "application/vnd.microsoft.card.adaptive"
+_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+def who(raw: dict[str, Any]) -> Who:
+    """Identity from the activity as Teams posted it (the SDK drops `conversation.tenantId`)."""
+    sender = raw.get("from") or {}
+    user = str(sender.get("aadObjectId") or sender.get("id") or "")
+    return Who(tenant=tenant(raw), user=user, name=str(sender.get("name") or ""))
+
+
+def tenant(raw: dict[str, Any]) -> str:
+    channel_data = raw.get("channelData") if isinstance(raw.get("channelData"), dict) else {}
+    from_channel = (channel_data.get("tenant") or {}).get("id") if channel_data else None
+    conversation = raw.get("conversation") or {}
+    return str(from_channel or conversation.get("tenantId") or "local")
+
+
+def is_personal(raw: dict[str, Any]) -> bool:
+    conversation = raw.get("conversation") or {}
+    return conversation.get("conversationType", "personal") == "personal" and not conversation.get(
+        "isGroup"
+    )
+
+
+def typed_text(raw: dict[str, Any]) -> str:
+    text = raw.get("text")
+    return _MENTION.sub("", text).strip() if isinstance(text, str) else ""
+
+
+def submitted_action(raw: dict[str, Any]) -> Action | None:
+    """An Action.Submit arrives as a message whose `value` holds the data and the inputs."""
+    value = raw.get("value")
+    if not isinstance(value, dict):
+        return None
+    verb = value.get("verb")
+    return Action(verb if isinstance(verb, str) else "", value)
+
+
+def executed_action(raw: dict[str, Any]) -> Action:
+    """An Action.Execute arrives as an `adaptiveCard/action` invoke; inputs are in its data."""
+    value = raw.get("value") if isinstance(raw.get("value"), dict) else {}
+    action = value.get("action") if isinstance(value.get("action"), dict) else {}
+    data = action.get("data") if isinstance(action.get("data"), dict) else {}
+    verb = action.get("verb")
+    return Action(verb if isinstance(verb, str) else "", data)
+
+
+def bot_was_added(raw: dict[str, Any]) -> bool:
+    bot_id = (raw.get("recipient") or {}).get("id")
+    added = raw.get("membersAdded") or []
+    return any(isinstance(m, dict) and m.get("id") == bot_id for m in added)

@@ -1,0 +1,176 @@
+"""One turn: a Teams activity in, the engine's plain reply out to Teams.
+
+Cards answering a button replace that button's card (the invoke response for Action.Execute,
+an update of the message for Action.Submit), so the chat does not fill with stale buttons. When a
+new card takes over an assessment, the card it supersedes is retired to a short note.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from typing import Any
+
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+
+from dialogs import cards
+from dialogs.engine import Walkthrough
+from dialogs.messages import Card, Reply, Text, Turn
+from dialogs.state import Who
+from dialogs.store import Store, StoreUnavailable
+
+from . import teams
+
+log = logging.getLogger("trustboard.turns")
+
+PRIVATE_ONLY = (
+    "I run self-assessments in a private chat, so your answers stay yours. Open a "
+    "chat with me (select my name, then Chat) and type start."
+)
+ADDED_TO_TEAM = (
+    "Hello, I'm trustboard. Trustees: open a 1:1 chat with me to work through a CST "
+    "self-assessment at your own pace; your answers stay private to you."
+)
+TEXT_ONLY = "I can only read text and my own cards. Type help to see what I understand."
+
+
+def card_activity(card: Card, activity_id: str | None = None) -> Activity:
+    return Activity(
+        type=ActivityTypes.message,
+        id=activity_id,
+        summary=card.summary,
+        attachments=[Attachment(content_type=teams.CARD, content=card.content)],
+    )
+
+
+def text_activity(text: Text) -> Activity:
+    return Activity(type=ActivityTypes.message, text=text.text, text_format="markdown")
+
+
+class TrustboardBot:
+    def __init__(
+        self,
+        engine: Walkthrough,
+        store: Store,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.store = store
+        self.clock = clock
+
+    async def on_turn(self, context: TurnContext, raw: dict[str, Any]) -> None:
+        kind = raw.get("type")
+        log.debug(
+            "turn type=%s name=%s id=%s replyToId=%s",
+            kind,
+            raw.get("name"),
+            raw.get("id"),
+            raw.get("replyToId"),
+        )
+        if kind == ActivityTypes.message:
+            await self._message(context, raw)
+        elif kind == ActivityTypes.invoke:
+            await self._invoke(context, raw)
+        elif kind == ActivityTypes.conversation_update and teams.bot_was_added(raw):
+            await self._added(context, raw)
+        # Other activity types (typing, reactions, installation updates) need no answer.
+
+    async def _message(self, context: TurnContext, raw: dict[str, Any]) -> None:
+        if not teams.is_personal(raw):
+            await context.send_activity(text_activity(Text(PRIVATE_ONLY)))
+            return
+        action = teams.submitted_action(raw)
+        text = teams.typed_text(raw)
+        if action is None and not text:
+            await context.send_activity(text_activity(Text(TEXT_ONLY)))
+            return
+        who = teams.who(raw)
+        reply = await self.engine.handle(Turn(who, self.clock(), text, action))
+        await self._deliver(context, raw, who, reply, invoke=False)
+
+    async def _invoke(self, context: TurnContext, raw: dict[str, Any]) -> None:
+        if raw.get("name") != "adaptiveCard/action":
+            return  # no invoke response: the adapter answers 501 Not Implemented
+        if not teams.is_personal(raw):
+            reply = Reply(send=[Text(PRIVATE_ONLY)])
+            body = await self._deliver(context, raw, teams.who(raw), reply, invoke=True)
+        else:
+            who = teams.who(raw)
+            reply = await self.engine.handle(
+                Turn(who, self.clock(), "", teams.executed_action(raw))
+            )
+            body = await self._deliver(context, raw, who, reply, invoke=True)
+        await context.send_activity(
+            Activity(
+                type=ActivityTypes.invoke_response,
+                value=InvokeResponse(status=HTTPStatus.OK, body=body),
+            )
+        )
+
+    async def _added(self, context: TurnContext, raw: dict[str, Any]) -> None:
+        if not teams.is_personal(raw):
+            await context.send_activity(text_activity(Text(ADDED_TO_TEAM)))
+            return
+        who = teams.who(raw)
+        try:
+            reference = TurnContext.get_conversation_reference(context.activity).serialize()
+            await self.store.save_conversation(who, _json(reference))
+            welcome = await self.engine.welcome(who)
+        except StoreUnavailable:
+            log.warning("store unavailable while welcoming a new chat")
+            return
+        await context.send_activity(card_activity(welcome))
+
+    async def _deliver(
+        self, context: TurnContext, raw: dict[str, Any], who: Who, reply: Reply, invoke: bool
+    ) -> dict[str, Any] | None:
+        """Sends the reply; for an invoke, returns the body of the invoke response."""
+        clicked = raw.get("replyToId") if isinstance(raw.get("replyToId"), str) else None
+        body = None
+        if reply.replace is not None:
+            if invoke:
+                body = {"statusCode": 200, "type": teams.CARD, "value": reply.replace.content}
+            elif clicked:
+                await context.update_activity(card_activity(reply.replace, clicked))
+            else:
+                sent = await context.send_activity(card_activity(reply.replace))
+                clicked = sent.id if sent else None
+            await self._track(context, who, reply, reply.replace, clicked)
+        elif invoke:
+            first = next(iter(reply.texts()), "Done.")
+            body = {
+                "statusCode": 200,
+                "type": "application/vnd.microsoft.activity.message",
+                "value": first,
+            }
+        for item in reply.send:
+            if isinstance(item, Text):
+                await context.send_activity(text_activity(item))
+                continue
+            sent = await context.send_activity(card_activity(item))
+            await self._track(context, who, reply, item, sent.id if sent else None)
+        return body
+
+    async def _track(
+        self, context: TurnContext, who: Who, reply: Reply, card: Card, activity_id: str | None
+    ) -> None:
+        """Remember which message now drives an assessment; retire the one it replaces."""
+        if not card.drives or not activity_id or activity_id == reply.live_card:
+            return
+        try:
+            previous = await self.store.set_card(who, card.drives, activity_id)
+        except StoreUnavailable:
+            return  # the answer itself is saved; an old card left live is still safe to click
+        if previous and previous != activity_id:
+            try:
+                await context.update_activity(card_activity(cards.superseded_card(), previous))
+            except Exception as exc:
+                log.info("could not retire an old card: %s", type(exc).__name__)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
