@@ -1,0 +1,71 @@
+"""Shared fixtures: a throwaway Redis, clients and stores on it, and a fake Bot Connector.
+
+The Redis on 6379 of this machine is never used: `redis_url` starts a server of our own on a free
+port, so flushing it between tests harms nobody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from redis.asyncio import Redis
+
+from dialogs.store import Store, connect
+from tests.support.fake_connector import FakeConnector
+from tests.support.redis_server import RedisServer, RedisServerError
+
+STORE_BACKENDS = ["redis", "embedded"]
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a `redis-server` started for this test session (127.0.0.1, free port)."""
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    try:
+        server.start()
+    except RedisServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield server.url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
+    """A client of the throwaway server, emptied before the test."""
+    client = Redis.from_url(redis_url, decode_responses=True)
+    await client.flushall()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
+    """The store on the real throwaway server ("redis") or the in-process emulation ("embedded").
+
+    The embedded backend does not need redis-server, so it runs even where that is missing.
+    """
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    client = connect(url)
+    await client.flushall()  # the real server is ours; an embedded one is fresh anyway
+    subject = Store(client)
+    try:
+        yield subject
+    finally:
+        await subject.close()
+
+
+@pytest.fixture
+async def connector() -> AsyncIterator[FakeConnector]:
+    """A fake Bot Connector on 127.0.0.1; use `connector.url` as the activities' serviceUrl.
+
+    A call to a route it does not know fails the test at teardown, so a wrong URL is visible.
+    """
+    async with FakeConnector() as fake:
+        yield fake
+    if fake.unknown:
+        pytest.fail(f"calls to unknown connector routes: {fake.unknown}", pytrace=False)

@@ -1,0 +1,2 @@
+"""Test helpers: a throwaway Redis, a fake Bot Connector, Teams-shaped activities, the bot as a
+process."""
