@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from dialogs.state import Who
 from dialogs.store import Store, connect
 from frameworks import load_all
 from tests.dialogs.cardkit import button, buttons, evidence_value, press, shown, words
+from tests.support.redis_state import everything
 
 GOV = "cst-trust-governance"
 ANN = Who("tenant-a", "aad-ann", "Ann")
@@ -64,15 +66,8 @@ def ann(engine: Walkthrough) -> Trustee:
     return Trustee(engine)
 
 
-async def stored(engine: Walkthrough, who: Who = ANN) -> dict[str, str]:
-    redis = engine.store.redis
-    keys = sorted(await redis.keys("*"))
-    return {
-        k: await redis.hgetall(k)
-        if await redis.type(k) == "hash"
-        else str(await redis.zrange(k, 0, -1))
-        for k in keys
-    }
+async def stored(engine: Walkthrough) -> dict[str, Any]:
+    return await everything(engine.store.redis)
 
 
 async def current(engine: Walkthrough, who: Who = ANN):
@@ -248,6 +243,7 @@ async def test_finish_twice_shows_the_same_results(ann: Trustee) -> None:
     second = await ann.click(click)
     assert words(first.replace) == words(second.replace)
     assert "Setting direction (Red)" in words(second.replace)
+    assert second.replace.summary.endswith("1 of 16 rated; 1 priority.")
 
 
 async def test_evidence_over_the_limit_is_not_saved_and_not_lost(

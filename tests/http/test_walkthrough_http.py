@@ -8,9 +8,7 @@ pause, a restart (graceful, then a hard kill) and a resume.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 
-import pytest
 from redis.asyncio import Redis
 
 from tests.dialogs.cardkit import walk
@@ -39,21 +37,6 @@ GOVERNANCE_RATINGS = [
 ]
 TRUSTS_RATINGS = ["AR", "AG", "G", "G", "AG", "R", "AG", "AG", "G", "AR", "G", "AG", "AG", "G"]
 TITLES = {"R": "Red", "AR": "Amber Red", "AG": "Amber Green", "G": "Green"}
-
-
-@pytest.fixture
-async def bot(redis_client: Redis, redis_url: str) -> AsyncIterator[BotProcess]:
-    process = BotProcess({"REDIS_URL": redis_url}).start()
-    try:
-        yield process
-    finally:
-        process.stop()
-        process.cleanup()
-
-
-@pytest.fixture
-def alex(bot: BotProcess, connector: FakeConnector) -> TeamsClient:
-    return TeamsClient(bot, connector, Chat(service_url=connector.url))
 
 
 async def assessment_hashes(redis: Redis) -> list[dict[str, str]]:
