@@ -51,6 +51,10 @@ def day(iso: str | None) -> str:
     return f"{moment.day} {moment:%B %Y}"
 
 
+def count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
+
+
 def excerpt(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
@@ -222,7 +226,8 @@ def results_card(
     )
     found = priorities(framework, assessment)
     summary = (
-        f"Your heat map: {framework.title}. {rated} of {total} rated; {len(found)} priorities."
+        f"Your heat map: {framework.title}. {rated} of {total} rated; "
+        f"{count(len(found), 'priority', 'priorities')}."
     )
     buttons = [] if finished else [action("Carry on", "resume", mode, a=assessment.id)]
 
