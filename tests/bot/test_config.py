@@ -1,0 +1,71 @@
+"""Start-up configuration: what an operator sets, what the bot refuses, and what it says."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from bot.config import ConfigError, Settings
+from tests.support.bot_process import REPO_ROOT, BotProcess
+
+APP = {"MicrosoftAppId": "0b5e4a47-64b6-4bde-9a28-4f2f0c2d9e11", "MicrosoftAppPassword": "pw"}
+
+
+def test_local_mode_runs_unauthenticated_on_the_embedded_store() -> None:
+    settings = Settings.from_env({"LOCAL_MODE": "1"})
+    assert (settings.port, settings.redis_url, settings.authenticated) == (3978, None, False)
+
+
+def test_a_full_registration_is_accepted() -> None:
+    settings = Settings.from_env(
+        {
+            **APP,
+            "MicrosoftAppType": "singletenant",
+            "MicrosoftAppTenantId": "5a1b7c3e-0f2d-4c6b-9e8a-1d2c3b4a5f60",
+            "REDIS_URL": "rediss://cache.example:6380/0",
+            "PORT": "8080",
+        }
+    )
+    assert settings.authenticated and settings.app_type == "SingleTenant"
+    assert settings.port == 8080
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({}, "MicrosoftAppId is not set. To run on your own machine"),
+        ({**APP, "LOCAL_MODE": "1", "REDIS_URL": "redis://r"}, "unset one of them"),
+        ({"MicrosoftAppId": "x", "REDIS_URL": "redis://r"}, "MicrosoftAppPassword is required"),
+        ({**APP, "MicrosoftAppType": "SingleTenant", "REDIS_URL": "redis://r"}, "TenantId is"),
+        ({**APP, "MicrosoftAppType": "Personal", "REDIS_URL": "redis://r"}, "must be MultiTenant"),
+        (APP, "REDIS_URL is required with MicrosoftAppId"),
+        ({"LOCAL_MODE": "1", "REDIS_URL": "localhost:6379"}, "must start with redis://"),
+        ({"LOCAL_MODE": "1", "PORT": "http"}, "PORT must be a number from 1 to 65535"),
+        ({"LOCAL_MODE": "1", "CARD_ACTIONS": "both"}, "CARD_ACTIONS must be execute or submit"),
+    ],
+)
+def test_unsafe_or_inconsistent_settings_are_refused(env: dict[str, str], says: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(env)
+    assert says in str(refused.value)
+
+
+def test_without_an_app_id_or_local_mode_the_bot_will_not_start() -> None:
+    env = BotProcess({"LOCAL_MODE": None, "MicrosoftAppId": None}).environment()
+    run = subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=REPO_ROOT, env=env, capture_output=True, timeout=60
+    )
+    assert run.returncode == 2
+    assert "Cannot start trustboard" in run.stderr.decode()
+    assert "set LOCAL_MODE=1" in run.stderr.decode()
+
+
+async def test_local_mode_says_so_at_start_up() -> None:
+    with BotProcess({"REDIS_URL": None}) as process:
+        status, body = await process.get("/healthz")
+        logs = process.logs()
+    assert (status, body) == (200, {"status": "ok", "store": "embedded"})
+    assert "Bot Framework authentication is OFF" in logs
+    assert "answers are lost when the bot stops" in logs
