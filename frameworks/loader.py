@@ -177,9 +177,12 @@ def _unique(reader: _Reader, field: str, ids: list[str]) -> None:
         seen.add(value)
 
 
-def _paragraphs(reader: _Reader, field: str) -> list[str]:
-    items = reader.items(field)
-    return [_Reader({"text": p}, reader.where).text("text", limit=4000) for p in items]
+def _paragraphs(reader: _Reader, field: str, limit: int = 4000) -> list[str]:
+    """A list of strings, each checked like any text and named by its place: `field[i]`."""
+    return [
+        _Reader({f"{field}[{i}]": p}, reader.where).text(f"{field}[{i}]", limit=limit)
+        for i, p in enumerate(reader.items(field))
+    ]
 
 
 def _footnotes(top: _Reader) -> dict[str, str]:
@@ -305,15 +308,10 @@ def _ratings(scale: _Reader) -> tuple[Rating, ...]:
 def _priorities(item: Any, where: str, footnotes: dict[str, str]) -> Priorities:
     reader = _Reader(item, where)
     reader.only(("guidance", "columns", "footnotes", "examples", "columns_source"))
-    guidance = reader.data.get("guidance")
-    paragraphs = guidance if isinstance(guidance, list) else [guidance]
-    text = "\n\n".join(
-        _Reader({"guidance": p}, where).text("guidance", limit=4000) for p in paragraphs
-    )
-    columns = reader.items("columns")
-    if len(columns) != 4:
+    text = "\n\n".join(_paragraphs(reader, "guidance"))
+    names = _paragraphs(reader, "columns", limit=120)
+    if len(names) != 4:
         raise reader.fail("columns", "must name exactly four columns")
-    names = [_Reader({"columns": c}, where).text("columns", limit=120) for c in columns]
     return Priorities(
         text, (names[0], names[1], names[2], names[3]), reader.refs("footnotes", footnotes)
     )
