@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -11,11 +12,13 @@ from frameworks import Element, Framework
 from ..messages import Card
 from ..results import heat_map, priorities, unrated
 from ..state import Assessment
-from .render import MAX_CARD_BYTES, CardTooLarge, render
+from ..text import length
+from .render import MAX_CARD_BYTES, CardTooLarge, card_bytes, render
 
 EVIDENCE_MAX = 1500  # characters; the card carrying it must stay under Teams' size limit
 STYLE = {"R": "attention", "AR": "warning", "AG": "warning", "G": "good", None: "emphasis"}
-EXCERPTS = (400, 200, 100, 40)  # evidence excerpt lengths tried until a summary card fits
+# Evidence excerpt budgets (in bytes as the card travels) tried until a summary card fits.
+EXCERPTS = (400, 200, 100, 40)
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,31 @@ def count(number: int, one: str, many: str) -> str:
     return f"{number} {one if number == 1 else many}"
 
 
-def excerpt(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def wire_bytes(text: str) -> int:
+    """Bytes the text takes inside a card as it travels: JSON escapes non-ASCII, an emoji is 12."""
+    return len(json.dumps(text)) - 2
+
+
+def clip(text: str, budget: int) -> str:
+    """The longest start of the text within `budget` wire bytes, marked with "…" when cut.
+
+    Budgets are in bytes, not characters, so a card's size does not depend on which characters
+    a trustee happens to use.
+    """
+    if wire_bytes(text) <= budget:
+        return text
+    room = budget - wire_bytes("…")
+    cut = 0
+    for index, char in enumerate(text):
+        room -= wire_bytes(char)
+        if room < 0:
+            break
+        cut = index + 1
+    return text[:cut].rstrip() + "…"
+
+
+def excerpt(text: str, budget: int) -> str:
+    return clip(" ".join(text.split()), budget)
 
 
 def rating_name(framework: Framework, code: str | None) -> str:
@@ -96,12 +121,32 @@ def element_card(
         "guidance": framework.scale_guidance,
         "placeholder": f"What evidence supports your rating? Up to {EVIDENCE_MAX:,} characters.",
         "evidence": text,
-        # A note already over the limit is shown whole, so nothing the trustee wrote is lost.
-        "evidence_max": EVIDENCE_MAX if len(text) <= EVIDENCE_MAX else None,
+        # A note already over the limit is handed back uncut (no maxLength that a client could
+        # enforce by cutting it), so the trustee can shorten it themselves.
+        "evidence_max": EVIDENCE_MAX if length(text) <= EVIDENCE_MAX else None,
         "rating_actions": _rating_actions(framework, assessment, element, mode),
         "nav_actions": _nav_actions(assessment, element, mode),
     }
-    return Card(render("element.json.j2", **context), context["summary"], assessment.id)
+    try:
+        content = render("element.json.j2", **context)
+    except CardTooLarge:
+        content = _with_clipped_note(context)
+    return Card(content, context["summary"], assessment.id)
+
+
+TOO_LONG_TO_SHOW = (
+    " It is too long to show here whole, so the box holds its beginning; if you typed it, the "
+    "whole note is still in your message above."
+)
+
+
+def _with_clipped_note(context: dict[str, Any]) -> dict[str, Any]:
+    """Only a note far over the limit gets here: the box keeps as much of it as the card holds."""
+    notice = context["notice"] or Notice("", "warning")
+    context = {**context, "notice": replace(notice, text=notice.text + TOO_LONG_TO_SHOW)}
+    base = card_bytes(render("element.json.j2", **{**context, "evidence": ""}))
+    note = clip(context["evidence"], MAX_CARD_BYTES - base - 64)
+    return render("element.json.j2", **{**context, "evidence": note})
 
 
 def _question(framework: Framework, question: Any) -> str:
@@ -270,14 +315,14 @@ def results_card(
     return Card(_fitting(build, EXCERPTS), summary, assessment.id if not finished else None)
 
 
-def _fitting(build: Any, lengths: tuple[int, ...]) -> dict[str, Any]:
+def _fitting(build: Any, budgets: tuple[int, ...]) -> dict[str, Any]:
     """The richest rendering that fits the card limit: evidence excerpts shorten until it does."""
-    for length in lengths[:-1]:
+    for budget in budgets[:-1]:
         try:
-            return build(length)
+            return build(budget)
         except CardTooLarge:
             continue
-    return build(lengths[-1])
+    return build(budgets[-1])
 
 
 def paused_card(

@@ -259,6 +259,21 @@ async def test_evidence_over_the_limit_is_not_saved_and_not_lost(
     assert "1. Setting direction" in words(ann.card)
 
 
+async def test_huge_typed_notes_still_get_a_card_and_a_heat_map(
+    ann: Trustee, engine: Walkthrough
+) -> None:
+    await ann.say("start governance")
+    before = await stored(engine)
+    await ann.say("R " + "é" * 4000)  # far over the limit: handed back as far as a card holds
+    assert "Your note is 4,000 characters; the limit is 1,500" in words(ann.card)
+    assert await stored(engine) == before
+    for _ in range(16):
+        await ann.say("R " + "😀" * 750)  # at the limit, and 12 bytes a character on the wire
+    await ann.say("finish")
+    assert "Your heat map" in words(ann.card)
+    assert words(ann.card).count("😀😀😀…") == 16  # every key issue shown, shortened to fit
+
+
 @pytest.mark.parametrize(
     "data",
     [

@@ -1,0 +1,92 @@
+"""Assessments to build cards from, and ways to read what the cards hold."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from dialogs.cards import Notice
+from dialogs.messages import Card
+from dialogs.state import Answer, Assessment
+from frameworks import Framework, load_all
+from tests.dialogs.cardkit import walk
+
+FRAMEWORKS: dict[str, Framework] = load_all()
+GOV = "cst-trust-governance"
+STRONG = "cst-strong-trusts"
+MODES = ("execute", "submit")
+ASSESSMENT_ID = "0123456789ab"
+STAMP = "2026-11-23T09:00:00+00:00"
+# Longer than any notice the engine writes (about 190 characters at most), so size checks cover
+# them all.
+LONG_NOTICE = Notice("Saved 16. Board effectiveness: Amber Red. " + "Noted. " * 30, "attention")
+FINISHED = Notice(
+    "Finished. Here are your heat map and draft priorities: a starting point for "
+    "the board's conversation."
+)
+# Evidence at the limit (1,500 UTF-16 units): the widest as JSON (escaped as \uXXXX), and
+# JSON's own escapes.
+WIDEST = {
+    "emoji": "😀" * 750,  # 2 UTF-16 units each, 12 bytes as JSON
+    "accented": "é" * 1500,  # 6 bytes each as JSON
+    "quotes": '"\\' * 750,  # 2 bytes each as JSON
+}
+
+
+def every_element() -> list[tuple[str, int]]:
+    return [(fw.id, e.number) for fw in FRAMEWORKS.values() for e in fw.elements]
+
+
+def assessment(
+    framework: Framework,
+    ratings: dict[int, str | None] | None = None,
+    evidence: str | dict[int, str] = "",
+    cursor: int = 1,
+    done: bool = False,
+) -> Assessment:
+    """An assessment with `ratings` given (None: a draft); each answer carries `evidence`."""
+    answers = {
+        n: Answer(rating, evidence if isinstance(evidence, str) else evidence.get(n, ""), STAMP)
+        for n, rating in (ratings or {}).items()
+    }
+    return Assessment(
+        id=ASSESSMENT_ID,
+        framework=framework.id,
+        version=framework.version,
+        status="done" if done else "open",
+        started=STAMP,
+        updated=STAMP,
+        cursor=cursor,
+        answers=answers,
+        finished=STAMP if done else None,
+    )
+
+
+def all_rated(framework: Framework, code: str | None = None) -> dict[int, str | None]:
+    """Every element rated `code`, or the four ratings in turn when none is given."""
+    codes = [r.code for r in framework.ratings]
+    return {e.number: code or codes[i % 4] for i, e in enumerate(framework.elements)}
+
+
+def runs(card: Card | dict[str, Any]) -> list[str]:
+    """Every text run on the card, in order."""
+    content = card.content if isinstance(card, Card) else card
+    return [n["text"] for n in walk(content["body"]) if n.get("type") in ("TextRun", "TextBlock")]
+
+
+def actions(card: Card) -> list[dict[str, Any]]:
+    """Every action on the card, fallbacks included."""
+    return [n for n in walk(card.content["body"]) if str(n.get("type", "")).startswith("Action.")]
+
+
+def shape(card: Card) -> Counter[str]:
+    """How many of each element and action type the card holds."""
+    return Counter(str(n["type"]) for n in walk(card.content) if "type" in n)
+
+
+def inputs(card: Card) -> dict[str, dict[str, Any]]:
+    return {
+        n["id"]: n
+        for n in walk(card.content["body"])
+        if str(n.get("type", "")).startswith("Input.")
+    }
