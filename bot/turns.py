@@ -140,14 +140,19 @@ class TrustboardBot:
                 sent = await context.send_activity(card_activity(reply.replace))
                 clicked = sent.id if sent else None
             await self._track(context, who, reply, reply.replace, clicked)
-        elif invoke:
-            first = next(iter(reply.texts()), "Done.")
+        sends = list(reply.send)
+        if invoke and body is None:
+            # Teams shows this text on the clicked card; sending it as a message too would say
+            # the same thing twice.
+            first = next((item for item in sends if isinstance(item, Text)), None)
+            if first is not None:
+                sends.remove(first)
             body = {
                 "statusCode": 200,
                 "type": "application/vnd.microsoft.activity.message",
-                "value": first,
+                "value": first.text if first else "Done.",
             }
-        for item in reply.send:
+        for item in sends:
             if isinstance(item, Text):
                 await context.send_activity(text_activity(item))
                 continue

@@ -31,16 +31,7 @@ class TeamsClient:
         data = self.button(verb, title)["data"]
         if via == "submit":
             return await self.post(self.chat.submit(data, self.card_id, inputs))
-        activity = self.chat.execute(verb, data, self.card_id, inputs)
-        before = len(self.connector.calls)
-        status, body = await self.bot.post(activity)
-        assert status == 200, (status, body)
-        self._read_new(before)
-        if body.get("type") == "application/vnd.microsoft.card.adaptive":
-            self.card = body["value"]  # Teams shows the returned card in place of the old one
-        else:
-            self.texts.insert(0, body["value"])
-        return status
+        return await self.post(self.chat.execute(verb, data, self.card_id, inputs))
 
     def button(self, verb: str, title: str | None = None) -> dict[str, Any]:
         nodes = [n for n in walk(self.card) if n.get("type") == "Action.Execute"]
@@ -57,9 +48,18 @@ class TeamsClient:
 
     async def post(self, activity: dict[str, Any]) -> int:
         before = len(self.connector.calls)
-        status, _ = await self.bot.post(activity)
+        status, body = await self.bot.post(activity)
         self._read_new(before)
+        if activity["type"] == "invoke" and status == 200:
+            self._read_invoke(body)
         return status
+
+    def _read_invoke(self, body: dict[str, Any]) -> None:
+        """Teams shows an invoke's card in place of the clicked one, and its text on that card."""
+        if body.get("type") == "application/vnd.microsoft.card.adaptive":
+            self.card = body["value"]
+        else:
+            self.texts.insert(0, body["value"])
 
     def _read_new(self, before: int) -> None:
         """Take in what the bot posted during the turn: new messages and in-place updates."""

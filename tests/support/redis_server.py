@@ -45,9 +45,12 @@ def answers_ping(port: int, host: str = LOOPBACK, timeout: float = 0.5) -> bool:
 class RedisServer:
     """`with RedisServer(tmp_dir) as server: server.url` – started on entry, stopped on exit."""
 
-    def __init__(self, directory: Path, binary: str | None = None) -> None:
+    def __init__(
+        self, directory: Path, binary: str | None = None, *, appendonly: bool = False
+    ) -> None:
         self.directory = directory
         self.binary = binary
+        self.appendonly = appendonly  # keep data across stop() and restart(), as deployed
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -66,7 +69,7 @@ class RedisServer:
             *("--port", str(self.port)),
             *("--bind", LOOPBACK),
             *("--save", ""),
-            *("--appendonly", "no"),
+            *("--appendonly", "yes" if self.appendonly else "no"),
             *("--dir", str(self.directory)),
             *("--daemonize", "no"),
             *("--logfile", ""),
@@ -80,6 +83,11 @@ class RedisServer:
             if self._start_once(timeout):
                 return
         raise RedisServerError(f"redis-server did not start:\n{self.log()}")
+
+    def restart(self, timeout: float = 10.0) -> None:
+        """Start again after stop(), on the same port, so clients find it at the same URL."""
+        if not self._start_once(timeout):
+            raise RedisServerError(f"redis-server did not restart:\n{self.log()}")
 
     def _start_once(self, timeout: float) -> bool:
         with self.log_path.open("ab") as log:
