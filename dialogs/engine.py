@@ -15,6 +15,7 @@ so a click on an old card acts on that card's element, never on another.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC
@@ -29,6 +30,8 @@ from .state import Answer, Assessment, Who
 from .store import Store, StoreUnavailable
 from .store.keys import ASSESSMENT_ID
 from .text import clean, length
+
+log = logging.getLogger("trustboard.engine")
 
 NOT_SAVED = (
     "I couldn't reach my storage just now, so that was not saved. Please try again in a "
@@ -113,7 +116,8 @@ class Walkthrough:
             return reply
         except Stop as stop:
             return stop.reply
-        except StoreUnavailable:
+        except StoreUnavailable as exc:
+            log.warning("store unavailable: %s", exc)
             return Reply(send=[Text(NOT_SAVED)])
 
     async def welcome(self, who: Who, notice: Notice | None = None) -> Card:

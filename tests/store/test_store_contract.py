@@ -102,6 +102,16 @@ async def test_twenty_racing_opens_create_exactly_one_assessment(store: Store) -
     assert await store.assessment(ALICE, ids[0]) is not None
 
 
+async def test_a_burst_of_three_hundred_trustees_all_get_their_assessment(store: Store) -> None:
+    # More turns at once than the bot keeps connections: they wait their turn, none is refused.
+    trustees = [Who("tenant-a", f"29:trustee-{n}", f"Trustee {n}") for n in range(300)]
+    ids = await asyncio.gather(*(store.open_assessment(w, FW, V1, T0) for w in trustees))
+
+    assert len(set(ids)) == 300
+    profiles = await asyncio.gather(*(store.profile(w) for w in trustees))
+    assert [p.open for p in profiles] == [{FW: i} for i in ids]
+
+
 # -- answering ---------------------------------------------------------------------------------
 
 
