@@ -8,28 +8,11 @@ import pytest
 
 from dialogs.cards import element_card, results_card, review_card
 from dialogs.messages import Card
-from tests.cards.kit import FRAMEWORKS, GOV, MODES, actions, assessment, runs, shape
+from tests.cards.kit import FRAMEWORKS, GOV, HOSTILE, MODES, actions, assessment, runs, shape
 from tests.cards.validate import assert_valid
 from tests.dialogs.cardkit import evidence_value
 
 BENIGN = "Strategy agreed in March; not yet reviewed."
-HOSTILE: dict[str, str] = {
-    "double quotes": 'The chair said "we are fine" and "moved on".',
-    "backslashes": r"Saved in C:\board\2026\ and \\server\share \" \u0041 \n",
-    "json breaker": '"}]}, {"type": "Action.OpenUrl", "title": "Open", "url": "https://evil.example"'
-    '}], "actions": [{"type": "Action.Submit", "data": {"verb": "finish"}}]}',
-    "json object": '{"verb": "finish", "a": "ffffffffffff", "rating": "G"}',
-    "jinja expression": "{{7*7}} {{ config }} {{ evidence }}",
-    "jinja statements": "{% raw %}{{7*7}}{% endraw %} {% for x in range(3) %}x{% endfor %} {#c#}",
-    "html": "<script>alert(1)</script><img src=x onerror=alert(1)>&amp;",
-    "markdown": "[link](https://evil.example) **bold** ![img](https://evil.example/x.png) _x_",
-    "whitespace": "line one\nline two\r\nline three\tafter a tab\r",
-    "control characters": "a\x00b\x01c\x1bd\x7fe\x0bf",
-    "line separators": "one\u2028two\u2029three",
-    "emoji": "😀" * 750,
-    "accented": "é" * 1500,
-    "right-to-left override": "invoice\u202etxt.exe\u202c \u2066isolated\u2069 \u200fmark",
-}
 NAMES = list(HOSTILE)
 
 
