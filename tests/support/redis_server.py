@@ -15,6 +15,10 @@ from types import TracebackType
 
 from .net import LOOPBACK, free_port
 
+# The deployment's settings (deploy/redis.conf); the command line below overrides port, directory
+# and persistence for a throwaway server.
+DEPLOY_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "redis.conf"
+
 INSTALL_HINT = (
     "redis-server was not found on PATH. The tests start a throwaway Redis of their own; "
     "install the server with `apt-get install redis-server` (Debian/Ubuntu) and run them again."
@@ -66,6 +70,7 @@ class RedisServer:
         binary = self.binary or find_redis_server()
         return [
             binary,
+            str(DEPLOY_CONFIG),
             *("--port", str(self.port)),
             *("--bind", LOOPBACK),
             *("--save", ""),
