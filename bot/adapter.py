@@ -91,7 +91,7 @@ class _CachingAuthentication(BotFrameworkAuthentication):
         return await self._inner.authenticate_channel_request(auth_header)
 
 
-def _credentials(settings: Settings) -> ServiceClientCredentialsFactory:
+def credentials_factory(settings: Settings) -> ServiceClientCredentialsFactory:
     if settings.app_type == "UserAssignedMSI":
         return ManagedIdentityServiceClientCredentialsFactory(settings.app_id)
     tenant = settings.tenant_id if settings.app_type == "SingleTenant" else None
@@ -103,7 +103,7 @@ def _credentials(settings: Settings) -> ServiceClientCredentialsFactory:
 def build_adapter(settings: Settings) -> CloudAdapterBase:
     authentication = BotFrameworkAuthenticationFactory.create(
         validate_authority=True,
-        credential_factory=_credentials(settings),
+        credential_factory=credentials_factory(settings),
         auth_configuration=AuthenticationConfiguration(),
     )
     return CloudAdapterBase(_CachingAuthentication(authentication))

@@ -24,7 +24,8 @@ from ..state import Who
 ASSESSMENT_ID = re.compile(r"^[0-9a-f]{12}$")
 
 
-def _part(value: str) -> str:
+def key_part(value: str) -> str:
+    """An id as it appears in a key, percent-encoded: `:`, `{` or `}` cannot change the layout."""
     return quote(value, safe="-._~@")
 
 
@@ -33,7 +34,7 @@ class Keys:
         self.prefix = prefix
 
     def user(self, who: Who) -> str:
-        return f"{self.prefix}:{{t:{_part(who.tenant)}:u:{_part(who.user)}}}"
+        return f"{self.prefix}:{{t:{key_part(who.tenant)}:u:{key_part(who.user)}}}"
 
     def profile(self, who: Who) -> str:
         return f"{self.user(who)}:profile"

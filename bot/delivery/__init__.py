@@ -1,0 +1,25 @@
+"""Proactive delivery of personal messages through a durable Redis queue, paced for Teams.
+
+The queue and the worker know nothing of the Bot Framework; `teams_sender` is the one module here
+that does, so import it explicitly where the real sender is wanted.
+"""
+
+from .jobs import Job, JobStatus, Recipient
+from .pacing import Pace
+from .queue import Outbox
+from .sender import DeliveryError, Sender, Sent
+from .worker import Retry, Timing, Worker
+
+__all__ = [
+    "DeliveryError",
+    "Job",
+    "JobStatus",
+    "Outbox",
+    "Pace",
+    "Recipient",
+    "Retry",
+    "Sender",
+    "Sent",
+    "Timing",
+    "Worker",
+]

@@ -1,0 +1,357 @@
+"""The outbox: a durable queue of personal messages in Redis, and what became of each.
+
+How a job moves (keys in jobs.py):
+
+1. `enqueue` writes the job hash (state `queued`) and the round index in one script, unless the
+   job already exists, then adds `{job: <id>}` to the stream and marks the job `streamed`. A crash
+   between the two leaves a queued job that is not on the stream; enqueueing it again (the round
+   logic re-enqueues its recipients when it resumes) puts it on, because `streamed` is still unset.
+2. A worker reads the entry as a consumer of the group (XREADGROUP). Entries stay pending until
+   the job is settled, so a worker that dies mid-way loses nothing: another one claims its entries
+   once they have been idle long enough (XAUTOCLAIM).
+3. Before sending, `begin` (one script) refuses a job that is already settled (the delivered
+   marker), one whose retry is not due yet, and one whose attempt is leased to someone else; else
+   it counts the attempt and leases the job to this attempt.
+4. Right after the connector answers, `settle` (one script) records the outcome: delivered (the
+   marker: activity id and conversation id), unreachable or failed (with the reason), or
+   retrying (attempt n, next at). A retry goes into the due set, which workers move back onto the
+   stream (one script) when it is due. Then the entry is acknowledged and deleted.
+
+A stream entry is only a prompt to look at a job; the job hash decides. So a duplicate entry (a
+re-enqueue racing, a claim of a slow worker's entry) sends nothing twice.
+
+What is not guaranteed, honestly:
+- A crash (or a lost Redis connection) after Teams accepted a message and before `settle` wrote
+  the marker sends that message again when the entry is claimed. So does a call that timed out
+  here after Teams had in fact accepted it. The window is one connector round trip plus one
+  Redis write; Teams offers no idempotency key to close it.
+- The lease is a time limit: a worker frozen for longer than its lease (a stopped VM, say) can
+  find that another has sent the same job meanwhile.
+- Outcome hooks run after the outcome is stored, at most once; after a crash the round logic
+  should read `round_status` rather than wait for a hook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import ResponseError
+
+from .jobs import (
+    FINAL_STATES,
+    DeliveryKeys,
+    Job,
+    JobStatus,
+    Recipient,
+    from_ms,
+    split_job_id,
+)
+
+GROUP = "senders"
+DEFAULT_RETENTION = timedelta(days=90)
+
+_NOW_MS = """
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+"""
+
+# KEYS: job, round index. ARGV: job id, field/value pairs. Returns {created, streamed}.
+_ENQUEUE = (
+    _NOW_MS
+    + """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  return {0, redis.call('HGET', KEYS[1], 'streamed') or '0'}
+end
+local now = string.format('%d', now_ms())
+redis.call('HSET', KEYS[1], 'state', 'queued', 'attempts', '0', 'streamed', '0',
+  'enqueued', now, 'updated', now, unpack(ARGV, 2))
+redis.call('ZADD', KEYS[2], now, ARGV[1])
+return {1, '0'}
+"""
+)
+
+# KEYS: job. ARGV: attempt token, lease ms. Returns {verdict, detail}.
+_BEGIN = (
+    _NOW_MS
+    + """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return {'missing', ''} end
+if state == 'delivered' or state == 'unreachable' or state == 'failed' then
+  return {'settled', state}
+end
+local now = now_ms()
+local lease = tonumber(redis.call('HGET', KEYS[1], 'lease') or '0')
+if lease > now then return {'busy', string.format('%d', lease - now)} end
+local next_at = tonumber(redis.call('HGET', KEYS[1], 'next_at') or '0')
+if next_at > now then return {'later', string.format('%d', next_at)} end
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+redis.call('HSET', KEYS[1], 'owner', ARGV[1],
+  'lease', string.format('%d', now + tonumber(ARGV[2])), 'updated', string.format('%d', now))
+return {'go', tostring(attempts)}
+"""
+)
+
+# KEYS: job, round index. ARGV: attempt token, new state, retry delay ms, retention ms,
+# field/value pairs. The first delivery stands; other outcomes only from the lease holder of an
+# unsettled job. Returns 0 if nothing was written, else the due time (ms) of a retry, or 1.
+_SETTLE = (
+    _NOW_MS
+    + """
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state or state == 'delivered' then return 0 end
+if ARGV[2] ~= 'delivered' then
+  if state == 'unreachable' or state == 'failed' then return 0 end
+  if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+end
+local now = now_ms()
+redis.call('HDEL', KEYS[1], 'owner', 'lease')
+redis.call('HSET', KEYS[1], 'state', ARGV[2], 'updated', string.format('%d', now))
+if #ARGV > 4 then redis.call('HSET', KEYS[1], unpack(ARGV, 5)) end
+if ARGV[2] == 'retrying' then
+  local due = now + tonumber(ARGV[3])
+  redis.call('HSET', KEYS[1], 'next_at', string.format('%d', due))
+  return due
+end
+redis.call('HDEL', KEYS[1], 'next_at')
+local keep = tonumber(ARGV[4])
+if keep > 0 then
+  redis.call('PEXPIRE', KEYS[1], keep)
+  redis.call('PEXPIRE', KEYS[2], keep)
+end
+return 1
+"""
+)
+
+# KEYS: due set, stream. ARGV: how many. Moves due retries onto the stream, atomically, so two
+# workers cannot both move the same one.
+_PROMOTE = (
+    _NOW_MS
+    + """
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now_ms(), 'LIMIT', 0, tonumber(ARGV[1]))
+for _, id in ipairs(ids) do
+  redis.call('XADD', KEYS[2], '*', 'job', id)
+  redis.call('ZREM', KEYS[1], id)
+end
+return #ids
+"""
+)
+
+# KEYS: job. Marks a job as on the stream, unless it has expired meanwhile.
+_MARK_STREAMED = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'streamed', '1') end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One stream entry: a prompt to look at a job."""
+
+    entry_id: str
+    job_id: str
+
+
+@dataclass(frozen=True)
+class Begin:
+    verdict: str  # go, settled, busy, later, missing
+    attempt: int = 0
+    due_ms: int = 0  # for `later`: when the retry is due
+
+
+class Outbox:
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str = "tb",
+        *,
+        retention: timedelta | None = DEFAULT_RETENTION,
+    ) -> None:
+        self.redis = redis
+        self.keys = DeliveryKeys(prefix)
+        self.retention_ms = int(retention.total_seconds() * 1000) if retention else 0
+        self._enqueue = redis.register_script(_ENQUEUE)
+        self._begin = redis.register_script(_BEGIN)
+        self._settle = redis.register_script(_SETTLE)
+        self._promote = redis.register_script(_PROMOTE)
+        self._mark_streamed = redis.register_script(_MARK_STREAMED)
+        self._group_ready = False
+
+    # -- for the round logic -------------------------------------------------------------------
+
+    async def enqueue(self, job: Job) -> str:
+        """Queue one message; the same (round, recipient) again changes nothing. Returns its id."""
+        problems = job.problems()
+        if problems:
+            raise ValueError("cannot queue this message: " + "; ".join(problems))
+        job_id = job.job_id
+        key = self.keys.job(job_id)
+        fields = {
+            "tenant": job.tenant_id,
+            "board": job.board_id,
+            "round": job.round_id,
+            "service_url": job.service_url,
+            "recipient": job.recipient.to_json(),
+            "message": json.dumps(job.message),
+        }
+        args = [job_id, *[part for pair in fields.items() for part in pair]]
+        round_key = self.keys.round(job.tenant_id, job.board_id, job.round_id)
+        created, streamed = await self._enqueue(keys=[key, round_key], args=args)
+        if int(created) or str(streamed) != "1":
+            await self.ensure_group()
+            await self.redis.xadd(self.keys.stream, {"job": job_id})
+            await self._mark_streamed(keys=[key])
+        return job_id
+
+    async def enqueue_all(self, jobs: Sequence[Job]) -> list[str]:
+        return [await self.enqueue(job) for job in jobs]
+
+    async def status(self, job_id: str) -> JobStatus | None:
+        try:
+            key = self.keys.job(job_id)
+        except ValueError:
+            return None
+        raw = await self.redis.hgetall(key)
+        return _status(job_id, raw) if raw else None
+
+    async def round_status(self, tenant_id: str, board_id: str, round_id: str) -> list[JobStatus]:
+        """Every job of one round, in the order they were queued."""
+        ids = await self.redis.zrange(self.keys.round(tenant_id, board_id, round_id), 0, -1)
+        found = [await self.status(job_id) for job_id in ids]
+        return [status for status in found if status is not None]
+
+    # -- for workers ---------------------------------------------------------------------------
+
+    async def ensure_group(self) -> None:
+        if self._group_ready:
+            return
+        try:
+            await self.redis.xgroup_create(self.keys.stream, GROUP, id="0", mkstream=True)
+        except ResponseError as exc:
+            if "BUSYGROUP" not in str(exc):
+                raise
+        self._group_ready = True
+
+    @contextlib.asynccontextmanager
+    async def _group_check(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except ResponseError as exc:
+            if "NOGROUP" in str(exc):
+                self._group_ready = False  # the stream was deleted: make the group again
+            raise
+
+    async def read(self, consumer: str, count: int, block_ms: int) -> list[Entry]:
+        """New entries for this consumer; they stay pending until `ack`."""
+        async with self._group_check():
+            answer = await self.redis.xreadgroup(
+                GROUP, consumer, {self.keys.stream: ">"}, count=count, block=block_ms
+            )
+        return [entry for _, messages in answer or [] for entry in _entries(messages)]
+
+    async def claim(self, consumer: str, min_idle_ms: int, count: int) -> list[Entry]:
+        """Entries other consumers left pending for longer than `min_idle_ms`, now ours."""
+        async with self._group_check():
+            answer = await self.redis.xautoclaim(
+                self.keys.stream, GROUP, consumer, min_idle_ms, "0-0", count=count
+            )
+        return _entries(answer[1])
+
+    async def touch(self, consumer: str, entry_ids: Sequence[str]) -> None:
+        """Reset the idle time of entries still being worked on, so nobody claims them."""
+        if entry_ids:
+            await self.redis.xclaim(
+                self.keys.stream, GROUP, consumer, 0, list(entry_ids), justid=True
+            )
+
+    async def promote_due(self, limit: int = 100) -> int:
+        return int(await self._promote(keys=[self.keys.due, self.keys.stream], args=[limit]))
+
+    async def load(self, job_id: str) -> tuple[Job, JobStatus] | None:
+        raw = await self.redis.hgetall(self.keys.job(job_id))
+        if not raw:
+            return None
+        job = Job(
+            tenant_id=raw["tenant"],
+            service_url=raw["service_url"],
+            recipient=Recipient.from_json(raw["recipient"]),
+            board_id=raw["board"],
+            round_id=raw["round"],
+            message=json.loads(raw["message"]),
+        )
+        return job, _status(job_id, raw)
+
+    async def begin(self, job_id: str, token: str, lease_ms: int) -> Begin:
+        verdict, detail = await self._begin(keys=[self.keys.job(job_id)], args=[token, lease_ms])
+        verdict = str(verdict)
+        if verdict == "go":
+            return Begin(verdict, attempt=int(detail))
+        if verdict == "later":
+            return Begin(verdict, due_ms=int(detail))
+        return Begin(verdict)
+
+    async def settle(
+        self,
+        job: Job,
+        token: str,
+        state: str,
+        fields: dict[str, str],
+        retry_in_ms: int = 0,
+    ) -> bool:
+        """Record an outcome; for a retry, also schedule it. False if nothing was written."""
+        job_id = job.job_id
+        keys = [self.keys.job(job_id), self.keys.round(job.tenant_id, job.board_id, job.round_id)]
+        args: list[Any] = [token, state, retry_in_ms, self.retention_ms]
+        args += [part for pair in fields.items() for part in pair]
+        written = int(await self._settle(keys=keys, args=args))
+        if written > 1:
+            await self.schedule(job_id, written)
+        return written != 0
+
+    async def schedule(self, job_id: str, due_ms: int) -> None:
+        await self.redis.zadd(self.keys.due, {job_id: due_ms})
+
+    async def ack(self, entry_id: str) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.xack(self.keys.stream, GROUP, entry_id)
+            pipe.xdel(self.keys.stream, entry_id)
+            await pipe.execute()
+
+    async def pending(self) -> int:
+        """How many stream entries are taken but not yet settled, across all consumers."""
+        info = await self.redis.xpending(self.keys.stream, GROUP)
+        return int(info["pending"])
+
+
+def _entries(messages: Any) -> list[Entry]:
+    found = []
+    for entry_id, fields in messages or []:
+        if fields and fields.get("job"):  # a claimed entry deleted meanwhile has no fields
+            found.append(Entry(entry_id, fields["job"]))
+    return found
+
+
+def _status(job_id: str, raw: dict[str, str]) -> JobStatus:
+    split_job_id(job_id)
+    state = raw.get("state", "queued")
+    recipient = Recipient.from_json(raw["recipient"]) if raw.get("recipient") else Recipient("")
+    return JobStatus(
+        job_id=job_id,
+        state=state,
+        round_id=raw.get("round", ""),
+        recipient=recipient,
+        attempts=int(raw.get("attempts") or 0),
+        next_at=from_ms(raw.get("next_at")) if state not in FINAL_STATES else None,
+        activity_id=raw.get("activity_id") or None,
+        conversation_id=raw.get("conversation_id") or None,
+        reason=raw.get("reason") or None,
+        error=raw.get("error") or None,
+        updated=from_ms(raw.get("updated")),
+    )

@@ -1,0 +1,126 @@
+"""The seam between the queue and whatever posts to Teams, with no Bot Framework types in it.
+
+A sender either returns `Sent` or raises `DeliveryError` carrying the HTTP status (None for a
+connection error or a timeout), the service's error code and any Retry-After. The worker decides
+from those alone what happens next, so the same decisions hold for the real and a fake sender.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Protocol
+
+from .jobs import Job
+
+RETRYABLE = frozenset({412, 429, 502, 503, 504})
+UNREACHABLE = frozenset({403, 404})
+
+ASK_TO_OPEN = "ask them to open a chat with trustboard"
+REASON_BLOCKED = (
+    "Not reachable: they have blocked or removed trustboard in Teams; "
+    f"{ASK_TO_OPEN} (or to unblock it)."
+)
+REASON_NOT_IN_ROSTER = (
+    "Not reachable: trustboard is not installed for them (they may have left the team); "
+    f"check they are in the board's team and {ASK_TO_OPEN}."
+)
+REASON_DISABLED = (
+    "Not reachable: your Teams administrator has turned trustboard off for them; "
+    "ask your IT team to allow trustboard for this person."
+)
+REASON_FORBIDDEN = f"Not reachable: they may have blocked the bot or left the team; {ASK_TO_OPEN}."
+REASON_NOT_FOUND = (
+    "Not reachable: Teams could not find them or a chat with them (they may have left the "
+    f"organisation or the team); check they are still a member and {ASK_TO_OPEN}."
+)
+
+
+@dataclass(frozen=True)
+class Sent:
+    conversation_id: str
+    activity_id: str
+
+
+class DeliveryError(Exception):
+    """The connector refused or did not answer. `status` is None for no HTTP answer at all."""
+
+    def __init__(
+        self,
+        status: int | None,
+        message: str = "",
+        *,
+        code: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message or (f"HTTP {status}" if status else "no answer"))
+        self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is None or self.status in RETRYABLE
+
+    @property
+    def unreachable(self) -> bool:
+        return self.status in UNREACHABLE
+
+    def summary(self) -> str:
+        status = f"HTTP {self.status}" if self.status else "no answer"
+        code = f" {self.code}" if self.code else ""
+        return f"{status}{code}: {self}"
+
+
+class Sender(Protocol):
+    async def send(self, job: Job) -> Sent:
+        """Post `job.message` to the recipient's 1:1 chat; raise DeliveryError if refused."""
+        ...
+
+
+def unreachable_reason(error: DeliveryError) -> str:
+    """What a clerk can do about a 403 or 404, from the codes Teams uses."""
+    text = f"{error.code} {error}".lower()
+    if error.status == 404:
+        return REASON_NOT_FOUND
+    if "blocked" in text or "messagewritesblocked" in text:
+        return REASON_BLOCKED
+    if "roster" in text:
+        return REASON_NOT_IN_ROSTER
+    if "disabled" in text:
+        return REASON_DISABLED
+    return REASON_FORBIDDEN
+
+
+def failed_reason(error: DeliveryError, attempts: int) -> str:
+    """Plain English for a job that will not be tried again."""
+    if error.retryable:
+        return (
+            f"Not delivered: Teams did not accept the message after {attempts} attempts "
+            f"({error.summary()}); try sending again later."
+        )
+    if error.status == 401:
+        return (
+            "Not delivered: Teams refused trustboard's credentials (HTTP 401); "
+            "ask your IT team to check the bot's app id and password."
+        )
+    return f"Not delivered: Teams refused the message ({error.summary()})."
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delta-seconds or an HTTP date."""
+    if value is None or not value.strip():
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())

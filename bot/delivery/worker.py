@@ -1,0 +1,247 @@
+"""A delivery worker: one consumer of the outbox's stream, sending at Teams' pace.
+
+Run as many as you like, in one process or many, each with its own consumer name: they share the
+work through the consumer group, the pace through Redis, and claim what a dead one left pending.
+Every decision about a job is made from the job hash (see queue.py), never from the entry alone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from redis.exceptions import RedisError
+
+from .jobs import DELIVERED, FAILED, RETRYING, UNREACHABLE, Job, JobStatus
+from .pacing import Pace, RateLimiter
+from .queue import Entry, Outbox
+from .sender import DeliveryError, Sender, failed_reason, unreachable_reason
+
+log = logging.getLogger("trustboard.delivery")
+
+OutcomeHook = Callable[[JobStatus], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Retry:
+    max_attempts: int = 6
+    base: float = 1.0  # seconds; the first back-off is up to this, then doubling
+    cap: float = 120.0  # the longest back-off of our own choosing
+    max_retry_after: float = 3600.0  # a Retry-After beyond this is taken as this
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential back-off with full jitter, never shorter than Retry-After."""
+        jittered = random.uniform(0, min(self.cap, self.base * 2 ** (attempt - 1)))
+        if retry_after is None:
+            return jittered
+        # A small spread on top of Retry-After so throttled jobs do not all return at once.
+        return min(retry_after, self.max_retry_after) + random.uniform(0, self.base)
+
+
+@dataclass(frozen=True)
+class Timing:
+    attempt_timeout: float = 40.0  # one whole send (create chat + post); the sender's own
+    # per-call timeouts should be shorter
+    claim_idle: float = 60.0  # an entry pending this long is taken from its consumer
+    claim_every: float = 5.0  # how often to look for such entries
+    block: float = 1.0  # how long one read waits for new entries
+    drain: float = 10.0  # on stop, how long sends in flight may finish
+    lease_margin: float = 5.0
+
+    def __post_init__(self) -> None:
+        # Entries in hand are touched every claim_idle / 3, between reads: a read must not block
+        # for longer, or another worker would claim an entry that is only waiting for its turn.
+        if self.block >= self.claim_idle / 3:
+            raise ValueError("block must be shorter than a third of claim_idle")
+
+    @property
+    def lease(self) -> float:
+        # An attempt is leased a little longer than it can take, so a claimed entry of a live
+        # worker finds the lease still held and leaves the job to it.
+        return self.attempt_timeout + self.lease_margin
+
+
+class Worker:
+    def __init__(
+        self,
+        outbox: Outbox,
+        sender: Sender,
+        consumer: str,
+        pace: Pace | None = None,
+        *,
+        retry: Retry | None = None,
+        timing: Timing | None = None,
+        concurrency: int = 8,
+        on_outcome: OutcomeHook | None = None,
+    ) -> None:
+        self.outbox = outbox
+        self.sender = sender
+        self.consumer = consumer
+        self.limiter = RateLimiter(outbox.redis, outbox.keys, pace or Pace())
+        self.retry = retry or Retry()
+        self.timing = timing or Timing()
+        self.concurrency = concurrency
+        self.on_outcome = on_outcome
+        self.sent = 0  # jobs this worker delivered, for logs and tests
+        self._stopping = asyncio.Event()
+        self._tasks: dict[str, asyncio.Task[None]] = {}  # by stream entry id
+
+    # -- running -------------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Work until `stop()`; Redis outages are waited out, never fatal."""
+        self._stopping.clear()
+        loop = asyncio.get_running_loop()
+        next_claim = next_beat = 0.0
+        try:
+            while not self._stopping.is_set():
+                try:
+                    await self.outbox.ensure_group()
+                    await self.outbox.promote_due()
+                    if loop.time() >= next_beat:
+                        next_beat = loop.time() + self.timing.claim_idle / 3
+                        await self.outbox.touch(self.consumer, list(self._tasks))
+                    if loop.time() >= next_claim:
+                        next_claim = loop.time() + self.timing.claim_every
+                        await self._start(await self._claimed())
+                    await self._start(await self._read())
+                except (RedisError, OSError) as exc:
+                    log.warning(
+                        "delivery worker %s: Redis problem (%s); retrying", self.consumer, exc
+                    )
+                    await self._pause(1.0)
+        finally:
+            await self._drain()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+    async def _claimed(self) -> list[Entry]:
+        free = self._free()
+        if free == 0:
+            return []
+        idle_ms = int(self.timing.claim_idle * 1000)
+        return await self.outbox.claim(self.consumer, idle_ms, free)
+
+    async def _read(self) -> list[Entry]:
+        if self._free() == 0:
+            # Full: wait for a send to finish before taking more, so work spreads across workers.
+            await asyncio.wait(
+                self._tasks.values(), timeout=self.timing.block, return_when="FIRST_COMPLETED"
+            )
+            return []
+        return await self.outbox.read(self.consumer, self._free(), int(self.timing.block * 1000))
+
+    def _free(self) -> int:
+        return max(0, self.concurrency - len(self._tasks))
+
+    async def _start(self, entries: list[Entry]) -> None:
+        for entry in entries:
+            if entry.entry_id in self._tasks:
+                continue  # already in hand (claimed back from ourselves)
+            task = asyncio.create_task(self._handle(entry))
+            self._tasks[entry.entry_id] = task
+            task.add_done_callback(lambda _, done=entry.entry_id: self._tasks.pop(done, None))
+
+    async def _pause(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._stopping.wait(), seconds)
+
+    async def _drain(self) -> None:
+        if not self._tasks:
+            return
+        _, late = await asyncio.wait(list(self._tasks.values()), timeout=self.timing.drain)
+        for task in late:
+            task.cancel()  # its entry stays pending, so another worker will claim it
+        await asyncio.gather(*late, return_exceptions=True)
+
+    # -- one entry -----------------------------------------------------------------------------
+
+    async def _handle(self, entry: Entry) -> None:
+        try:
+            await self._process(entry)
+        except (RedisError, OSError) as exc:
+            # Nothing is lost: the entry stays pending and is claimed again later.
+            log.warning("delivery of %s paused: Redis problem (%s)", entry.job_id, exc)
+        except Exception:
+            log.exception(
+                "delivery of %s failed unexpectedly; it will be claimed again", entry.job_id
+            )
+
+    async def _process(self, entry: Entry) -> None:
+        try:
+            loaded = await self.outbox.load(entry.job_id)
+        except ValueError:
+            loaded = None  # not a job id: nothing to do but drop the entry
+        if loaded is None or loaded[1].final:
+            await self.outbox.ack(entry.entry_id)
+            return
+        job = loaded[0]
+        await self.limiter.take(job.tenant_id, job.recipient.id)
+        token = f"{self.consumer}:{secrets.token_hex(6)}"
+        begin = await self.outbox.begin(entry.job_id, token, int(self.timing.lease * 1000))
+        if begin.verdict == "busy":
+            return  # another attempt holds it; this entry is looked at again after claim_idle
+        if begin.verdict == "later":
+            # A duplicate entry, or a crash between recording a retry and scheduling it.
+            await self.outbox.schedule(entry.job_id, begin.due_ms)
+        if begin.verdict != "go":
+            await self.outbox.ack(entry.entry_id)
+            return
+        await self._attempt(entry, job, token, begin.attempt)
+
+    async def _attempt(self, entry: Entry, job: Job, token: str, attempt: int) -> None:
+        try:
+            sent = await asyncio.wait_for(self.sender.send(job), self.timing.attempt_timeout)
+        except DeliveryError as exc:
+            state, fields, delay = await self._after_error(job, exc, attempt)
+        except TimeoutError:
+            error = DeliveryError(None, f"no answer within {self.timing.attempt_timeout:g} s")
+            state, fields, delay = await self._after_error(job, error, attempt)
+        except Exception as exc:
+            # A sender should raise DeliveryError only; anything else is retried, but boundedly.
+            log.exception("sender raised an unexpected error for %s", job.job_id)
+            error = DeliveryError(None, f"unexpected {type(exc).__name__}: {exc}")
+            state, fields, delay = await self._after_error(job, error, attempt)
+        else:
+            state = DELIVERED
+            fields = {"activity_id": sent.activity_id, "conversation_id": sent.conversation_id}
+            delay = 0.0
+        written = await self.outbox.settle(job, token, state, fields, int(delay * 1000))
+        await self.outbox.ack(entry.entry_id)
+        if state == DELIVERED:
+            self.sent += 1
+            if not written:
+                log.warning("delivery %s: sent again after an earlier delivery", job.job_id)
+        log.info("delivery %s: %s (attempt %d)", job.job_id, state, attempt)
+        if written:
+            await self._tell(job.job_id)
+
+    async def _after_error(
+        self, job: Job, error: DeliveryError, attempt: int
+    ) -> tuple[str, dict[str, str], float]:
+        if error.status == 429:
+            await self.limiter.hold(job.tenant_id, error.retry_after or self.retry.base)
+        fields = {"error": error.summary()[:500]}
+        if error.unreachable:
+            return UNREACHABLE, {**fields, "reason": unreachable_reason(error)}, 0.0
+        if error.retryable and attempt < self.retry.max_attempts:
+            return RETRYING, fields, self.retry.delay(attempt, error.retry_after)
+        return FAILED, {**fields, "reason": failed_reason(error, attempt)}, 0.0
+
+    async def _tell(self, job_id: str) -> None:
+        if self.on_outcome is None:
+            return
+        status = await self.outbox.status(job_id)
+        if status is None:
+            return
+        try:
+            await self.on_outcome(status)
+        except Exception:
+            # The outcome is stored already; the round logic can read it with round_status.
+            log.exception("outcome hook failed for %s", job_id)
