@@ -97,7 +97,9 @@ async def walkthrough(poster: Poster, connector: FakeConnector, chat: Chat, fini
     for _ in range(16):
         data = _rate_button(card)
         body = await poster.post(chat.execute("rate", data, card_id, {"evidence": EVIDENCE}))
-        card = body["value"] if isinstance(body, dict) and isinstance(body["value"], dict) else {}
+        if not (isinstance(body, dict) and isinstance(body.get("value"), dict)):
+            raise RuntimeError(f"no card after a rating: {body}")
+        card = body["value"]
     if finish:
         await poster.post(chat.message("finish"))
 
