@@ -15,6 +15,7 @@ import asyncio
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from bench.common import (
     trustee_chat,
     walkthrough,
 )
+from tests.support.activities import Chat
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector
 from tests.support.redis_server import RedisServer
@@ -37,24 +39,19 @@ TURNS_PER_USER = 17  # "start governance" and 16 ratings
 WARM_UP_USERS = 10
 
 
-async def run_ours(bot: BotProcess, connector: FakeConnector, users: int, first: int) -> Timings:
+Play = Callable[[Poster, Chat], Awaitable[None]]
+
+
+async def run(
+    bot: BotProcess, connector: FakeConnector, users: int, first: int, play: Play
+) -> Timings:
+    """`users` trustees at once, each playing their turns in order; every turn timed."""
     timings = Timings()
     async with session(users) as http:
         poster = Poster(bot, http, timings)
         chats = [trustee_chat(connector, first + i) for i in range(users)]
         started = time.perf_counter()
-        await asyncio.gather(*(walkthrough(poster, connector, c, finish=False) for c in chats))
-        timings.wall = time.perf_counter() - started
-    return timings
-
-
-async def run_echo(bot: BotProcess, connector: FakeConnector, users: int, first: int) -> Timings:
-    timings = Timings()
-    async with session(users) as http:
-        poster = Poster(bot, http, timings)
-        chats = [trustee_chat(connector, first + i) for i in range(users)]
-        started = time.perf_counter()
-        await asyncio.gather(*(echo_user(poster, c, TURNS_PER_USER) for c in chats))
+        await asyncio.gather(*(play(poster, chat) for chat in chats))
         timings.wall = time.perf_counter() - started
     return timings
 
@@ -65,19 +62,30 @@ async def main(sizes: list[int]) -> dict[str, Any]:
             ours = await asyncio.to_thread(BotProcess({"REDIS_URL": redis.url}).start)
             echo = await asyncio.to_thread(BotProcess({}, command=ECHO_COMMAND).start)
             try:
-                await run_echo(echo, connector, WARM_UP_USERS, 0)
-                await run_ours(ours, connector, WARM_UP_USERS, 0)
+                await run(echo, connector, WARM_UP_USERS, 0, echo_turns)
+                await run(ours, connector, WARM_UP_USERS, 0, our_turns(connector))
                 results = []
                 for index, users in enumerate(sizes):
                     first = 1000 * (index + 1)
-                    base = await run_echo(echo, connector, users, first)
-                    mine = await run_ours(ours, connector, users, first)
+                    base = await run(echo, connector, users, first, echo_turns)
+                    mine = await run(ours, connector, users, first, our_turns(connector))
                     connector.clear()
                     results.append(compare(users, base, mine))
             finally:
                 ours.cleanup()
                 echo.cleanup()
     return {"runs": results}
+
+
+async def echo_turns(poster: Poster, chat: Chat) -> None:
+    await echo_user(poster, chat, TURNS_PER_USER)
+
+
+def our_turns(connector: FakeConnector) -> Play:
+    async def play(poster: Poster, chat: Chat) -> None:
+        await walkthrough(poster, connector, chat, finish=False)
+
+    return play
 
 
 def compare(users: int, base: Timings, mine: Timings) -> dict[str, Any]:
