@@ -23,6 +23,11 @@ class DomainRow:
     cells: tuple[Cell, ...]
 
 
+def focus_area(element: Element, rating: str | None) -> str:
+    """The source's table writes "Risk management (Red)" and "Board effectiveness (AR)"."""
+    return f"{element.title} ({'Red' if rating == 'R' else rating})"
+
+
 @dataclass(frozen=True)
 class Priority:
     element: Element
@@ -31,8 +36,7 @@ class Priority:
 
     @property
     def focus_area(self) -> str:
-        # The source's table writes "Risk management (Red)" and "Board effectiveness (AR)".
-        return f"{self.element.title} ({'Red' if self.rating == 'R' else self.rating})"
+        return focus_area(self.element, self.rating)
 
 
 def heat_map(framework: Framework, assessment: Assessment) -> tuple[DomainRow, ...]:

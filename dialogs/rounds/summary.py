@@ -35,6 +35,7 @@ from dataclasses import dataclass, replace
 
 from frameworks import RATING_CODES, Domain, Element, Framework
 
+from ..results import focus_area
 from ..state import Answer
 
 PRIORITY_RATINGS = ("R", "AR")
@@ -104,11 +105,8 @@ class Priority:
 
     @property
     def focus_area(self) -> str:
-        # As in the one-trustee table: "Risk management (Red)", "Board effectiveness (AR)".
-        code = self.summary.board
-        rating = "Red" if code == "R" else code
         views = " (views differ)" if self.summary.spread else ""
-        return f"{self.summary.element.title} ({rating}){views}"
+        return focus_area(self.summary.element, self.summary.board) + views
 
     @property
     def evidence(self) -> tuple[Evidence, ...]:
