@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .delivery.pacing import Pace
 
 APP_TYPES = {
     "multitenant": "MultiTenant",
     "singletenant": "SingleTenant",
     "userassignedmsi": "UserAssignedMSI",
 }
+
+MAX_REMINDER_HOURS = 8760
 
 
 class ConfigError(ValueError):
@@ -28,6 +34,13 @@ class Settings:
     local_mode: bool = False
     card_actions: str = "execute"  # or "submit", for hosts without universal actions
     key_prefix: str = "tb"
+    delivery_workers: int = 1  # 0: this process sends nothing (a web-only process)
+    delivery_per_tenant: int = 30  # messages a second per app per tenant
+    delivery_per_conversation: int = 7  # messages a second to one chat
+    round_reminder_hours: float = 48.0  # the automatic reminder, this long before a deadline
+    round_timezone: str = "Europe/London"  # deadlines are set and shown in this zone
+    delivery_attempt_timeout: float = 40.0  # seconds one send (create chat + post) may take
+    delivery_claim_idle: float = 60.0  # seconds before a dead process's sends are taken over
 
     @property
     def authenticated(self) -> bool:
@@ -47,11 +60,24 @@ class Settings:
             local_mode=env.get("LOCAL_MODE", "").strip().lower() in ("1", "true", "yes"),
             card_actions=env.get("CARD_ACTIONS", "execute").strip().lower() or "execute",
             key_prefix=env.get("REDIS_KEY_PREFIX", "tb").strip() or "tb",
+            delivery_workers=_whole(env, "DELIVERY_WORKERS", 1, 0, problems),
+            delivery_per_tenant=_whole(env, "DELIVERY_PER_TENANT", 30, 1, problems),
+            delivery_per_conversation=_whole(env, "DELIVERY_PER_CONVERSATION", 7, 1, problems),
+            round_reminder_hours=_hours(env.get("ROUND_REMINDER_HOURS", ""), problems),
+            round_timezone=_timezone(env.get("ROUND_TIMEZONE", ""), problems),
+            delivery_attempt_timeout=_seconds(env, "DELIVERY_ATTEMPT_TIMEOUT", 40.0, problems),
+            delivery_claim_idle=_seconds(env, "DELIVERY_CLAIM_IDLE", 60.0, problems),
         )
         problems += settings._problems()
         if problems:
             raise ConfigError("Cannot start trustboard:\n" + "\n".join(f"- {p}" for p in problems))
         return settings
+
+    def pace(self) -> Pace:
+        """The delivery workers' limits (per second), shared through Redis by every process."""
+        return Pace(
+            per_tenant=self.delivery_per_tenant, per_conversation=self.delivery_per_conversation
+        )
 
     def _problems(self) -> list[str]:
         problems = []
@@ -90,6 +116,68 @@ def _port(value: str, problems: list[str]) -> int:
         return int(value)
     problems.append(f"PORT must be a number from 1 to 65535, not {value!r}.")
     return 0
+
+
+def _whole(
+    env: Mapping[str, str], name: str, default: int, minimum: int, problems: list[str]
+) -> int:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number >= minimum:
+        return number
+    problems.append(f"{name} must be a whole number, {minimum} or more, not {value!r}.")
+    return default
+
+
+def _hours(value: str, problems: list[str]) -> float:
+    if not value.strip():
+        return 48.0
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = 0.0
+    # isfinite: "nan" parses as a float; the cap keeps deadline arithmetic far from overflow.
+    if 0 < hours <= MAX_REMINDER_HOURS and math.isfinite(hours):
+        return hours
+    problems.append(
+        "ROUND_REMINDER_HOURS must be a number of hours above 0 and at most "
+        f"{MAX_REMINDER_HOURS} (a year), such as 48, not {value!r}."
+    )
+    return 48.0
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, problems: list[str]) -> float:
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = 0.0
+    if 0.5 <= seconds <= 3600 and math.isfinite(seconds):
+        return seconds
+    problems.append(f"{name} must be a number of seconds from 0.5 to 3600, not {value!r}.")
+    return default
+
+
+def _timezone(value: str, problems: list[str]) -> str:
+    name = value.strip()
+    if not name:
+        return "Europe/London"
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        # ValueError: a name zoneinfo refuses outright, such as an absolute path.
+        problems.append(
+            f"ROUND_TIMEZONE must be a time zone name such as Europe/London, not {value!r}."
+        )
+        return "Europe/London"
+    return name
 
 
 def _app_type(value: str, problems: list[str]) -> str:

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from bot.config import ConfigError, Settings
+from bot.delivery import Pace
 from tests.support.bot_process import REPO_ROOT, BotProcess
 
 APP = {"MicrosoftAppId": "0b5e4a47-64b6-4bde-9a28-4f2f0c2d9e11", "MicrosoftAppPassword": "pw"}
@@ -69,3 +70,65 @@ async def test_local_mode_says_so_at_start_up() -> None:
     assert (status, body) == (200, {"status": "ok", "store": "embedded"})
     assert "Bot Framework authentication is OFF" in logs
     assert "answers are lost when the bot stops" in logs
+
+
+# -- delivery and rounds -----------------------------------------------------------------------
+
+
+def test_delivery_and_round_defaults() -> None:
+    settings = Settings.from_env({"LOCAL_MODE": "1"})
+    assert settings.delivery_workers == 1
+    assert (settings.delivery_per_tenant, settings.delivery_per_conversation) == (30, 7)
+    assert settings.round_reminder_hours == 48
+    assert settings.round_timezone == "Europe/London"
+    assert settings.pace() == Pace(per_tenant=30, per_conversation=7)
+
+
+def test_delivery_and_round_settings_are_read() -> None:
+    settings = Settings.from_env(
+        {
+            "LOCAL_MODE": "1",
+            "DELIVERY_WORKERS": "0",
+            "DELIVERY_PER_TENANT": " 12 ",
+            "DELIVERY_PER_CONVERSATION": "3",
+            "ROUND_REMINDER_HOURS": "1.5",
+            "ROUND_TIMEZONE": "America/New_York",
+        }
+    )
+    assert settings.delivery_workers == 0  # a web-only process
+    assert settings.pace() == Pace(per_tenant=12, per_conversation=3)
+    assert settings.round_reminder_hours == 1.5
+    assert settings.round_timezone == "America/New_York"
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"DELIVERY_WORKERS": "-1"}, "DELIVERY_WORKERS must be a whole number, 0 or more"),
+        ({"DELIVERY_WORKERS": "two"}, "DELIVERY_WORKERS must be a whole number, 0 or more"),
+        ({"DELIVERY_PER_TENANT": "0"}, "DELIVERY_PER_TENANT must be a whole number, 1 or more"),
+        ({"DELIVERY_PER_TENANT": "2.5"}, "DELIVERY_PER_TENANT must be a whole number"),
+        ({"DELIVERY_PER_CONVERSATION": "0"}, "DELIVERY_PER_CONVERSATION must be a whole number"),
+        ({"ROUND_REMINDER_HOURS": "0"}, "ROUND_REMINDER_HOURS must be a number of hours above 0"),
+        ({"ROUND_REMINDER_HOURS": "-3"}, "ROUND_REMINDER_HOURS must be a number of hours"),
+        ({"ROUND_REMINDER_HOURS": "nan"}, "ROUND_REMINDER_HOURS must be a number of hours"),
+        ({"ROUND_REMINDER_HOURS": "two days"}, "ROUND_REMINDER_HOURS must be a number of hours"),
+        ({"ROUND_REMINDER_HOURS": "1e9"}, "at most 8760 (a year)"),
+        ({"ROUND_TIMEZONE": "London"}, "ROUND_TIMEZONE must be a time zone name"),
+        ({"ROUND_TIMEZONE": "/etc/localtime"}, "ROUND_TIMEZONE must be a time zone name"),
+        ({"ROUND_TIMEZONE": "../../etc/passwd"}, "ROUND_TIMEZONE must be a time zone name"),
+    ],
+)
+def test_bad_delivery_and_round_settings_are_refused(env: dict[str, str], says: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"LOCAL_MODE": "1", **env})
+    assert says in str(refused.value)
+    assert repr(next(iter(env.values()))) in str(refused.value)  # it says what it was given
+
+
+def test_every_bad_setting_is_reported_at_once() -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(
+            {"LOCAL_MODE": "1", "DELIVERY_WORKERS": "x", "ROUND_TIMEZONE": "Nowhere/Town"}
+        )
+    assert "DELIVERY_WORKERS" in str(refused.value) and "ROUND_TIMEZONE" in str(refused.value)

@@ -1,0 +1,206 @@
+"""`TeamsGateway`: the board logic's `Teams` port, on the Bot Connector REST API.
+
+The board logic (dialogs/boards) asks for plain things: the team's roster, a card posted to a
+channel, a card updated, a personal message. This module turns them into connector calls with
+botbuilder 4.17.1's client, using the same clients as delivery (`ConnectorClients`: built once per
+service URL with the bot's credentials, no retries of their own, requests' own timeout), and turns
+every failure into `TeamsError` with the HTTP status (None when there was no answer), so the board
+logic can tell a clerk what happened without knowing any Bot Framework type.
+
+Retries are the caller's business: a roster or a channel post is what a clerk asked for just now,
+and telling them promptly beats retrying behind their back. Personal messages in bulk go through
+the outbox (bot/delivery), which retries and paces.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+
+from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
+from botframework.connector.aio import ConnectorClient
+from msrest.exceptions import (
+    ClientException,
+    ClientRequestError,
+    DeserializationError,
+    HttpOperationError,
+)
+
+from dialogs.boards.ports import Posted, RosterMember, TeamsError
+from dialogs.messages import Card, Text
+
+from .config import Settings
+from .delivery.teams_sender import TEAMS_BOT_PREFIX, ConnectorClients, as_delivery_error
+from .turns import card_activity, text_activity
+
+T = TypeVar("T")
+ClientSource = Callable[[str], Awaitable[ConnectorClient]]
+
+PAGE_SIZE = 100
+MAX_PAGES = 1000  # 100,000 members: far beyond any board's team; stops a token that never ends
+NO_PAGED_ROUTE = frozenset({404, 405, 501})  # emulators without /pagedmembers answer these
+
+
+class ConnectorError(TeamsError):
+    """A `TeamsError` that also keeps the service's error code and any Retry-After (seconds)."""
+
+    def __init__(
+        self,
+        status: int | None,
+        message: str = "",
+        *,
+        code: str = "",
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(status, message)
+        self.code = code
+        self.retry_after = retry_after
+
+
+class TeamsGateway:
+    def __init__(
+        self,
+        clients: ClientSource,
+        bot_id: str,
+        *,
+        bot_name: str = "trustboard",
+        call_timeout: float = 15.0,
+        page_size: int = PAGE_SIZE,
+    ) -> None:
+        self.clients = clients
+        self.bot = ChannelAccount(id=bot_id, name=bot_name)
+        self.call_timeout = call_timeout
+        self.page_size = page_size  # a suggestion to Teams, which may send fewer
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, call_timeout: float = 15.0) -> TeamsGateway:
+        bot_id = TEAMS_BOT_PREFIX + (settings.app_id or "trustboard-local")
+        return cls(ConnectorClients(settings, call_timeout), bot_id, call_timeout=call_timeout)
+
+    # -- the Teams port ------------------------------------------------------------------------
+
+    async def roster(self, service_url: str, team_id: str) -> list[RosterMember]:
+        """Every member of the team: /pagedmembers page by page, or /members where the paged
+        route does not exist (some emulators)."""
+        client = await self._client(service_url)
+        try:
+            accounts = await self._paged_members(client, team_id)
+        except ConnectorError as exc:
+            if exc.status not in NO_PAGED_ROUTE:
+                raise
+            conversations = client.conversations
+            accounts = await self._call(conversations.get_conversation_members(team_id)) or []
+        return _members(accounts)
+
+    async def post(self, service_url: str, conversation: str, message: Card | Text) -> Posted:
+        client = await self._client(service_url)
+        posted = await self._call(
+            client.conversations.send_to_conversation(conversation, _activity(message))
+        )
+        return Posted(conversation, _activity_id(posted))
+
+    async def update(self, service_url: str, conversation: str, activity: str, card: Card) -> None:
+        client = await self._client(service_url)
+        replacement = card_activity(card, activity)
+        await self._call(client.conversations.update_activity(conversation, activity, replacement))
+
+    async def personal(
+        self, service_url: str, tenant: str, teams_id: str, message: Card | Text
+    ) -> Posted:
+        """Create (or, as Teams does for an existing 1:1 chat, find) the chat, then post in it."""
+        client = await self._client(service_url)
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=self.bot,
+            members=[ChannelAccount(id=teams_id)],
+            tenant_id=tenant,
+            # Teams reads the tenant from channel data; the schema's tenant_id alone is not enough.
+            channel_data={"tenant": {"id": tenant}},
+        )
+        created = await self._call(client.conversations.create_conversation(parameters))
+        conversation = getattr(created, "id", None)
+        if not conversation:
+            raise ConnectorError(None, "Teams created no conversation for the personal message")
+        return await self.post(service_url, conversation, message)
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    async def _paged_members(self, client: ConnectorClient, team_id: str) -> list[ChannelAccount]:
+        accounts: list[ChannelAccount] = []
+        token: str | None = None
+        for _ in range(MAX_PAGES):
+            page = await self._call(
+                client.conversations.get_conversation_paged_members(
+                    team_id, page_size=self.page_size, continuation_token=token
+                )
+            )
+            accounts += getattr(page, "members", None) or []
+            token = getattr(page, "continuation_token", None) or None
+            if token is None:
+                return accounts
+        # A partial roster would silently leave trustees out of a board: say so instead.
+        raise ConnectorError(None, f"the roster did not end after {MAX_PAGES} pages")
+
+    async def _client(self, service_url: str) -> ConnectorClient:
+        try:
+            client = await self._call(self.clients(service_url))
+        except ValueError as exc:
+            raise ConnectorError(None, f"unusable service URL: {exc}") from exc
+        answer_every_status(client)
+        return client
+
+    async def _call(self, operation: Awaitable[T]) -> T:
+        """One connector call, bounded by its own timeout, failures as TeamsError."""
+        try:
+            return await asyncio.wait_for(operation, self.call_timeout)
+        except TimeoutError as exc:
+            raise ConnectorError(None, f"no answer within {self.call_timeout:g} s") from exc
+        except HttpOperationError as exc:
+            error = as_delivery_error(exc)
+            raise ConnectorError(
+                error.status, error.summary(), code=error.code, retry_after=error.retry_after
+            ) from exc
+        except ClientRequestError as exc:
+            # Connection refused or reset, or requests' own read timeout.
+            raise ConnectorError(None, f"connection problem: {exc}") from exc
+        except (ClientException, DeserializationError) as exc:
+            # Getting the bot's token failed, or the answer could not be read.
+            raise ConnectorError(None, f"{type(exc).__name__}: {exc}") from exc
+
+
+def answer_every_status(client: ConnectorClient) -> None:
+    """Let 5xx answers to GET and PUT through as answers.
+
+    msrest lists most 5xx statuses for retrying; with retries off (as delivery sets them), urllib3
+    then raises "too many 500 error responses" for GET and PUT instead of returning the answer,
+    and the status is lost (POSTs are not affected: urllib3 never retries them). Idempotent.
+    """
+    client.config.retry_policy.policy.status_forcelist = frozenset()
+
+
+def _activity(message: Card | Text) -> Activity:
+    return card_activity(message) if isinstance(message, Card) else text_activity(message)
+
+
+def _activity_id(posted: object) -> str:
+    activity_id = getattr(posted, "id", None)
+    if not activity_id:
+        raise ConnectorError(None, "Teams accepted the message but returned no activity id")
+    return str(activity_id)
+
+
+def _members(accounts: Iterable[ChannelAccount]) -> list[RosterMember]:
+    """Roster members in the order Teams gave them; no id, no member; each id once (a later page
+    can repeat members of an earlier one)."""
+    found: dict[str, RosterMember] = {}
+    for account in accounts:
+        teams_id = getattr(account, "id", None)
+        if not teams_id or teams_id in found:
+            continue
+        found[teams_id] = RosterMember(
+            teams_id=teams_id,
+            aad_object_id=getattr(account, "aad_object_id", None) or "",
+            name=getattr(account, "name", None) or "",
+        )
+    return list(found.values())

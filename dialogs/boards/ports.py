@@ -1,0 +1,76 @@
+"""What the board logic needs from Teams, as plain calls; `bot/` implements them.
+
+Nothing here is a Bot Framework type: a card is `dialogs.messages.Card`, a member is `Member`.
+Every call raises `TeamsError` when Teams refuses or does not answer, carrying the HTTP status
+(None when there was no answer), so the caller can tell a clerk what happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ..messages import Card, Text
+
+
+class TeamsError(Exception):
+    def __init__(self, status: int | None, message: str = "") -> None:
+        super().__init__(message or (f"HTTP {status}" if status else "no answer"))
+        self.status = status
+
+
+@dataclass(frozen=True)
+class RosterMember:
+    teams_id: str  # "29:…"
+    aad_object_id: str  # may be empty for guests in some tenants
+    name: str
+
+    @property
+    def key(self) -> str:
+        return self.aad_object_id or self.teams_id
+
+
+@dataclass(frozen=True)
+class Posted:
+    conversation: str
+    activity: str
+
+
+class Teams(Protocol):
+    async def roster(self, service_url: str, team_id: str) -> list[RosterMember]:
+        """Every member of the team, page by page (Teams pages the roster)."""
+        ...
+
+    async def post(self, service_url: str, conversation: str, message: Card | Text) -> Posted:
+        """A new message in a conversation the bot is in (a channel, a 1:1 chat)."""
+        ...
+
+    async def update(self, service_url: str, conversation: str, activity: str, card: Card) -> None:
+        """Replace a message the bot sent, for everyone who can see it."""
+        ...
+
+    async def personal(
+        self, service_url: str, tenant: str, teams_id: str, message: Card | Text
+    ) -> Posted:
+        """A message in the bot's 1:1 chat with someone, created if need be, sent now."""
+        ...
+
+
+class Mailer(Protocol):
+    """Personal messages to many trustees, through the durable, paced delivery queue."""
+
+    async def queue(
+        self,
+        tenant: str,
+        board: str,
+        batch: str,
+        service_url: str,
+        recipients: list[tuple[str, str]],
+        message: Card,
+    ) -> None:
+        """Queue `message` for each (Teams id, name); the same batch and person again is a no-op."""
+        ...
+
+    async def unreachable(self, tenant: str, board: str, batches: list[str]) -> dict[str, str]:
+        """Teams ids that could not be reached in these batches, with what the clerk can do."""
+        ...

@@ -1,0 +1,224 @@
+"""TeamsGateway (the board logic's Teams port) against the fake Bot Connector."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from bot.config import Settings
+from bot.gateway import ConnectorError, TeamsGateway
+from dialogs.boards.ports import Posted, RosterMember, TeamsError
+from dialogs.messages import Card, Text
+from tests.delivery.conftest import HangingConnector
+from tests.support.fake_connector import ADAPTIVE_CARD, FakeConnector, adaptive_cards, error_body
+from tests.support.net import LOOPBACK, free_port
+
+BOT_ID = "28:trustboard-local"
+TEAM = "19:team-general@thread.tacv2"
+TENANT = "tenant-a"
+
+
+def gateway(call_timeout: float = 2.0, **options: Any) -> TeamsGateway:
+    settings = Settings(local_mode=True)
+    built = TeamsGateway.from_settings(settings, call_timeout=call_timeout)
+    for name, value in options.items():
+        setattr(built, name, value)
+    return built
+
+
+def members(count: int) -> list[dict[str, Any]]:
+    return [
+        {"id": f"29:user-{n}", "aadObjectId": f"aad-{n}", "name": f"Trustee {n}", "role": "user"}
+        for n in range(count)
+    ]
+
+
+def expected(count: int) -> list[RosterMember]:
+    return [RosterMember(f"29:user-{n}", f"aad-{n}", f"Trustee {n}") for n in range(count)]
+
+
+def a_card(title: str = "Round 3 is open") -> Card:
+    content = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [{"type": "TextBlock", "text": title, "wrap": True}],
+    }
+    return Card(content=content, summary=title)
+
+
+# -- roster ------------------------------------------------------------------------------------
+
+
+async def test_a_roster_of_57_is_read_page_by_page(connector: FakeConnector) -> None:
+    connector.set_roster(members(57), TEAM)
+    roster = await gateway(page_size=20).roster(connector.url, TEAM)
+
+    assert roster == expected(57)
+    calls = connector.calls_of("pagedmembers")
+    assert [c.conversation_id for c in calls] == [TEAM] * 3
+    assert [c.query.get("pageSize") for c in calls] == ["20"] * 3
+    assert [c.query.get("continuationToken") for c in calls] == [None, "20", "40"]
+    assert connector.calls_of("members") == []
+
+
+async def test_the_default_page_size_is_100(connector: FakeConnector) -> None:
+    connector.set_roster(members(57), TEAM)
+    assert await gateway().roster(connector.url, TEAM) == expected(57)
+    connector.clear()
+    connector.set_roster(members(230), TEAM)
+    assert await gateway().roster(connector.url, TEAM) == expected(230)
+    calls = connector.calls_of("pagedmembers")
+    assert [(c.query.get("pageSize"), c.query.get("continuationToken")) for c in calls] == [
+        ("100", None),
+        ("100", "100"),
+        ("100", "200"),
+    ]
+
+
+async def test_members_without_an_id_are_skipped_and_repeats_kept_once(
+    connector: FakeConnector,
+) -> None:
+    roster = members(5)
+    guest = {"id": "29:guest", "name": None}  # guests may have no AAD object id or name
+    # A later page repeating a member of an earlier one, as the API says can happen.
+    connector.set_roster([*roster[:3], {"name": "No id"}, *roster[3:], guest, roster[1]], TEAM)
+    found = await gateway(page_size=3).roster(connector.url, TEAM)
+    assert found == [*expected(5), RosterMember("29:guest", "", "")]
+    assert len(connector.calls_of("pagedmembers")) == 3
+
+
+async def test_without_a_paged_route_the_whole_list_is_read(connector: FakeConnector) -> None:
+    connector.set_roster(members(57), TEAM)
+    connector.fail_next(1, 404, kinds=["pagedmembers"])
+    assert await gateway().roster(connector.url, TEAM) == expected(57)
+    assert [(c.kind, c.status) for c in connector.calls] == [
+        ("pagedmembers", 404),
+        ("members", 200),
+    ]
+
+
+async def test_a_refused_roster_is_not_retried_another_way(connector: FakeConnector) -> None:
+    body = error_body("BotNotInConversationRoster", "The bot is not part of the conversation.")
+    connector.fail_next(1, 403, body=body, kinds=["pagedmembers"])
+    with pytest.raises(TeamsError) as refused:
+        await gateway().roster(connector.url, TEAM)
+    assert refused.value.status == 403
+    assert "BotNotInConversationRoster" in str(refused.value)
+    assert [c.kind for c in connector.calls] == ["pagedmembers"]
+
+
+# -- posting -----------------------------------------------------------------------------------
+
+
+async def test_post_sends_the_card_into_the_conversation(connector: FakeConnector) -> None:
+    card = a_card()
+    posted = await gateway().post(connector.url, TEAM, card)
+
+    (call,) = connector.calls_of("send")
+    assert call.conversation_id == TEAM and call.ok
+    assert posted == Posted(TEAM, call.assigned_id or "")
+    assert call.body["type"] == "message"
+    assert call.body["summary"] == card.summary
+    assert [a["contentType"] for a in call.body["attachments"]] == [ADAPTIVE_CARD]
+    assert adaptive_cards(call.body) == [card.content]
+
+
+async def test_post_sends_text_as_markdown(connector: FakeConnector) -> None:
+    posted = await gateway().post(connector.url, TEAM, Text("The round **closes** on Friday."))
+    (sent,) = connector.sent(TEAM)
+    assert sent["text"] == "The round **closes** on Friday."
+    assert sent["textFormat"] == "markdown"
+    assert posted.activity == sent["id"]
+
+
+async def test_update_replaces_the_message_with_the_new_card(connector: FakeConnector) -> None:
+    posted = await gateway().post(connector.url, TEAM, a_card("Round 3 is open"))
+    closed = a_card("Round 3 is closed")
+    await gateway().update(connector.url, TEAM, posted.activity, closed)
+
+    (call,) = connector.calls_of("update")
+    assert call.method == "PUT" and call.ok
+    assert (call.conversation_id, call.activity_id) == (TEAM, posted.activity)
+    assert call.body["id"] == posted.activity
+    assert adaptive_cards(call.body) == [closed.content]
+    assert adaptive_cards(connector.activity(posted.activity) or {}) == [closed.content]
+
+
+async def test_personal_creates_the_chat_then_posts_in_it(connector: FakeConnector) -> None:
+    card = a_card("Your ratings for round 3")
+    posted = await gateway().personal(connector.url, TENANT, "29:user-7", card)
+
+    (create,) = connector.calls_of("create")
+    assert create.body["isGroup"] is False
+    assert create.body["bot"]["id"] == BOT_ID
+    assert create.body["members"] == [{"id": "29:user-7"}]
+    assert create.body["tenantID"] == TENANT
+    assert create.body["channelData"] == {"tenant": {"id": TENANT}}
+    (send,) = connector.calls_of("send")
+    assert send.conversation_id == create.conversation_id
+    assert posted == Posted(create.conversation_id or "", send.assigned_id or "")
+    assert adaptive_cards(send.body) == [card.content]
+    assert [c.kind for c in connector.calls] == ["create", "send"]
+
+
+# -- failures ----------------------------------------------------------------------------------
+
+
+async def test_a_block_is_a_403(connector: FakeConnector) -> None:
+    connector.block(1, kinds=["send"])
+    with pytest.raises(TeamsError) as refused:
+        await gateway().personal(connector.url, TENANT, "29:user-1", Text("hello"))
+    assert refused.value.status == 403
+    assert "ConversationBlockedByUser" in str(refused.value)
+
+
+async def test_throttling_is_a_429_with_its_retry_after(connector: FakeConnector) -> None:
+    connector.throttle(1, retry_after=7, kinds=["send"])
+    with pytest.raises(TeamsError) as throttled:
+        await gateway().post(connector.url, TEAM, a_card())
+    assert throttled.value.status == 429
+    assert isinstance(throttled.value, ConnectorError)
+    assert (throttled.value.code, throttled.value.retry_after) == ("Throttled", 7.0)
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [("update", 404), ("update", 500), ("update", 502), ("pagedmembers", 503), ("send", 504)],
+)
+async def test_other_statuses_come_through(
+    connector: FakeConnector, kind: str, status: int
+) -> None:
+    # GET and PUT too: urllib3 would turn a 5xx into "too many error responses", status lost.
+    connector.fail_next(1, status, kinds=[kind])
+    teams = gateway()
+    with pytest.raises(TeamsError) as refused:
+        if kind == "update":
+            await teams.update(connector.url, TEAM, "1234", a_card())
+        elif kind == "pagedmembers":
+            await teams.roster(connector.url, TEAM)
+        else:
+            await teams.post(connector.url, TEAM, a_card())
+    assert refused.value.status == status
+    assert len(connector.calls) == 1  # no retry of the client's own
+
+
+async def test_a_hanging_connector_times_out_with_no_status() -> None:
+    async with HangingConnector() as hanging:
+        hanging.hang(1, kinds=["pagedmembers"])
+        started = time.monotonic()
+        with pytest.raises(TeamsError) as late:
+            await gateway(call_timeout=0.3).roster(hanging.url, TEAM)
+        waited = time.monotonic() - started
+    assert late.value.status is None
+    assert "no answer within 0.3 s" in str(late.value)
+    assert waited < 2.0
+    assert hanging.hung == 1
+
+
+async def test_nobody_listening_is_an_error_with_no_status() -> None:
+    nowhere = f"http://{LOOPBACK}:{free_port()}/"
+    with pytest.raises(TeamsError) as refused:
+        await gateway().post(nowhere, TEAM, Text("hello"))
+    assert refused.value.status is None
