@@ -19,6 +19,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC
+from typing import Protocol
 
 from frameworks import Element, Framework
 
@@ -26,10 +27,13 @@ from . import cards
 from .cards import Notice
 from .commands import Command, match_framework, parse
 from .messages import Action, Card, Reply, Text, Turn
-from .state import Answer, Assessment, Who
+from .state import ROUND_SCOPE, Answer, Assessment, RoundLink, Who, round_scope
 from .store import Store, StoreUnavailable
 from .store.keys import ASSESSMENT_ID
 from .text import clean, length
+
+ROUND_ID = ASSESSMENT_ID  # 12 hex digits too
+
 
 log = logging.getLogger("trustboard.engine")
 
@@ -71,6 +75,8 @@ class Context:
     rating: str | None = None
     evidence: str | None = None  # None: not given, keep what is saved
     framework_id: str | None = None
+    board_id: str | None = None  # a board round's invitation names its board and round
+    round_id: str | None = None
     loaded: Assessment | None = None  # the assessment this turn acted on, once found
 
     @property
@@ -99,11 +105,40 @@ class Context:
 Step = Callable[[Context], Awaitable[Reply]]
 
 
+@dataclass(frozen=True)
+class Joined:
+    """A trustee's place in a board round, as the board side vouches for it."""
+
+    framework: str
+    version: str
+    elements: tuple[int, ...]
+    link: RoundLink
+
+
+class Rounds(Protocol):
+    """The board side, as the walkthrough needs it (dialogs/boards implements it)."""
+
+    async def join(self, who: Who, board: str, round_id: str) -> Joined | str:
+        """The trustee's place in the round, or why they have none (a sentence to show)."""
+        ...
+
+    async def progressed(self, who: Who, assessment: Assessment) -> None:
+        """A trustee started or finished a round's answers: the clerk's card may change."""
+        ...
+
+
 class Walkthrough:
-    def __init__(self, store: Store, frameworks: Mapping[str, Framework], mode: str = "execute"):
+    def __init__(
+        self,
+        store: Store,
+        frameworks: Mapping[str, Framework],
+        mode: str = "execute",
+        rounds: Rounds | None = None,
+    ):
         self.store = store
         self.frameworks = dict(frameworks)
         self.mode = mode
+        self.rounds = rounds
 
     async def handle(self, turn: Turn) -> Reply:
         try:
@@ -129,7 +164,12 @@ class Walkthrough:
                 await self.store.assessment(who, open_id) if open_id else None,
                 await self.store.assessment(who, last_id) if last_id else None,
             )
-        return cards.welcome_card(list(self.frameworks.values()), status, self.mode, notice)
+        in_rounds = [i for scope, i in profile.open.items() if scope.startswith(ROUND_SCOPE)]
+        found = await asyncio.gather(*(self.store.assessment(who, i) for i in in_rounds))
+        rounds = [a for a in found if a and a.is_open]
+        return cards.welcome_card(
+            list(self.frameworks.values()), status, self.mode, notice, rounds=rounds
+        )
 
     def _read(self, turn: Turn) -> tuple[Context, str]:
         if turn.action is not None:
@@ -166,6 +206,13 @@ def _from_action(engine: Walkthrough, turn: Turn, action: Action) -> Context:
     context.evidence = clean(evidence) if evidence is not None else None
     fw = data.get("fw")
     context.framework_id = fw if isinstance(fw, str) else None
+    board, round_id = data.get("b"), data.get("r")
+    if round_id is not None or board is not None:
+        if not (isinstance(board, str) and 0 < len(board) <= 400 and isinstance(round_id, str)):
+            raise _tampered()
+        if not ROUND_ID.match(round_id):
+            raise _tampered()
+        context.board_id, context.round_id = board, round_id
     return context
 
 
@@ -222,13 +269,23 @@ async def _target(ctx: Context, *, allow_done: bool = False) -> tuple[Assessment
             "That self-assessment uses a framework I no longer have. Type start to begin a new one."
         )
     ctx.loaded = assessment
-    if not assessment.is_open and not allow_done:
+    if assessment.status == "closed" and not allow_done:
+        raise say(
+            f"The board's round closed on {cards.day(assessment.updated)}, so its answers can "
+            "no longer be changed and nothing was changed. Type results to see yours."
+        )
+    if not _editable(assessment) and not allow_done:
         raise say(
             f"That card belongs to a self-assessment you finished on "
             f"{cards.day(assessment.finished)}, so nothing was changed. Type results to "
             "see its heat map, or start to begin a new one."
         )
     return assessment, framework
+
+
+def _editable(assessment: Assessment) -> bool:
+    """Open, or a round's answers the trustee finished: changeable until the round closes."""
+    return assessment.is_open or (assessment.status == "done" and assessment.round is not None)
 
 
 async def _active(ctx: Context) -> Assessment | None:
@@ -252,16 +309,29 @@ def _element(ctx: Context, assessment: Assessment, framework: Framework) -> Elem
             f"{framework.short_title} has elements 1 to {len(framework.elements)}; there is "
             f"no element {number}. Nothing was changed."
         )
+    if not assessment.covers(number):
+        raise say(_not_covered(assessment, number))
     return element
 
 
-def _next_unrated(framework: Framework, answers: Mapping[int, Answer], after: int) -> int:
-    total = len(framework.elements)
-    for offset in range(1, total):
-        number = (after - 1 + offset) % total + 1
-        if not answers.get(number, Answer()).rating:
-            return number
-    return 0
+def _not_covered(assessment: Assessment, number: int) -> str:
+    listed = ", ".join(str(n) for n in assessment.elements or ())
+    return (
+        f"Element {number} is not part of this round, so nothing was changed. The round "
+        f"covers elements {listed}."
+    )
+
+
+def _next_unrated(
+    framework: Framework,
+    answers: Mapping[int, Answer],
+    after: int,
+    covered: tuple[int, ...] | None = None,
+) -> int:
+    """The next element without a rating after `after`, wrapping round; 0 when all are rated."""
+    numbers = list(covered) if covered is not None else [e.number for e in framework.elements]
+    later = [n for n in numbers if n > after] + [n for n in numbers if n < after]
+    return next((n for n in later if not answers.get(n, Answer()).rating), 0)
 
 
 def _screen(
@@ -325,6 +395,8 @@ def _with(
 
 
 async def start(ctx: Context) -> Reply:
+    if ctx.round_id and ctx.board_id:
+        return await _start_round(ctx, ctx.board_id, ctx.round_id)
     frameworks = ctx.engine.frameworks
     fw = frameworks.get(ctx.framework_id or "")
     if fw is None:
@@ -352,6 +424,66 @@ async def start(ctx: Context) -> Reply:
             "accent",
         )
     return ctx.show(_screen(ctx, assessment, fw, notice))
+
+
+async def _start_round(ctx: Context, board: str, round_id: str) -> Reply:
+    """Open (or return to) the trustee's answers in a board round they were invited to."""
+    if ctx.engine.rounds is None:
+        raise say("Board rounds are not available here.")
+    joined = await ctx.engine.rounds.join(ctx.who, board, round_id)
+    if isinstance(joined, str):
+        raise say(joined)
+    fw = ctx.engine.frameworks.get(joined.framework)
+    if fw is None:
+        raise say("That round uses a framework I no longer have. Please tell your clerk.")
+    scope = round_scope(round_id)
+    existing = await ctx.store.in_scope(ctx.who, scope)
+    if existing is not None:
+        ctx.loaded = existing
+        if existing.status == "closed":
+            return ctx.show(cards.results_card(fw, existing, ctx.mode))
+        notice = Notice(
+            f"Welcome back: {existing.rated_count()} of {len(joined.elements)} rated.", "accent"
+        )
+        return ctx.show(_screen(ctx, existing, fw, notice))
+    link = joined.link
+    extra = {
+        "elements": ",".join(str(n) for n in joined.elements),
+        "round": link.round,
+        "board": link.board,
+        "board_name": link.board_name,
+        "deadline": link.deadline,
+    }
+    assessment_id = await ctx.store.open_assessment(
+        ctx.who,
+        fw.id,
+        joined.version,
+        ctx.now,
+        scope=scope,
+        extra=extra,
+        cursor=joined.elements[0],
+    )
+    assessment = await ctx.store.assessment(ctx.who, assessment_id)
+    if assessment is None:
+        raise StoreUnavailable("assessment vanished after creation")
+    ctx.loaded = assessment
+    await _progressed(ctx, assessment)
+    notice = Notice(
+        f"Board round started: {fw.title}, {len(joined.elements)} elements. Each answer is "
+        "saved as you go, and you can pause at any time.",
+        "accent",
+    )
+    return ctx.show(_screen(ctx, assessment, fw, notice))
+
+
+async def _progressed(ctx: Context, assessment: Assessment) -> None:
+    if ctx.engine.rounds is None or assessment.round is None:
+        return
+    try:
+        await ctx.engine.rounds.progressed(ctx.who, assessment)
+    except Exception:
+        # The trustee's answer is saved; the clerk's card catches up on its next refresh.
+        log.exception("could not report round progress")
 
 
 async def resume(ctx: Context) -> Reply:
@@ -383,7 +515,7 @@ async def rate(ctx: Context) -> Reply:
     n = element.number
     evidence = assessment.answer(n).evidence if ctx.evidence is None else ctx.evidence
     answers = {**assessment.answers, n: Answer(ctx.rating, evidence, ctx.now)}
-    cursor = _next_unrated(fw, answers, after=n)
+    cursor = _next_unrated(fw, answers, after=n, covered=assessment.elements)
     await _save(
         ctx,
         assessment,
@@ -400,7 +532,9 @@ async def skip(ctx: Context) -> Reply:
     assessment, fw = await _target(ctx)
     element = _element(ctx, assessment, fw)
     _evidence_ok(ctx, assessment, fw, element)
-    cursor = _next_unrated(fw, assessment.answers, after=element.number)
+    cursor = _next_unrated(
+        fw, assessment.answers, after=element.number, covered=assessment.elements
+    )
     await _save(ctx, assessment, {**_draft(ctx, assessment, element), "cursor": str(cursor)})
     updated = _with(assessment, element.number, cursor, evidence=ctx.evidence)
     notice = Notice(
@@ -415,11 +549,18 @@ async def back(ctx: Context) -> Reply:
     assessment, fw = await _target(ctx)
     element = _element(ctx, assessment, fw)
     _evidence_ok(ctx, assessment, fw, element)
-    cursor = max(1, element.number - 1)
+    cursor = _previous(assessment, element.number)
     await _save(ctx, assessment, {**_draft(ctx, assessment, element), "cursor": str(cursor)})
     return ctx.show(
         _screen(ctx, _with(assessment, element.number, cursor, evidence=ctx.evidence), fw)
     )
+
+
+def _previous(assessment: Assessment, number: int) -> int:
+    if assessment.elements is None:
+        return max(1, number - 1)
+    before = [n for n in assessment.elements if n < number]
+    return before[-1] if before else number
 
 
 async def pause(ctx: Context) -> Reply:
@@ -442,6 +583,8 @@ async def goto(ctx: Context) -> Reply:
             f"{fw.short_title} has elements 1 to {len(fw.elements)}. Type go to and one "
             "of those numbers."
         )
+    if not assessment.covers(element.number):
+        raise say(_not_covered(assessment, element.number))
     await _save(ctx, assessment, {"cursor": str(element.number)})
     return ctx.show(_screen(ctx, replace(assessment, cursor=element.number), fw))
 
@@ -463,10 +606,17 @@ async def finish(ctx: Context) -> Reply:
     if assessment.is_open:
         await ctx.store.finish(ctx.who, assessment, ctx.now)
         assessment = await ctx.store.assessment(ctx.who, assessment.id) or assessment
-    notice = Notice(
-        "Finished. Here are your heat map and draft priorities: a starting point for "
-        "the board's conversation."
-    )
+        await _progressed(ctx, assessment)
+    if assessment.round is not None:
+        notice = Notice(
+            "Thank you: your answers are in the board's round. Here are your heat map and "
+            "draft priorities; you can change your answers until the round closes."
+        )
+    else:
+        notice = Notice(
+            "Finished. Here are your heat map and draft priorities: a starting point for "
+            "the board's conversation."
+        )
     return ctx.show(cards.results_card(fw, assessment, ctx.mode, notice))
 
 
@@ -506,6 +656,8 @@ async def status(ctx: Context) -> Reply:
 
 def _status_line(ctx: Context, assessment: Assessment) -> str:
     fw = ctx.engine.frameworks[assessment.framework]
+    if assessment.round is not None:
+        return _round_status_line(fw, assessment)
     total = len(fw.elements)
     if assessment.is_open:
         where = f"element {assessment.cursor}" if assessment.cursor else "the review"
@@ -514,6 +666,19 @@ def _status_line(ctx: Context, assessment: Assessment) -> str:
             f"(you were at {where})."
         )
     return f"Finished: {fw.title} on {cards.day(assessment.finished)}."
+
+
+def _round_status_line(fw: Framework, assessment: Assessment) -> str:
+    link = assessment.round
+    board = f" ({link.board_name})" if link and link.board_name else ""
+    total = len(assessment.elements or fw.elements)
+    rated = f"{assessment.rated_count()} of {total} rated"
+    if assessment.status == "closed":
+        return f"Board round{board}: {fw.title}, closed; {rated}."
+    due = f", answers due {cards.day(link.deadline)}" if link else ""
+    if assessment.status == "done":
+        return f"Board round{board}: {fw.title}, answers sent ({rated}){due}."
+    return f"Board round{board}: {fw.title}, in progress ({rated}){due}."
 
 
 async def help_(ctx: Context) -> Reply:

@@ -22,11 +22,29 @@ class Action:
 
 
 @dataclass(frozen=True)
+class Place:
+    """Where a turn happens, as Teams reported it."""
+
+    kind: str  # personal, channel or groupChat
+    conversation: str
+    service_url: str
+    team: str | None = None  # the Teams team id, in a team's channel
+    team_name: str = ""
+    sender_id: str = ""  # the sender's Teams id ("29:…"), to open a 1:1 chat with them
+    reply_to: str | None = None  # the message whose card was clicked
+
+    @property
+    def personal(self) -> bool:
+        return self.kind == "personal"
+
+
+@dataclass(frozen=True)
 class Turn:
     who: Who
     now: datetime
     text: str = ""  # typed text, with any @mention of the bot removed
     action: Action | None = None
+    place: Place | None = None
 
 
 @dataclass(frozen=True)

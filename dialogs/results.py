@@ -39,23 +39,34 @@ class Priority:
         return focus_area(self.element, self.rating)
 
 
+def covered(framework: Framework, assessment: Assessment) -> tuple[Element, ...]:
+    """The framework's elements this assessment asks about: a board round may ask about a few."""
+    return tuple(e for e in framework.elements if assessment.covers(e.number))
+
+
 def heat_map(framework: Framework, assessment: Assessment) -> tuple[DomainRow, ...]:
-    return tuple(
+    # A domain the round did not ask about would be an empty heading, so it is left out.
+    rows = (
         DomainRow(
             domain,
-            tuple(Cell(e, assessment.rating(e.number)) for e in framework.elements_in(domain.id)),
+            tuple(
+                Cell(e, assessment.rating(e.number))
+                for e in framework.elements_in(domain.id)
+                if assessment.covers(e.number)
+            ),
         )
         for domain in framework.domains
     )
+    return tuple(row for row in rows if row.cells)
 
 
 def priorities(framework: Framework, assessment: Assessment) -> tuple[Priority, ...]:
     return tuple(
         Priority(e, rating, assessment.answer(e.number).evidence)
-        for e in framework.elements
+        for e in covered(framework, assessment)
         if (rating := assessment.rating(e.number)) in PRIORITY_RATINGS
     )
 
 
 def unrated(framework: Framework, assessment: Assessment) -> tuple[Element, ...]:
-    return tuple(e for e in framework.elements if not assessment.rating(e.number))
+    return tuple(e for e in covered(framework, assessment) if not assessment.rating(e.number))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 from frameworks import Element, Framework
 
 from ..messages import Card
-from ..results import heat_map, priorities, unrated
+from ..results import covered, heat_map, priorities, unrated
 from ..state import Assessment
 from ..text import length
 from .render import MAX_CARD_BYTES, CardTooLarge, card_bytes, render
@@ -19,6 +20,13 @@ EVIDENCE_MAX = 1500  # characters; the card carrying it must stay under Teams' s
 STYLE = {"R": "attention", "AR": "warning", "AG": "warning", "G": "good", None: "emphasis"}
 # Evidence excerpt budgets (in bytes as the card travels) tried until a summary card fits.
 EXCERPTS = (400, 200, 100, 40)
+# Wire bytes of a board's name on a trustee's card: people type board names (up to 200
+# characters, emoji and all), and the card's size must not depend on them.
+BOARD_MAX = 120
+# Board rounds listed on the welcome card, so a trustee on many boards still gets a card that
+# fits; the rest are counted below them.
+ROUNDS_SHOWN = 6
+CLOSED = "closed"  # an assessment's status once its round closed first: its answers are locked
 
 
 @dataclass(frozen=True)
@@ -89,6 +97,32 @@ def rating_name(framework: Framework, code: str | None) -> str:
     return framework.rating(code).name if code else "Not rated"
 
 
+def in_round(assessment: Assessment) -> bool:
+    """A board round asks about its own elements, so counts are out of those, not the framework."""
+    return assessment.elements is not None
+
+
+def tally(rated: int, total: int, assessment: Assessment, noun: str = "") -> str:
+    """Progress as "2 of 4 rated in this round" in a board round, else as "2 of 16 rated"."""
+    where = " in this round" if in_round(assessment) else ""
+    return f"{rated} of {total} {noun}rated{where}"
+
+
+def board_name(assessment: Assessment) -> str:
+    return excerpt(assessment.round.board_name, BOARD_MAX) if assessment.round else ""
+
+
+def round_line(assessment: Assessment, due: bool = True) -> str | None:
+    """Which board's round these answers are for, and when they are due: they are not private."""
+    if assessment.round is None:
+        return None
+    name = board_name(assessment)
+    line = f"Board round: {name}" if name else "Board round"
+    if due and assessment.round.deadline:
+        line += f" · answers due {day(assessment.round.deadline)}"
+    return line
+
+
 def element_card(
     framework: Framework,
     assessment: Assessment,
@@ -98,15 +132,20 @@ def element_card(
     evidence: str | None = None,
 ) -> Card:
     answer = assessment.answer(element.number)
-    total = len(framework.elements)
+    total = len(covered(framework, assessment))
     domain = framework.domain(element.domain)
     text = answer.evidence if evidence is None else evidence
+    # A round's elements are not numbered 1 to k, so "Element 5 of 4" would mislead.
+    of_total = "" if in_round(assessment) else f" of {total}"
     context = {
         "summary": f"{element.number}. {element.title}: choose a rating",
         "notice": notice,
-        "eyebrow": f"Element {element.number} of {total} · {domain.title}",
+        "round_line": round_line(assessment),
+        "eyebrow": f"Element {element.number}{of_total} · {domain.title}",
         "title": f"{element.number}. {element.title}",
-        "progress": f"{framework.short_title} · {assessment.rated_count()} of {total} rated",
+        "progress": (
+            f"{framework.short_title} · {tally(assessment.rated_count(), total, assessment)}"
+        ),
         "current": (
             f"Your rating so far: {rating_name(framework, answer.rating)}"
             if answer.rating
@@ -223,8 +262,9 @@ def review_card(
     framework: Framework, assessment: Assessment, mode: str, notice: Notice | None = None
 ) -> Card:
     missing = unrated(framework, assessment)
-    total = len(framework.elements)
-    progress = f"{total - len(missing)} of {total} rated."
+    asked = covered(framework, assessment)
+    total = len(asked)
+    progress = f"{tally(total - len(missing), total, assessment)}."
     if missing:
         numbers = ", ".join(str(e.number) for e in missing)
         progress += (
@@ -243,16 +283,17 @@ def review_card(
             "review.json.j2",
             summary=summary,
             notice=notice,
+            round_line=round_line(assessment),
             subtitle=framework.title,
             progress=progress,
             rows=_rows(framework, assessment, excerpt_len),
-            goto_default=str((missing[0] if missing else framework.elements[0]).number),
+            goto_default=str((missing or asked or framework.elements)[0].number),
             choices=[
                 {
                     "title": f"{e.number}. {e.title} ({assessment.rating(e.number) or 'not rated'})",  # noqa: E501
                     "value": str(e.number),
                 }
-                for e in framework.elements
+                for e in asked
             ],
             actions_list=buttons,
         )
@@ -263,27 +304,26 @@ def review_card(
 def results_card(
     framework: Framework, assessment: Assessment, mode: str, notice: Notice | None = None
 ) -> Card:
-    total = len(framework.elements)
+    total = len(covered(framework, assessment))
     rated = assessment.rated_count()
     finished = not assessment.is_open
-    when = (
-        f"Finished {day(assessment.finished)}" if finished else "In progress: your heat map so far"
-    )
     found = priorities(framework, assessment)
     summary = (
         f"Your heat map: {framework.title}. {rated} of {total} rated; "
         f"{count(len(found), 'priority', 'priorities')}."
     )
-    buttons = [] if finished else [action("Carry on", "resume", mode, a=assessment.id)]
+    buttons = _results_actions(assessment, mode)
 
     def build(excerpt_len: int) -> dict[str, Any]:
         return render(
             "results.json.j2",
             summary=summary,
             notice=notice,
+            round_line=round_line(assessment, due=assessment.status != CLOSED),
             heading="Your heat map",
-            subtitle=f"{framework.title} · {when}",
-            progress=f"{rated} of {total} elements rated.",
+            subtitle=f"{framework.title} · {_when(assessment)}",
+            progress=f"{tally(rated, total, assessment, 'elements ')}.",
+            standing=_standing(assessment),
             tone=(
                 "The framework is diagnostic, not judgemental: a Green is an area of strength to "
                 "build on, and a Red is not a failure, it shows where building capacity should "
@@ -315,6 +355,39 @@ def results_card(
     return Card(_fitting(build, EXCERPTS), summary, assessment.id if not finished else None)
 
 
+def _closed_on(assessment: Assessment) -> str:
+    return assessment.finished or assessment.updated
+
+
+def _when(assessment: Assessment) -> str:
+    if assessment.status == CLOSED:
+        return f"Round closed {day(_closed_on(assessment))}"
+    if assessment.is_open:
+        return "In progress: your heat map so far"
+    return f"Finished {day(assessment.finished)}"
+
+
+def _standing(assessment: Assessment) -> str | None:
+    """Whether a board round's finished answers can still change: a trustee may wonder."""
+    if assessment.status == CLOSED:
+        return f"The round closed on {day(_closed_on(assessment))}; these answers are locked."
+    if assessment.status == "done" and assessment.round is not None:
+        return (
+            "Your answers are in the board's round. You can still change them until the round "
+            "closes."
+        )
+    return None
+
+
+def _results_actions(assessment: Assessment, mode: str) -> list[dict[str, Any]]:
+    if assessment.is_open:
+        return [action("Carry on", "resume", mode, a=assessment.id)]
+    if assessment.status == "done" and assessment.round is not None:
+        # Still changeable until its round closes: the engine reopens it on resume.
+        return [action("Change my answers", "resume", mode, a=assessment.id)]
+    return []
+
+
 def _fitting(build: Any, budgets: tuple[int, ...]) -> dict[str, Any]:
     """The richest rendering that fits the card limit: evidence excerpts shorten until it does."""
     for budget in budgets[:-1]:
@@ -329,15 +402,16 @@ def paused_card(
     framework: Framework, assessment: Assessment, element: Element | None, mode: str
 ) -> Card:
     where = f"{element.number}. {element.title}" if element else "the review"
-    total = len(framework.elements)
+    total = len(covered(framework, assessment))
     detail = (
-        f"{assessment.rated_count()} of {total} rated, all saved. Pick up any time, on any "
-        "device: press Resume, or type resume."
+        f"{tally(assessment.rated_count(), total, assessment)}, all saved. Pick up any time, on "
+        "any device: press Resume, or type resume."
     )
     summary = f"Paused at {where}"
     card = render(
         "paused.json.j2",
         summary=summary,
+        round_line=round_line(assessment),
         heading=summary,
         detail=detail,
         actions_list=[action("Resume", "resume", mode, a=assessment.id)],
@@ -355,34 +429,39 @@ def welcome_card(
     status: dict[str, tuple[Assessment | None, Assessment | None]],
     mode: str,
     notice: Notice | None = None,
+    rounds: Sequence[Assessment] = (),
 ) -> Card:
-    blocks = []
-    for fw in frameworks:
-        open_one, last = status.get(fw.id, (None, None))
-        total = len(fw.elements)
-        if open_one:
-            line = f"In progress: {open_one.rated_count()} of {total} rated."
-            buttons = [action("Resume", "resume", mode, style="positive", a=open_one.id)]
-        else:
-            line = f"Last finished {day(last.finished)}." if last else ""
-            buttons = [action("Start", "start", mode, fw=fw.id)]
-        if last:
-            buttons.append(action("My last heat map", "results", mode, a=last.id))
-        published = f", {fw.published}" if fw.published else ""
-        blocks.append(
-            {
-                "title": fw.title,
-                "status": line,
-                "actions": buttons,
-                "detail": f"{total} elements · {fw.publisher}{published}",
-            }
-        )
-    summary = "Choose a framework to start a self-assessment."
+    """The trustee's starting point: board rounds awaiting their answers first, then frameworks.
+
+    `rounds` are the trustee's board-round assessments to offer, in the engine's order; one
+    whose framework is unknown, that has no round or whose round has closed is left out.
+    """
+    offered = _offered_rounds(frameworks, rounds)
+    shown = offered[:ROUNDS_SHOWN]
+    more = len(offered) - len(shown)
+    summary = (
+        "Your board has asked for your ratings, and you can start a self-assessment of your own."
+        if offered
+        else "Choose a framework to start a self-assessment."
+    )
     card = render(
         "welcome.json.j2",
         summary=summary,
         notice=notice,
         heading="Board self-assessment",
+        rounds_heading="Board rounds",
+        rounds_intro=(
+            "Your board has asked each trustee for their ratings. Your ratings and evidence "
+            "for a round go into the board's summary when it closes."
+        ),
+        rounds=[_round_block(fw, a, mode) for fw, a in shown],
+        rounds_more=(
+            f"And {count(more, 'more board round', 'more board rounds')}: each will show here "
+            "as you finish one above."
+            if more
+            else None
+        ),
+        own_heading="Your own self-assessment",
         intro=[
             "I'll walk you through a CST framework one element at a time: read the questions "
             "and the Red and Green descriptors, choose the rating closest to your board, and "
@@ -390,11 +469,60 @@ def welcome_card(
             "It is diagnostic, not judgemental: the aim is to find your board's strengths and "
             "where to build capacity. Your answers are saved as you go and only you see them.",
         ],
-        frameworks=blocks,
+        frameworks=[_framework_block(fw, status, mode) for fw in frameworks],
         footer="Type help at any time. You can also type a rating (R, AR, AG or G) followed by "
         "your evidence.",
     )
     return Card(card, summary)
+
+
+def _offered_rounds(
+    frameworks: list[Framework], rounds: Sequence[Assessment]
+) -> list[tuple[Framework, Assessment]]:
+    known = {fw.id: fw for fw in frameworks}
+    return [
+        (known[a.framework], a)
+        for a in rounds
+        if a.framework in known and a.round is not None and a.status != CLOSED
+    ]
+
+
+def _round_block(framework: Framework, assessment: Assessment, mode: str) -> dict[str, Any]:
+    name = board_name(assessment) or "Your board"
+    total = len(covered(framework, assessment))
+    status = f"{assessment.rated_count()} of {total} rated"
+    if assessment.round and assessment.round.deadline:
+        status += f" · answers due {day(assessment.round.deadline)}"
+    return {
+        "title": f"{name}: {framework.title}",
+        "status": status,
+        "actions": [action("Continue", "resume", mode, style="positive", a=assessment.id)],
+        "detail": None,
+    }
+
+
+def _framework_block(
+    framework: Framework,
+    status: dict[str, tuple[Assessment | None, Assessment | None]],
+    mode: str,
+) -> dict[str, Any]:
+    open_one, last = status.get(framework.id, (None, None))
+    total = len(framework.elements)
+    if open_one:
+        line = f"In progress: {open_one.rated_count()} of {total} rated."
+        buttons = [action("Resume", "resume", mode, style="positive", a=open_one.id)]
+    else:
+        line = f"Last finished {day(last.finished)}." if last else ""
+        buttons = [action("Start", "start", mode, fw=framework.id)]
+    if last:
+        buttons.append(action("My last heat map", "results", mode, a=last.id))
+    published = f", {framework.published}" if framework.published else ""
+    return {
+        "title": framework.title,
+        "status": line,
+        "actions": buttons,
+        "detail": f"{total} elements · {framework.publisher}{published}",
+    }
 
 
 __all__ = [

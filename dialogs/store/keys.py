@@ -6,10 +6,17 @@
     {p}:{t:<tenant>:u:<user>}:sa           zset   assessment ids by start time (history)
     {p}:{t:<tenant>:u:<user>}:sa:<id>      hash   framework, version, status, started, updated,
                                                   finished, cursor, card, and per element n:
-                                                  r:<n> rating, e:<n> evidence, t:<n> saved at
+                                                  r:<n> rating, e:<n> evidence, t:<n> saved at;
+                                                  in a board round also scope ("round:<id>"),
+                                                  elements, round, board, board_name, deadline,
+                                                  locked
+
+A trustee's answers in a board round are an assessment like any other, in the trustee's own
+keys, with the profile fields `open:round:<id>` / `last:round:<id>`; the board's keys (see
+dialogs/boards/store.py) hold the round itself and only point at trustees by member key.
 
 Everything of one trustee shares the hash tag `{t:…:u:…}`, so it lives in one Redis Cluster slot
-and a multi-key script or transaction over it is legal. Boards and rounds will take
+and a multi-key script or transaction over it is legal. Boards and rounds take
 `{t:<tenant>:b:<board>}` the same way. Tenant and user ids are percent-encoded so that a `:`, `{`
 or `}` in an id can neither break the layout nor move a key to another slot.
 """

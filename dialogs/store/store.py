@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from ..state import Answer, Assessment, Profile, Who
+from ..state import Answer, Assessment, Profile, RoundLink, Who
 from .keys import ASSESSMENT_ID, Keys
 
 T = TypeVar("T")
@@ -29,9 +29,12 @@ redis.call('ZADD', KEYS[3], ARGV[3], ARGV[2])
 return ARGV[2]
 """
 
-# KEYS: assessment. ARGV: field/value pairs. Writes only while the assessment is open.
+# KEYS: assessment. ARGV: field/value pairs. Writes only while the assessment is open, or, for a
+# board round's answers, finished but not yet locked by the round's closing.
 _UPDATE = """
-if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return 0 end
+local status = redis.call('HGET', KEYS[1], 'status')
+local in_round = redis.call('HEXISTS', KEYS[1], 'round') == 1
+if status ~= 'open' and not (status == 'done' and in_round) then return 0 end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 """
@@ -55,6 +58,18 @@ return previous
 """
 
 
+# KEYS: assessment, profile. ARGV: id, open-field, last-field, now. A round's closing locks its
+# answers, finished or not; returns 1 if this call locked them.
+_LOCK = """
+local status = redis.call('HGET', KEYS[1], 'status')
+if status ~= 'open' and status ~= 'done' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'closed', 'cursor', '0', 'locked', ARGV[4])
+if redis.call('HGET', KEYS[2], ARGV[2]) == ARGV[1] then redis.call('HDEL', KEYS[2], ARGV[2]) end
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[1])
+return 1
+"""
+
+
 class StoreUnavailable(RuntimeError):
     """Redis could not be reached or refused the command: nothing was saved."""
 
@@ -67,6 +82,7 @@ class Store:
         self._update = redis.register_script(_UPDATE)
         self._finish = redis.register_script(_FINISH)
         self._set_card = redis.register_script(_SET_CARD)
+        self._lock = redis.register_script(_LOCK)
 
     async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
         try:
@@ -91,8 +107,19 @@ class Store:
         key = self.keys.profile(who)
         await self._call(lambda: self.redis.hset(key, "conv", reference))
 
-    async def open_assessment(self, who: Who, framework: str, version: str, now: str) -> str:
-        """The id of the trustee's open assessment on `framework`, created if there is none."""
+    async def open_assessment(
+        self,
+        who: Who,
+        framework: str,
+        version: str,
+        now: str,
+        *,
+        scope: str | None = None,
+        extra: dict[str, str] | None = None,
+        cursor: int = 1,
+    ) -> str:
+        """The id of the trustee's open assessment in `scope` (by default the framework: a private
+        self-assessment), created if there is none."""
         new_id = secrets.token_hex(6)
         fields = {
             "framework": framework,
@@ -100,9 +127,11 @@ class Store:
             "status": "open",
             "started": now,
             "updated": now,
-            "cursor": "1",
+            "cursor": str(cursor),
+            **({"scope": scope} if scope else {}),
+            **(extra or {}),
         }
-        args = [f"open:{framework}", new_id, _score(now), *_flatten(fields)]
+        args = [f"open:{scope or framework}", new_id, _score(now), *_flatten(fields)]
         keys = [
             self.keys.profile(who),
             self.keys.assessment(who, new_id),
@@ -124,9 +153,27 @@ class Store:
 
     async def finish(self, who: Who, assessment: Assessment, now: str) -> bool:
         keys = [self.keys.assessment(who, assessment.id), self.keys.profile(who)]
-        fw = assessment.framework
-        args = [assessment.id, f"open:{fw}", f"last:{fw}", now]
+        scope = assessment.key_scope
+        args = [assessment.id, f"open:{scope}", f"last:{scope}", now]
         return bool(await self._call(lambda: self._finish(keys=keys, args=args)))
+
+    async def lock(self, who: Who, assessment: Assessment, now: str) -> bool:
+        """Lock a round's answers when the round closes, whether the trustee finished or not."""
+        keys = [self.keys.assessment(who, assessment.id), self.keys.profile(who)]
+        scope = assessment.key_scope
+        args = [assessment.id, f"open:{scope}", f"last:{scope}", now]
+        return bool(await self._call(lambda: self._lock(keys=keys, args=args)))
+
+    async def in_scope(self, who: Who, scope: str) -> Assessment | None:
+        """The trustee's assessment in a scope (a round), open or not."""
+        profile = await self.profile(who)
+        found = profile.open.get(scope) or profile.last.get(scope)
+        return await self.assessment(who, found) if found else None
+
+    async def set_fields(self, who: Who, assessment_id: str, fields: dict[str, str]) -> None:
+        """Fields that describe an assessment rather than answer it (a round's new deadline)."""
+        key = self.keys.assessment(who, assessment_id)
+        await self._call(lambda: self.redis.hset(key, mapping=fields))
 
     async def set_card(self, who: Who, assessment_id: str, activity_id: str) -> str | None:
         """Remember the live card of an assessment; returns the one it supersedes."""
@@ -174,4 +221,24 @@ def _assessment(assessment_id: str, raw: dict[str, str]) -> Assessment:
         answers=answers,
         finished=raw.get("finished"),
         card=raw.get("card"),
+        scope=raw.get("scope", ""),
+        elements=_numbers(raw.get("elements")),
+        round=_round_link(raw),
+    )
+
+
+def _numbers(value: str | None) -> tuple[int, ...] | None:
+    if not value:
+        return None
+    return tuple(int(n) for n in value.split(",") if n.isdigit())
+
+
+def _round_link(raw: dict[str, str]) -> RoundLink | None:
+    if not raw.get("round"):
+        return None
+    return RoundLink(
+        board=raw.get("board", ""),
+        round=raw["round"],
+        board_name=raw.get("board_name", ""),
+        deadline=raw.get("deadline", ""),
     )

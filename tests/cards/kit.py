@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from dialogs.cards import Notice
 from dialogs.messages import Card
-from dialogs.state import Answer, Assessment
+from dialogs.state import Answer, Assessment, RoundLink
 from frameworks import Framework, load_all
 from tests.dialogs.cardkit import walk
 
@@ -110,3 +111,32 @@ HOSTILE: dict[str, str] = {
     "accented": "é" * 1500,
     "right-to-left override": "invoice\u202etxt.exe\u202c \u2066isolated\u2069 \u200fmark",
 }
+
+
+# A board round: the elements it asks about (in two domains of each framework, and leaving
+# whole domains out) and its link back to the board.
+ROUND_ELEMENTS = (2, 5, 7, 9)
+DEADLINE = "2026-12-04T17:00:00+00:00"
+BOARD = "Oakfield Learning Trust board"
+
+
+def round_link(board_name: str = BOARD, deadline: str = DEADLINE) -> RoundLink:
+    return RoundLink("19:team@thread.tacv2", "r1", board_name, deadline)
+
+
+def in_round(
+    subject: Assessment,
+    elements: tuple[int, ...] | None = ROUND_ELEMENTS,
+    link: RoundLink | None = None,
+    status: str | None = None,
+    finished: str | None = None,
+) -> Assessment:
+    """`subject` as a trustee's answers to a board round asking about `elements`."""
+    return replace(
+        subject,
+        scope="round:r1",
+        elements=elements,
+        round=link or round_link(),
+        status=status or subject.status,
+        finished=finished if finished is not None else subject.finished,
+    )
