@@ -9,17 +9,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 from botbuilder.schema import Activity
 
+from dialogs.boards.agenda import Agenda
+from dialogs.boards.context import RoundRules
+from dialogs.boards.desk import Desk
+from dialogs.boards.ports import Teams
+from dialogs.boards.store import BoardStore
 from dialogs.engine import Walkthrough
 from dialogs.store import Keys, Store, connect
 from frameworks import Framework, load_all
 
 from .adapter import build_adapter
+from .background import Background
 from .config import Settings
+from .delivery import JobStatus, Outbox, Sender, Timing
+from .delivery.jobs import split_job_id
+from .gateway import TeamsGateway
+from .mailer import OutboxMailer
 from .turns import TrustboardBot
 
 log = logging.getLogger("trustboard.http")
@@ -30,6 +41,8 @@ BOT = web.AppKey("bot", TrustboardBot)
 ADAPTER = web.AppKey("adapter", object)
 STORE = web.AppKey("store", Store)
 SETTINGS = web.AppKey("settings", Settings)
+DESK = web.AppKey("desk", Desk)
+BACKGROUND = web.AppKey("background", Background)
 
 
 def problem(status: int, message: str) -> web.Response:
@@ -111,20 +124,74 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
 
 
 def create_app(
-    settings: Settings, frameworks: dict[str, Framework] | None = None
+    settings: Settings,
+    frameworks: dict[str, Framework] | None = None,
+    *,
+    teams: Teams | None = None,
+    sender: Sender | None = None,
+    timing: Timing | None = None,
 ) -> web.Application:
+    frameworks = frameworks or load_all()
     store = Store(connect(settings.redis_url), Keys(settings.key_prefix))
-    engine = Walkthrough(store, frameworks or load_all(), settings.card_actions)
+    desk = Desk(
+        BoardStore(store.redis, settings.key_prefix),
+        store,
+        frameworks,
+        teams or TeamsGateway.from_settings(settings),
+        OutboxMailer(Outbox(store.redis, settings.key_prefix)),
+        Agenda(store.redis, settings.key_prefix),
+        settings.card_actions,
+        RoundRules(
+            reminder_before=timedelta(hours=settings.round_reminder_hours),
+            timezone=settings.round_timezone,
+        ),
+    )
+    engine = Walkthrough(store, frameworks, settings.card_actions, rounds=desk)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[errors])
     app[SETTINGS] = settings
     app[STORE] = store
-    app[BOT] = TrustboardBot(engine, store)
+    app[DESK] = desk
+    app[BOT] = TrustboardBot(engine, store, desk=desk)
     app[ADAPTER] = build_adapter(settings)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
 
     async def close(_: web.Application) -> None:
+        await desk.settle()
         await store.close()
 
     app.on_cleanup.append(close)
+    background = Background(
+        settings,
+        store.redis,
+        settings.key_prefix,
+        on_outcome=lambda status: _delivered(desk, status),
+        on_due=desk.due,
+        sender=sender,
+        timing=timing or delivery_timing(settings),
+        agenda_every=AGENDA_EVERY,
+    )
+    background.attach(app)
+    app[BACKGROUND] = background
     return app
+
+
+AGENDA_EVERY = 1.0  # seconds between looks for due reminders and deadlines
+
+
+def delivery_timing(settings: Settings) -> Timing:
+    """How long one send may take, and how long a dead process's unfinished sends wait before
+    another process takes them (DELIVERY_ATTEMPT_TIMEOUT, DELIVERY_CLAIM_IDLE)."""
+    attempt, idle = settings.delivery_attempt_timeout, settings.delivery_claim_idle
+    return Timing(
+        attempt_timeout=attempt,
+        claim_idle=idle,
+        claim_every=min(5.0, idle / 4),
+        block=min(1.0, idle / 4),
+        lease_margin=min(5.0, attempt / 4),
+    )
+
+
+async def _delivered(desk: Desk, status: JobStatus) -> None:
+    tenant, board, _ = split_job_id(status.job_id)
+    await desk.delivered(tenant, board, status.round_id, status.state)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dialogs.messages import Action
+from dialogs.messages import Action, Place
 from dialogs.state import Who
 
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -60,3 +60,24 @@ def bot_was_added(raw: dict[str, Any]) -> bool:
     bot_id = (raw.get("recipient") or {}).get("id")
     added = raw.get("membersAdded") or []
     return any(isinstance(m, dict) and m.get("id") == bot_id for m in added)
+
+
+def place(raw: dict[str, Any]) -> Place:
+    """Where the activity happened: a 1:1 chat, a group chat or a team's channel."""
+    conversation = raw.get("conversation") if isinstance(raw.get("conversation"), dict) else {}
+    kind = conversation.get("conversationType") or (
+        "groupChat" if conversation.get("isGroup") else "personal"
+    )
+    channel_data = raw.get("channelData") if isinstance(raw.get("channelData"), dict) else {}
+    team = channel_data.get("team") if isinstance(channel_data.get("team"), dict) else {}
+    sender = raw.get("from") if isinstance(raw.get("from"), dict) else {}
+    reply_to = raw.get("replyToId")
+    return Place(
+        kind=str(kind),
+        conversation=str(conversation.get("id") or ""),
+        service_url=str(raw.get("serviceUrl") or ""),
+        team=str(team.get("id") or channel_data.get("teamsTeamId") or "") or None,
+        team_name=str(team.get("name") or ""),
+        sender_id=str(sender.get("id") or ""),
+        reply_to=reply_to if isinstance(reply_to, str) and reply_to else None,
+    )

@@ -18,6 +18,7 @@ from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from dialogs import cards
+from dialogs.boards.desk import Desk
 from dialogs.engine import Walkthrough
 from dialogs.messages import Card, Reply, Text, Turn
 from dialogs.state import Who
@@ -31,10 +32,11 @@ PRIVATE_ONLY = (
     "I run self-assessments in a private chat, so your answers stay yours. Open a "
     "chat with me (select my name, then Chat) and type start."
 )
-ADDED_TO_TEAM = (
-    "Hello, I'm trustboard. Trustees: open a 1:1 chat with me to work through a CST "
-    "self-assessment at your own pace; your answers stay private to you."
+ADDED_TO_CHAT = (
+    "Hello, I'm trustboard. I work with a board in its team's channel, and with each trustee "
+    "in a 1:1 chat: open a chat with me to work through a CST self-assessment at your own pace."
 )
+BOARD_WORDS = {"board", "boards", "my board", "my boards", "clerk", "rounds", "round"}
 TEXT_ONLY = "I can only read text and my own cards. Type help to see what I understand."
 
 
@@ -57,10 +59,22 @@ class TrustboardBot:
         engine: Walkthrough,
         store: Store,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        desk: Desk | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
         self.clock = clock
+        self.desk = desk
+
+    async def _answer(self, turn: Turn) -> Reply:
+        """Board business goes to the desk; a trustee's own answers to the walkthrough."""
+        desk = self.desk
+        if desk is not None and (desk.handles(turn) or _asks_for_boards(turn)):
+            return await desk.handle(turn)
+        place = turn.place
+        if place is not None and not place.personal:
+            return Reply(send=[Text(PRIVATE_ONLY)])
+        return await self.engine.handle(turn)
 
     async def on_turn(self, context: TurnContext, raw: dict[str, Any]) -> None:
         kind = raw.get("type")
@@ -80,30 +94,23 @@ class TrustboardBot:
         # Other activity types (typing, reactions, installation updates) need no answer.
 
     async def _message(self, context: TurnContext, raw: dict[str, Any]) -> None:
-        if not teams.is_personal(raw):
-            await context.send_activity(text_activity(Text(PRIVATE_ONLY)))
-            return
         action = teams.submitted_action(raw)
         text = teams.typed_text(raw)
         if action is None and not text:
             await context.send_activity(text_activity(Text(TEXT_ONLY)))
             return
         who = teams.who(raw)
-        reply = await self.engine.handle(Turn(who, self.clock(), text, action))
+        turn = Turn(who, self.clock(), text, action, teams.place(raw))
+        reply = await self._answer(turn)
         await self._deliver(context, raw, who, reply, invoke=False)
 
     async def _invoke(self, context: TurnContext, raw: dict[str, Any]) -> None:
         if raw.get("name") != "adaptiveCard/action":
             return  # no invoke response: the adapter answers 501 Not Implemented
-        if not teams.is_personal(raw):
-            reply = Reply(send=[Text(PRIVATE_ONLY)])
-            body = await self._deliver(context, raw, teams.who(raw), reply, invoke=True)
-        else:
-            who = teams.who(raw)
-            reply = await self.engine.handle(
-                Turn(who, self.clock(), "", teams.executed_action(raw))
-            )
-            body = await self._deliver(context, raw, who, reply, invoke=True)
+        who = teams.who(raw)
+        turn = Turn(who, self.clock(), "", teams.executed_action(raw), teams.place(raw))
+        reply = await self._answer(turn)
+        body = await self._deliver(context, raw, who, reply, invoke=True)
         # Handed to the adapter the way its own send path ends up doing, minus send_activity's
         # deep copy of the whole card: that copy was 9% of the bot's CPU under load (py-spy).
         context.turn_state[BotAdapter._INVOKE_RESPONSE_KEY] = Activity(
@@ -113,7 +120,14 @@ class TrustboardBot:
 
     async def _added(self, context: TurnContext, raw: dict[str, Any]) -> None:
         if not teams.is_personal(raw):
-            await context.send_activity(text_activity(Text(ADDED_TO_TEAM)))
+            place = teams.place(raw)
+            if self.desk is not None and place.team:
+                try:
+                    await self.desk.added(Turn(teams.who(raw), self.clock(), place=place))
+                    return
+                except Exception:
+                    log.exception("could not introduce the bot to a team")
+            await context.send_activity(text_activity(Text(ADDED_TO_CHAT)))
             return
         who = teams.who(raw)
         try:
@@ -175,6 +189,10 @@ class TrustboardBot:
                 await context.update_activity(card_activity(cards.superseded_card(), previous))
             except Exception as exc:
                 log.info("could not retire an old card: %s", type(exc).__name__)
+
+
+def _asks_for_boards(turn: Turn) -> bool:
+    return turn.action is None and " ".join(turn.text.lower().split()) in BOARD_WORDS
 
 
 def _json(value: Any) -> str:

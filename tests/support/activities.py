@@ -57,6 +57,7 @@ class Conversation:
     team_id: str | None = None  # channels only
     channel_id: str | None = None  # channels only
     name: str | None = None
+    team_name: str | None = None  # channels only
 
     @property
     def is_group(self) -> bool:
@@ -76,6 +77,8 @@ class Conversation:
             data["teamsTeamId"] = self.team_id
             data["teamsChannelId"] = self.channel_id
             data["team"] = {"id": self.team_id}
+            if self.team_name:
+                data["team"]["name"] = self.team_name
             data["channel"] = {"id": self.channel_id}
         return data
 
@@ -113,7 +116,9 @@ def channel(team: str = "Trust board", channel_name: str = "General") -> Convers
     channel_id = (
         team_id if channel_name == "General" else f"19:{_token(channel_name, 32)}@thread.tacv2"
     )
-    return Conversation(id=channel_id, type="channel", team_id=team_id, channel_id=channel_id)
+    return Conversation(
+        id=channel_id, type="channel", team_id=team_id, channel_id=channel_id, team_name=team
+    )
 
 
 @dataclass(frozen=True)

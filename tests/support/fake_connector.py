@@ -67,6 +67,17 @@ class Failure:
     body: Any
     headers: dict[str, str]
     kinds: frozenset[str] | None  # None: any known route
+    member: str | None = None  # only creating a chat with this member (a Teams user id)
+
+    def matches(self, kind: str, body: Any) -> bool:
+        if self.remaining <= 0 or (self.kinds is not None and kind not in self.kinds):
+            return False
+        return self.member is None or (kind == "create" and self.member in _member_ids(body))
+
+
+def _member_ids(body: Any) -> list[str]:
+    members = body.get("members") if isinstance(body, dict) else None
+    return [m.get("id") for m in members or [] if isinstance(m, dict)]
 
 
 @dataclass(frozen=True)
@@ -180,12 +191,14 @@ class FakeConnector:
         body: Any = None,
         headers: Mapping[str, str] | None = None,
         kinds: Sequence[str] | None = None,
+        member: str | None = None,
     ) -> None:
-        """Answer the next `count` calls (of `kinds`, or any known route) with `status`."""
+        """Answer the next `count` calls (of `kinds`, or any known route; or only creating a chat
+        with `member`) with `status`."""
         if body is None:
             body = error_body(f"Http{status}", f"Injected failure {status}.")
         chosen = frozenset(kinds) if kinds is not None else None
-        self.failures.append(Failure(count, status, body, dict(headers or {}), chosen))
+        self.failures.append(Failure(count, status, body, dict(headers or {}), chosen, member))
 
     def throttle(
         self, count: int = 1, retry_after: float = 1, kinds: Sequence[str] | None = None
@@ -195,12 +208,14 @@ class FakeConnector:
         headers = {"Retry-After": f"{retry_after:g}"}
         self.fail_next(count, 429, body=body, headers=headers, kinds=kinds)
 
-    def block(self, count: int = 1, kinds: Sequence[str] | None = None) -> None:
+    def block(
+        self, count: int = 1, kinds: Sequence[str] | None = None, member: str | None = None
+    ) -> None:
         """403 as Teams answers when the user blocked (or uninstalled) the bot."""
         body = error_body(
             "ConversationBlockedByUser", "User blocked the conversation with the bot."
         )
-        self.fail_next(count, 403, body=body, kinds=kinds)
+        self.fail_next(count, 403, body=body, kinds=kinds, member=member)
 
     def clear(self) -> None:
         """Forget the recorded calls (failures still queued stay queued)."""
@@ -296,16 +311,16 @@ class FakeConnector:
             self.unknown.append(f"{request.method} {request.rel_url}")
             log.warning("fake connector: unknown route %s %s", request.method, request.rel_url)
             return self._record(request, target, body, 404, error_body("NotFound", "No route"))
-        failure = self._take_failure(target.kind)
+        failure = self._take_failure(target.kind, body)
         if failure is not None:
             return self._record(
                 request, target, body, failure.status, failure.body, headers=failure.headers
             )
         return self._serve(request, target, body)
 
-    def _take_failure(self, kind: str) -> Failure | None:
+    def _take_failure(self, kind: str, body: Any) -> Failure | None:
         for failure in self.failures:
-            if failure.remaining > 0 and (failure.kinds is None or kind in failure.kinds):
+            if failure.matches(kind, body):
                 failure.remaining -= 1
                 return failure
         return None

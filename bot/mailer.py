@@ -1,0 +1,68 @@
+"""The board desk's `Mailer`: personal messages go through the delivery outbox (Redis Streams)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from redis.exceptions import RedisError
+
+from dialogs.messages import Card
+from dialogs.store import StoreUnavailable
+
+from .delivery import Job, Outbox, Recipient
+from .delivery.jobs import FAILED, UNREACHABLE
+from .teams import CARD
+
+T = TypeVar("T")
+
+
+async def _stored(operation: Callable[[], Awaitable[T]]) -> T:
+    try:
+        return await operation()
+    except (RedisError, OSError) as exc:
+        raise StoreUnavailable(str(exc)) from exc
+
+
+def card_message(card: Card) -> dict[str, Any]:
+    """A message Activity as JSON: what the outbox stores and the sender posts."""
+    return {
+        "type": "message",
+        "summary": card.summary,
+        "attachments": [{"contentType": CARD, "content": card.content}],
+    }
+
+
+class OutboxMailer:
+    def __init__(self, outbox: Outbox) -> None:
+        self.outbox = outbox
+
+    async def queue(
+        self,
+        tenant: str,
+        board: str,
+        batch: str,
+        service_url: str,
+        recipients: list[tuple[str, str]],
+        message: Card,
+    ) -> None:
+        body = card_message(message)
+        for teams_id, name in recipients:
+            job = Job(
+                tenant_id=tenant,
+                service_url=service_url,
+                recipient=Recipient(id=teams_id, name=name),
+                board_id=board,
+                round_id=batch,
+                message=body,
+            )
+            await _stored(lambda job=job: self.outbox.enqueue(job))
+
+    async def unreachable(self, tenant: str, board: str, batches: list[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for batch in batches:
+            statuses = await _stored(lambda b=batch: self.outbox.round_status(tenant, board, b))
+            for status in statuses:
+                if status.state in (UNREACHABLE, FAILED) and status.reason:
+                    found[status.recipient.id] = status.reason
+        return found

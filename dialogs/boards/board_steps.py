@@ -1,0 +1,136 @@
+"""Setting a board up and managing its roles (clerks only)."""
+
+from __future__ import annotations
+
+from ..cards import Notice
+from ..messages import Reply
+from ..store import StoreUnavailable
+from . import cards as board_cards
+from .context import TAMPERED, DeskContext, Handler, Refusal, clerk_of, member_of
+from .model import CLERK, ROLES, Board, Member
+
+# ---- board and roles -------------------------------------------------------------------------
+
+
+async def setup(ctx: DeskContext) -> Reply:
+    """The first person to set a board up becomes its clerk; the roster comes from Teams."""
+    if ctx.board.set_up:
+        if ctx.role == CLERK:
+            return await refresh_members(ctx)
+        return ctx.show(await ctx.desk.board_card(ctx.board))
+    clerk = Member(
+        key=ctx.who.user,
+        teams_id=(ctx.place.sender_id if ctx.place else ""),
+        name=ctx.who.name or "The clerk",
+    )
+    roster = await ctx.desk.roster(ctx.board, ctx.turn.place)
+    if not await ctx.desk.boards.claim_clerk(ctx.who.tenant, ctx.board.id, clerk, roster):
+        board = await _reload(ctx)
+        return ctx.show(await ctx.desk.board_card(board))
+    board = await _reload(ctx)
+    await ctx.desk.refresh_board_card(board)
+    notice = Notice(
+        f"The board is set up and you are its clerk. I found {len(board.members)} members "
+        "in the team: everyone is a trustee for now. Choose Manage roles to name the chair "
+        "and anyone who is not a trustee.",
+    )
+    return ctx.show(await ctx.desk.board_card(board, notice))
+
+
+async def _reload(ctx: DeskContext) -> Board:
+    board = await ctx.desk.boards.board(ctx.who.tenant, ctx.board.id)
+    if board is None:
+        raise StoreUnavailable("board vanished")
+    ctx.board = board
+    return board
+
+
+async def show_board(ctx: DeskContext) -> Reply:
+    member_of(ctx)
+    return ctx.show(await ctx.desk.board_card(ctx.board))
+
+
+async def refresh_members(ctx: DeskContext) -> Reply:
+    clerk_of(ctx)
+    roster = await ctx.desk.roster(ctx.board, ctx.turn.place)
+    before = {m.key for m in ctx.board.members}
+    removed = await ctx.desk.boards.merge_roster(ctx.who.tenant, ctx.board.id, ctx.who.user, roster)
+    board = await _reload(ctx)
+    added = len({m.key for m in board.members} - before)
+    await ctx.desk.refresh_board_card(board)
+    notice = Notice(
+        f"Members brought up to date from Teams: {added} joined, {removed or 0} left. "
+        "Newcomers are trustees until you change their role.",
+        "accent",
+    )
+    return ctx.show(await ctx.desk.board_card(board, notice))
+
+
+def _page(ctx: DeskContext) -> int:
+    page = ctx.data.get("page", 0)
+    if isinstance(page, bool) or not isinstance(page, int | str):
+        raise Refusal(TAMPERED)
+    if isinstance(page, str):
+        if not page.isdigit():
+            raise Refusal(TAMPERED)
+        page = int(page)
+    pages = max(1, -(-len(ctx.board.members) // board_cards.ROLES_PAGE))
+    return min(max(page, 0), pages - 1)
+
+
+async def roles_show(ctx: DeskContext) -> Reply:
+    clerk_of(ctx)
+    return ctx.show(board_cards.roles_card(ctx.board, _page(ctx), ctx.mode))
+
+
+async def roles_save(ctx: DeskContext) -> Reply:
+    clerk_of(ctx)
+    keys = ctx.data.get("keys")
+    if not isinstance(keys, list) or not keys or len(keys) > board_cards.ROLES_PAGE:
+        raise Refusal(TAMPERED)
+    changes: dict[str, str] = {}
+    for index, key in enumerate(keys):
+        role = ctx.data.get(f"role.{index}")
+        if not isinstance(key, str) or role not in ROLES:
+            raise Refusal(TAMPERED)
+        if ctx.board.member(key) is None:
+            raise Refusal(
+                "Someone on that card is no longer a member of the board, so nothing was "
+                "changed. Here are the members as they are now."
+            )
+        changes[key] = str(role)
+    result = await ctx.desk.boards.set_roles(ctx.who.tenant, ctx.board.id, ctx.who.user, changes)
+    page = _page(ctx)
+    if not result.ok:
+        notice = Notice(_role_problem(result.problem or ""), "attention")
+        return ctx.show(board_cards.roles_card(ctx.board, page, ctx.mode, notice=notice))
+    board = await _reload(ctx)
+    await ctx.desk.refresh_board_card(board)
+    text = "Roles saved."
+    if result.demoted:
+        former = board.member(result.demoted)
+        text += f" {former.name if former else 'The former chair'} is now a trustee."
+    if board.role(ctx.who.user) != CLERK:
+        return ctx.show(
+            await ctx.desk.board_card(board, Notice(text + " You are no longer a clerk."))
+        )
+    return ctx.show(board_cards.roles_card(board, page, ctx.mode, notice=Notice(text)))
+
+
+def _role_problem(problem: str) -> str:
+    if problem == "no_clerk":
+        return "A board needs at least one clerk, so nothing was changed."
+    if problem == "two_chairs":
+        return "A board has one chair: choose one person as chair. Nothing was changed."
+    if problem == "not_clerk":
+        return "Only a clerk can change roles, so nothing was changed."
+    return "Those roles could not be saved, so nothing was changed. Please try again."
+
+
+VERBS: dict[str, Handler] = {
+    "board.setup": setup,  # set the board up (the clicker becomes clerk), or refresh it
+    "board.show": show_board,  # the board card again
+    "board.refresh": refresh_members,  # bring members up to date from Teams
+    "roles.show": roles_show,  # a page of members and their roles (clerks)
+    "roles.save": roles_save,  # save that page's roles (clerks)
+}

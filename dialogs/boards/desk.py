@@ -1,0 +1,289 @@
+"""The board desk: setting a board up, its roles, and its rounds, one handler per card verb.
+
+Clerks set the board up and run rounds; the chair agrees the priorities; trustees answer through
+the walkthrough (dialogs/engine.py), which asks the desk whether they may join a round. Every
+handler finds the board from the turn's own tenant and checks the person's role on the server:
+a card's data is untrusted input, and a tampered or stale one changes nothing and says why.
+
+    bot added to a team ──► set-up card ──board.setup──► board card (the clicker is the clerk)
+    board card ──roles.show / roles.save──► roles (clerks only)
+    board card ──round.new──► choose framework ──round.form──► form ──round.open──► round card
+    round card ──round.remind / round.extend / round.status──► round card (updated in place)
+    round card ──round.close (or the deadline)──► summary to the channel and to the chair
+    chair's plan card ──plan.save / plan.publish──► agreed priorities in the channel
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from frameworks import Framework
+
+from ..cards import Notice
+from ..engine import Joined
+from ..messages import Card, Place, Reply, Text, Turn
+from ..state import Assessment, RoundLink, Who
+from ..store import Store, StoreUnavailable
+from . import board_steps, round_steps
+from . import cards as board_cards
+from .context import NOT_SAVED, TAMPERED, DeskContext, Handler, Refusal, RoundRules, iso
+from .model import CLERK, Board, Member
+from .ports import Mailer, RosterMember, Teams, TeamsError
+from .store import BoardStore
+
+log = logging.getLogger("trustboard.boards")
+
+VERBS: dict[str, Handler] = {**board_steps.VERBS, **round_steps.VERBS}
+PREFIXES = {verb.split(".")[0] for verb in VERBS}
+CHANNEL_WORDS = {"board", "set up", "setup", "help", "hi", "hello", "menu", "round", "rounds"}
+IN_PRIVATE = (
+    "I run each trustee's self-assessment in a private chat, so your answers stay yours: open a "
+    "chat with me (select my name, then Chat) and type start. Here in the channel, mention me "
+    "with board to see the board's card."
+)
+GROUP_CHAT = (
+    "I work with a board in its team's channel, and with each trustee in a 1:1 chat. Add me to "
+    "the board's team to set it up."
+)
+REFRESH_DELAY = 0.5  # seconds: answers arriving together make one update of the clerk's card
+
+
+def _member(found: RosterMember) -> Member:
+    return Member(key=found.key, teams_id=found.teams_id, name=found.name or "A member")
+
+
+def _board_fields(place: Place) -> dict[str, str]:
+    return {
+        "name": place.team_name,
+        "service_url": place.service_url,
+        # A reply in a channel thread has ";messageid=…" after the channel's id.
+        "channel": place.conversation.split(";")[0] if place.kind == "channel" else "",
+    }
+
+
+class Desk:
+    def __init__(
+        self,
+        boards: BoardStore,
+        store: Store,
+        frameworks: Mapping[str, Framework],
+        teams: Teams,
+        mailer: Mailer,
+        agenda: Any,
+        mode: str = "execute",
+        rules: RoundRules | None = None,
+    ) -> None:
+        self.boards = boards
+        self.store = store
+        self.frameworks = dict(frameworks)
+        self.teams = teams
+        self.mailer = mailer
+        self.agenda = agenda
+        self.mode = mode
+        self.rules = rules or RoundRules()
+        self._refreshing: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+
+    # -- entry points ------------------------------------------------------------------------------
+
+    def handles(self, turn: Turn) -> bool:
+        """Board verbs, and anything said in a team's channel or a group chat."""
+        if turn.action is not None:
+            return turn.action.verb.split(".")[0] in PREFIXES
+        return turn.place is not None and not turn.place.personal
+
+    async def handle(self, turn: Turn) -> Reply:
+        try:
+            if turn.action is None:
+                return await self._typed(turn)
+            handler = VERBS.get(turn.action.verb)
+            if handler is None:
+                raise Refusal(
+                    "That button isn't one I recognise (the card may be from an older version). "
+                    "Nothing was changed."
+                )
+            ctx = await self._context(turn)
+            return await handler(ctx)
+        except Refusal as refusal:
+            return Reply(send=[Text(refusal.text)])
+        except StoreUnavailable as exc:
+            log.warning("store unavailable: %s", exc)
+            return Reply(send=[Text(NOT_SAVED)])
+        except TeamsError as exc:
+            log.warning("Teams refused a call: %s", exc)
+            return Reply(
+                send=[Text("Teams did not answer me just now, so please try again in a moment.")]
+            )
+
+    async def added(self, turn: Turn) -> None:
+        """The bot was added to a team: remember the board and post its set-up card there."""
+        place = turn.place
+        if place is None or not place.team:
+            return
+        tenant, board_id = turn.who.tenant, place.team
+        await self.boards.ensure(tenant, board_id, iso(turn.now), _board_fields(place))
+        board = await self.boards.board(tenant, board_id)
+        if board is None:
+            return
+        if board.set_up:
+            card = board_cards.board_card(
+                board, await self._open_round(board), self.frameworks, self.mode
+            )
+        else:
+            card = board_cards.setup_card(board.name or "this board", board.id, self.mode)
+        posted = await self.teams.post(place.service_url, board.channel, card)
+        await self.boards.set_card(tenant, board_id, posted.activity)
+
+    async def _typed(self, turn: Turn) -> Reply:
+        place = turn.place
+        if place is None or place.personal:
+            return await self._my_boards(turn)
+        if not place.team:
+            return Reply(send=[Text(GROUP_CHAT)])
+        if " ".join(turn.text.lower().split()).strip(" .!?") not in CHANNEL_WORDS:
+            return Reply(send=[Text(IN_PRIVATE)])
+        tenant = turn.who.tenant
+        await self.boards.ensure(tenant, place.team, iso(turn.now), _board_fields(place))
+        board = await self.boards.board(tenant, place.team)
+        if board is None:
+            raise StoreUnavailable("board vanished")
+        if not board.set_up:
+            return Reply(send=[board_cards.setup_card(board.name, board.id, self.mode)])
+        return Reply(send=[await self.board_card(board)])
+
+    async def _my_boards(self, turn: Turn) -> Reply:
+        """In a 1:1 chat, "board": the boards this person clerks, to run them from here."""
+        found = []
+        for board_id in await self.boards.tenant_boards(turn.who.tenant):
+            board = await self.boards.board(turn.who.tenant, board_id)
+            if board and board.role(turn.who.user) == CLERK:
+                rnd = await self._open_round(board)
+                found.append(board_cards.board_card(board, rnd, self.frameworks, self.mode))
+        if not found:
+            return Reply(
+                send=[
+                    Text(
+                        "You are not the clerk of a board I know. A board is set up from its "
+                        "team's channel: add me to the team, then choose Set up this board."
+                    )
+                ]
+            )
+        return Reply(send=list(found))
+
+    async def _context(self, turn: Turn) -> DeskContext:
+        assert turn.action is not None
+        data = turn.action.data
+        board_id = data.get("b")
+        if not isinstance(board_id, str) or not board_id or len(board_id) > 400:
+            raise Refusal(TAMPERED)
+        place = turn.place
+        if place is not None and place.team and place.team != board_id:
+            raise Refusal(TAMPERED)  # a card of one team's board clicked in another's channel
+        board = await self.boards.board(turn.who.tenant, board_id)
+        if board is None:
+            raise Refusal(
+                "I can't find that board, so nothing was changed. Boards are set up from their "
+                "team's channel."
+            )
+        if place is not None and place.team == board_id:
+            await self.boards.ensure(turn.who.tenant, board_id, iso(turn.now), _board_fields(place))
+        return DeskContext(self, turn, data, board)
+
+    async def _open_round(self, board: Board) -> Any:
+        round_id = await self.boards.open_round_id(board.tenant, board.id)
+        return await self.boards.round(board.tenant, board.id, round_id) if round_id else None
+
+    async def board_card(self, board: Board, notice: Notice | None = None) -> Card:
+        rnd = await self._open_round(board)
+        return board_cards.board_card(board, rnd, self.frameworks, self.mode, notice=notice)
+
+    async def refresh_board_card(self, board: Board) -> None:
+        """Everyone in the channel sees the board as it is now."""
+        fresh = await self.boards.board(board.tenant, board.id) or board
+        if not fresh.card:
+            return
+        try:
+            await self.teams.update(
+                fresh.service_url, fresh.channel, fresh.card, await self.board_card(fresh)
+            )
+        except TeamsError as exc:
+            log.info("could not update the board card: %s", exc)
+
+    # -- the walkthrough's side (dialogs.engine.Rounds) -----------------------------------------
+
+    async def join(self, who: Who, board_id: str, round_id: str) -> Joined | str:
+        board = await self.boards.board(who.tenant, board_id)
+        rnd = await self.boards.round(who.tenant, board_id, round_id) if board else None
+        if board is None or rnd is None:
+            return "I can't find that round, so nothing was changed. Your clerk can tell you more."
+        if rnd.invitee(who.user) is None:
+            return (
+                "That round is for the trustees who were invited when it opened, and you are not "
+                "among them, so nothing was changed. If you should be, please ask your clerk."
+            )
+        existing = await self.store.in_scope(who, rnd.scope)
+        if not rnd.is_open and existing is None:
+            return f"That round closed on {board_cards.day(rnd.closed)}, before you started it."
+        link = RoundLink(board_id, round_id, board.name, rnd.deadline)
+        return Joined(rnd.framework, rnd.version, rnd.elements, link)
+
+    async def progressed(self, who: Who, assessment: Assessment) -> None:
+        link = assessment.round
+        if link is not None:
+            self.refresh_round_card_soon(who.tenant, link.board, link.round)
+
+    # -- the clerk's round card, kept current --------------------------------------------------
+
+    def refresh_round_card_soon(self, tenant: str, board: str, round_id: str) -> None:
+        """Update the clerk's card shortly; a burst of answers makes one update, not many."""
+        key = (tenant, board, round_id)
+        if key in self._refreshing:
+            return
+        task = asyncio.create_task(self._refresh_later(key))
+        self._refreshing[key] = task
+
+    async def _refresh_later(self, key: tuple[str, str, str]) -> None:
+        try:
+            await asyncio.sleep(REFRESH_DELAY)
+            self._refreshing.pop(key, None)
+            await self.refresh_round_card(*key)
+        except Exception:
+            log.exception("could not refresh a round card")
+        finally:
+            self._refreshing.pop(key, None)
+
+    async def settle(self) -> None:
+        """Wait for pending card refreshes (tests, and a clean shutdown)."""
+        while self._refreshing:
+            await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
+
+    async def refresh_round_card(self, tenant: str, board_id: str, round_id: str) -> None:
+        board = await self.boards.board(tenant, board_id)
+        rnd = await self.boards.round(tenant, board_id, round_id) if board else None
+        if board is None or rnd is None or rnd.clerk_card is None:
+            return
+        card = await round_steps.round_card_for(self, board, rnd)
+        try:
+            await self.teams.update(
+                board.service_url, rnd.clerk_card.conversation, rnd.clerk_card.activity, card
+            )
+        except TeamsError as exc:
+            log.info("could not update a round card: %s", exc)
+
+    # -- background work ---------------------------------------------------------------------------
+
+    async def due(self, item: str) -> None:
+        """An agenda item came due: a round's reminder, its closing, or its summary."""
+        await round_steps.due(self, item)
+
+    async def delivered(self, tenant: str, board: str, batch: str, state: str) -> None:
+        """A personal message was settled; an unreachable trustee shows on the clerk's card."""
+        if state in ("unreachable", "failed"):
+            self.refresh_round_card_soon(tenant, board, batch.split(".")[0])
+
+    async def roster(self, board: Board, place: Place | None) -> list[Member]:
+        service_url = place.service_url if place else board.service_url
+        found = await self.teams.roster(service_url, board.id)
+        return [_member(m) for m in found]

@@ -1,0 +1,812 @@
+"""Rounds: opening one, following it, closing it, and the chair's priorities.
+
+The timed parts (the automatic reminder, closing at the deadline, posting the summary) are items
+on the agenda (dialogs/boards/agenda.py), done once by whichever bot process claims them; each is
+safe to do again, so a crash mid-way only delays it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+from zoneinfo import ZoneInfo
+
+from frameworks import Framework
+
+from ..cards import Notice
+from ..messages import Card, Reply, Text
+from ..rounds import Response, RoundSettings, RoundSummary, round_summary_card, summarise
+from ..state import Assessment, Who
+from ..text import clean, length
+from . import cards as board_cards
+from .context import (
+    TAMPERED,
+    DeskContext,
+    Handler,
+    Refusal,
+    clerk_of,
+    iso,
+    member_of,
+    parse_iso,
+)
+from .model import (
+    CHAIR,
+    CLERK,
+    CLOSED,
+    IN_PROGRESS,
+    NOT_STARTED,
+    OPEN,
+    RESPONDED,
+    UNREACHABLE,
+    Board,
+    CardRef,
+    Member,
+    Plan,
+    Progress,
+    Round,
+)
+from .ports import TeamsError
+from .store import card_ref_value
+
+if TYPE_CHECKING:
+    from .desk import Desk
+
+log = logging.getLogger("trustboard.rounds")
+
+MIN_RESPONSES_MAX = 20
+SUMMARY_BACKSTOP = timedelta(minutes=2)  # if posting the summary is cut short, retry after this
+
+
+# ---- reading a round -----------------------------------------------------------------------
+
+
+def who_of(board: Board, member: Member) -> Who:
+    return Who(board.tenant, member.key, member.name)
+
+
+async def answers_of(desk: Desk, board: Board, rnd: Round) -> dict[str, Assessment]:
+    """Each invited trustee's answers in the round, by member key (none if not started)."""
+    found = await asyncio.gather(
+        *(desk.store.in_scope(who_of(board, m), rnd.scope) for m in rnd.invited)
+    )
+    return {m.key: a for m, a in zip(rnd.invited, found, strict=True) if a is not None}
+
+
+def batches(rnd: Round) -> list[str]:
+    """The delivery batches of a round: the invitations and every reminder."""
+    return [rnd.id, f"{rnd.id}.auto", *(f"{rnd.id}.r{n}" for n in range(1, rnd.reminders + 1))]
+
+
+async def progress_of(desk: Desk, board: Board, rnd: Round) -> list[Progress]:
+    answers = await answers_of(desk, board, rnd)
+    unreachable = await desk.mailer.unreachable(board.tenant, board.id, batches(rnd))
+    found = []
+    for member in rnd.invited:
+        assessment = answers.get(member.key)
+        if assessment is not None and assessment.finished:
+            found.append(Progress(member, RESPONDED, assessment.rated_count()))
+        elif assessment is not None:
+            found.append(Progress(member, IN_PROGRESS, assessment.rated_count()))
+        elif member.teams_id in unreachable:
+            found.append(Progress(member, UNREACHABLE, reason=unreachable[member.teams_id]))
+        else:
+            found.append(Progress(member, NOT_STARTED))
+    return found
+
+
+async def summary_of(desk: Desk, board: Board, rnd: Round, attributed: bool) -> RoundSummary:
+    """The board's summary of a round; `attributed` only for the chair's and clerks' eyes."""
+    framework = framework_of(desk, rnd)
+    answers = await answers_of(desk, board, rnd)
+    responses = [
+        Response(m.key, m.name, answers[m.key].answers, answers[m.key].finished is not None)
+        for m in rnd.invited
+        if m.key in answers
+    ]
+    settings = RoundSettings(
+        attributed=attributed and rnd.attributed, min_responses=rnd.min_responses
+    )
+    previous = await _previous_summary(desk, board, rnd)
+    return summarise(
+        framework, rnd.elements, responses, len(rnd.invited), settings, previous=previous
+    )
+
+
+async def _previous_summary(desk: Desk, board: Board, rnd: Round) -> RoundSummary | None:
+    if not rnd.previous:
+        return None
+    before = await desk.boards.round(board.tenant, board.id, rnd.previous)
+    if before is None or before.framework != rnd.framework:
+        return None
+    return await summary_of(desk, board, before, attributed=False)
+
+
+def framework_of(desk: Desk, rnd: Round) -> Framework:
+    framework = desk.frameworks.get(rnd.framework)
+    if framework is None:
+        raise Refusal("That round uses a framework I no longer have.")
+    return framework
+
+
+async def round_card_for(
+    desk: Desk, board: Board, rnd: Round, notice: Notice | None = None
+) -> Card:
+    framework = framework_of(desk, rnd)
+    progress = await progress_of(desk, board, rnd)
+    followup: tuple[int, ...] = ()
+    if not rnd.is_open:
+        summary = await summary_of(desk, board, rnd, attributed=False)
+        followup = tuple(p.summary.element.number for p in summary.priorities)
+    return board_cards.round_card(
+        board, rnd, framework, progress, desk.mode, notice=notice, followup=followup
+    )
+
+
+async def _round(ctx: DeskContext) -> Round:
+    round_id = ctx.data.get("r")
+    if not isinstance(round_id, str):
+        raise Refusal(TAMPERED)
+    rnd = await ctx.desk.boards.round(ctx.board.tenant, ctx.board.id, round_id)
+    if rnd is None:
+        raise Refusal("I can't find that round on this board, so nothing was changed.")
+    return rnd
+
+
+# ---- time ------------------------------------------------------------------------------------
+
+
+def zone(desk: Desk) -> ZoneInfo:
+    return ZoneInfo(desk.rules.timezone)
+
+
+def today(desk: Desk, now: datetime) -> date:
+    return now.astimezone(zone(desk)).date()
+
+
+def end_of(desk: Desk, day: date) -> datetime:
+    """A deadline is the end of its day where the board is."""
+    return datetime.combine(day, time(23, 59, 59), zone(desk))
+
+
+def _day(value: Any) -> date:
+    if not isinstance(value, str):
+        raise Refusal("Please choose a deadline date.")
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        raise Refusal(
+            "That deadline isn't a date I can read: choose one from the calendar."
+        ) from None
+
+
+def remind_at(desk: Desk, deadline: datetime, now: datetime) -> str | None:
+    """The automatic reminder, if there is still time for one before the deadline."""
+    moment = deadline - desk.rules.reminder_before
+    return iso(moment) if moment > now else None
+
+
+def item(kind: str, board: Board, round_id: str) -> str:
+    return f"{kind}|{quote(board.tenant, safe='')}|{quote(board.id, safe='')}|{round_id}"
+
+
+def parse_item(value: str) -> tuple[str, str, str, str] | None:
+    parts = value.split("|")
+    if len(parts) != 4:
+        return None
+    return parts[0], unquote(parts[1]), unquote(parts[2]), parts[3]
+
+
+# ---- opening a round -------------------------------------------------------------------------
+
+
+async def round_new(ctx: DeskContext) -> Reply:
+    clerk_of(ctx)
+    await _none_open(ctx)
+    frameworks = list(ctx.desk.frameworks.values())
+    return ctx.show(board_cards.choose_framework_card(ctx.board, frameworks, ctx.mode))
+
+
+async def _none_open(ctx: DeskContext) -> None:
+    open_id = await ctx.desk.boards.open_round_id(ctx.board.tenant, ctx.board.id)
+    rnd = await ctx.desk.boards.round(ctx.board.tenant, ctx.board.id, open_id) if open_id else None
+    if rnd is not None:
+        raise Refusal(
+            f"A round is already open until {board_cards.day(rnd.deadline)}. A board runs one "
+            "round at a time: close it (from its round card) before opening another. Nothing "
+            "was changed."
+        )
+
+
+def _framework(ctx: DeskContext) -> Framework:
+    fw = ctx.data.get("fw")
+    framework = ctx.desk.frameworks.get(fw) if isinstance(fw, str) else None
+    if framework is None:
+        raise Refusal("I don't know that framework, so nothing was changed.")
+    return framework
+
+
+async def round_form(ctx: DeskContext) -> Reply:
+    clerk_of(ctx)
+    await _none_open(ctx)
+    framework = _framework(ctx)
+    chosen = ctx.data.get("els")
+    elements = None
+    if chosen is not None:
+        elements = _elements(
+            framework, ",".join(str(n) for n in chosen) if isinstance(chosen, list) else chosen
+        )
+    return ctx.show(
+        board_cards.round_form_card(
+            ctx.board,
+            framework,
+            ctx.mode,
+            today=today(ctx.desk, ctx.turn.now).isoformat(),
+            elements=elements,
+        )
+    )
+
+
+def _elements(framework: Framework, value: Any) -> tuple[int, ...]:
+    if not isinstance(value, str):
+        raise Refusal(TAMPERED)
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if not parts:
+        raise Refusal("Choose at least one element for the round.")
+    if not all(p.isdigit() and framework.element(int(p)) for p in parts):
+        raise Refusal(TAMPERED)
+    return tuple(sorted({int(p) for p in parts}))
+
+
+def _min_responses(value: Any) -> int:
+    text = (
+        str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    )
+    try:
+        number = int(float(text))
+    except ValueError:
+        raise Refusal("The fewest responses must be a whole number from 1 to 20.") from None
+    if not 1 <= number <= MIN_RESPONSES_MAX:
+        raise Refusal("The fewest responses must be a whole number from 1 to 20.")
+    return number
+
+
+async def round_open(ctx: DeskContext) -> Reply:
+    clerk = clerk_of(ctx)
+    framework = _framework(ctx)
+    data = ctx.data
+    entered: dict[str, Any] = {}
+    try:
+        entered["elements"] = _elements(framework, data.get("elements", ""))
+        visibility = data.get("visibility", "anonymous")
+        if visibility not in ("anonymous", "attributed"):
+            raise Refusal(TAMPERED)
+        entered["attributed"] = visibility == "attributed"
+        entered["min_responses"] = _min_responses(data.get("min", "3"))
+        message = data.get("message", "")
+        if not isinstance(message, str):
+            raise Refusal(TAMPERED)
+        entered["message"] = clean(message)
+        deadline_day = _day(data.get("deadline"))
+        entered["deadline"] = deadline_day.isoformat()
+        _check_open(ctx, entered, deadline_day)
+    except Refusal as refusal:
+        if refusal.text == TAMPERED:
+            raise
+        return _form_again(ctx, framework, entered, refusal.text)
+    await _none_open(ctx)
+    return await _open(ctx, clerk, framework, entered, deadline_day)
+
+
+def _check_open(ctx: DeskContext, entered: dict[str, Any], deadline_day: date) -> None:
+    first = today(ctx.desk, ctx.turn.now)
+    if deadline_day < first:
+        raise Refusal("The deadline has to be today or later.")
+    if end_of(ctx.desk, deadline_day) - ctx.turn.now > ctx.desk.rules.longest:
+        raise Refusal("The deadline has to be within a year.")
+    if length(entered["message"]) > board_cards.MESSAGE_MAX:
+        raise Refusal(
+            f"Your message is {length(entered['message']):,} characters; the limit is "
+            f"{board_cards.MESSAGE_MAX:,}. Please shorten it."
+        )
+    if not ctx.board.trustees:
+        raise Refusal("The board has no trustees yet: choose Manage roles on the board card first.")
+
+
+def _form_again(
+    ctx: DeskContext, framework: Framework, entered: dict[str, Any], problem: str
+) -> Reply:
+    """The form back with what the clerk typed, and what to change: nothing they typed is lost."""
+    data = ctx.data
+    message = entered.get(
+        "message", data.get("message") if isinstance(data.get("message"), str) else ""
+    )
+    card = board_cards.round_form_card(
+        ctx.board,
+        framework,
+        ctx.mode,
+        today=today(ctx.desk, ctx.turn.now).isoformat(),
+        elements=entered.get("elements"),
+        deadline=entered.get("deadline"),
+        attributed=entered.get("attributed", False),
+        min_responses=entered.get("min_responses", 3),
+        message=message,
+        notice=Notice(problem + " Nothing has been opened yet.", "attention"),
+    )
+    return ctx.show(card)
+
+
+async def _open(
+    ctx: DeskContext,
+    clerk: Member,
+    framework: Framework,
+    entered: dict[str, Any],
+    deadline_day: date,
+) -> Reply:
+    desk, board = ctx.desk, ctx.board
+    deadline = end_of(desk, deadline_day)
+    rnd = Round(
+        id=secrets.token_hex(6),
+        framework=framework.id,
+        version=framework.version,
+        elements=entered["elements"],
+        deadline=iso(deadline),
+        attributed=entered["attributed"],
+        min_responses=entered["min_responses"],
+        message=entered["message"],
+        status=OPEN,
+        opened=ctx.now,
+        opened_by=clerk.key,
+        invited=tuple(m for m in board.trustees if m.teams_id),
+        remind_at=remind_at(desk, deadline, ctx.turn.now),
+        previous=await _previous_round(ctx, framework),
+    )
+    current = await desk.boards.open_round(board.tenant, board.id, rnd)
+    if current:
+        raise Refusal("Another round was opened a moment ago, so nothing was changed.")
+    await desk.agenda.schedule(item("close", board, rnd.id), deadline)
+    if rnd.remind_at:
+        await desk.agenda.schedule(item("remind", board, rnd.id), parse_iso(rnd.remind_at))
+    await _invite(desk, board, rnd, reminder=False, batch=rnd.id, to=rnd.invited)
+    await desk.refresh_board_card(board)
+    await _tell_channel(desk, board, _opened_text(board, rnd, framework))
+    notice = Notice(
+        f"Round opened. I'm sending each of the {len(rnd.invited)} trustees a personal "
+        "invitation now; this card shows who has responded and updates as answers arrive."
+    )
+    return await _show_round_card(ctx, rnd, notice)
+
+
+async def _previous_round(ctx: DeskContext, framework: Framework) -> str | None:
+    ids = await ctx.desk.boards.rounds(ctx.board.tenant, ctx.board.id)
+    for round_id in reversed(ids):
+        rnd = await ctx.desk.boards.round(ctx.board.tenant, ctx.board.id, round_id)
+        if rnd and rnd.framework == framework.id and rnd.status == CLOSED:
+            return rnd.id
+    return None
+
+
+def _opened_text(board: Board, rnd: Round, framework: Framework) -> Text:
+    return Text(
+        f"A self-assessment round on {framework.title} is open until "
+        f"{board_cards.day(rnd.deadline)}. Trustees: I've sent each of you a personal message "
+        "in your chat with me; your answers are saved as you go."
+    )
+
+
+async def _tell_channel(desk: Desk, board: Board, message: Card | Text) -> CardRef | None:
+    if not board.channel:
+        return None
+    try:
+        posted = await desk.teams.post(board.service_url, board.channel, message)
+    except TeamsError as exc:
+        log.warning("could not post to the board's channel: %s", exc)
+        return None
+    return CardRef(posted.conversation, posted.activity)
+
+
+async def _invite(
+    desk: Desk, board: Board, rnd: Round, *, reminder: bool, batch: str, to: Sequence[Member]
+) -> int:
+    framework = framework_of(desk, rnd)
+    card = board_cards.invitation_card(board, rnd, framework, desk.mode, reminder=reminder)
+    recipients = [(m.teams_id, m.name) for m in to if m.teams_id]
+    if recipients:
+        await desk.mailer.queue(board.tenant, board.id, batch, board.service_url, recipients, card)
+    return len(recipients)
+
+
+async def _show_round_card(ctx: DeskContext, rnd: Round, notice: Notice | None) -> Reply:
+    """The round card where the clerk is: in their 1:1 chat it replaces the card they clicked
+    and becomes the card kept up to date; from a channel it goes to their 1:1 chat, so the
+    team does not see who has answered."""
+    desk, board, place = ctx.desk, ctx.board, ctx.place
+    card = await round_card_for(desk, board, rnd, notice)
+    if place is not None and place.personal:
+        if place.reply_to and ctx.turn.action is not None:
+            await _keep_clerk_card(ctx, rnd, CardRef(place.conversation, place.reply_to))
+            return ctx.show(card)
+        posted = await desk.teams.post(place.service_url, place.conversation, card)
+        await _keep_clerk_card(ctx, rnd, CardRef(posted.conversation, posted.activity))
+        return Reply()
+    sender = place.sender_id if place else ""
+    if not sender:
+        raise Refusal("I couldn't open a chat with you to show the round's progress.")
+    posted = await desk.teams.personal(board.service_url, board.tenant, sender, card)
+    await _keep_clerk_card(ctx, rnd, CardRef(posted.conversation, posted.activity))
+    return ctx.show(
+        await desk.board_card(
+            board,
+            Notice(
+                (notice.text + " " if notice else "")
+                + "The round card is in your 1:1 chat with me, so only you see it.",
+                "accent",
+            ),
+        )
+    )
+
+
+async def _keep_clerk_card(ctx: DeskContext, rnd: Round, ref: CardRef) -> None:
+    await ctx.desk.boards.update_round(
+        ctx.board.tenant, ctx.board.id, rnd.id, {"clerk_card": card_ref_value(ref)}
+    )
+
+
+# ---- following a round -------------------------------------------------------------------------
+
+
+async def round_status(ctx: DeskContext) -> Reply:
+    member = member_of(ctx)
+    if member.role not in (CLERK, CHAIR):
+        raise Refusal(
+            "A round's progress is for the clerk and the chair. Your own answers are in your "
+            "chat with me: type status there. Nothing was changed."
+        )
+    rnd = await _round(ctx)
+    if member.role == CHAIR:
+        return ctx.show(await round_card_for(ctx.desk, ctx.board, rnd))
+    return await _show_round_card(ctx, rnd, None)
+
+
+async def round_remind(ctx: DeskContext) -> Reply:
+    clerk_of(ctx)
+    rnd = await _round(ctx)
+    if not rnd.is_open:
+        raise Refusal("That round has closed, so no reminder was sent.")
+    seen = ctx.data.get("sent")
+    if isinstance(seen, bool) or not isinstance(seen, int | str) or not str(seen).isdigit():
+        raise Refusal(TAMPERED)
+    number = await ctx.desk.boards.count_reminder(ctx.board.tenant, ctx.board.id, rnd.id, int(seen))
+    if number is None:
+        fresh = await ctx.desk.boards.round(ctx.board.tenant, ctx.board.id, rnd.id) or rnd
+        notice = Notice(
+            "A reminder went out from this card already (perhaps a second click), so I did not "
+            "send another. Here is the round as it is now.",
+            "warning",
+        )
+        return ctx.show(await round_card_for(ctx.desk, ctx.board, fresh, notice))
+    to = await _not_finished(ctx.desk, ctx.board, rnd)
+    sent = await _invite(
+        ctx.desk, ctx.board, rnd, reminder=True, batch=f"{rnd.id}.r{number}", to=to
+    )
+    fresh = await ctx.desk.boards.round(ctx.board.tenant, ctx.board.id, rnd.id) or rnd
+    text = f"Reminder on its way to {sent} trustee{'s' if sent != 1 else ''} who have not finished."
+    return ctx.show(await round_card_for(ctx.desk, ctx.board, fresh, Notice(text)))
+
+
+async def _not_finished(desk: Desk, board: Board, rnd: Round) -> list[Member]:
+    """Who a reminder is for: not finished, and not known to be unreachable."""
+    progress = await progress_of(desk, board, rnd)
+    return [p.member for p in progress if p.state in (NOT_STARTED, IN_PROGRESS)]
+
+
+async def round_extend(ctx: DeskContext) -> Reply:
+    clerk_of(ctx)
+    rnd = await _round(ctx)
+    desk, board = ctx.desk, ctx.board
+    if not rnd.is_open:
+        raise Refusal("That round has closed, so its deadline was not changed.")
+    try:
+        new_day = _day(ctx.data.get("deadline"))
+        current = parse_iso(rnd.deadline).astimezone(zone(desk)).date()
+        if new_day <= current:
+            raise Refusal(
+                "The new deadline has to be after the current one "
+                f"({board_cards.day(rnd.deadline)})."
+            )
+        if end_of(desk, new_day) - ctx.turn.now > desk.rules.longest:
+            raise Refusal("The deadline has to be within a year.")
+    except Refusal as refusal:
+        notice = Notice(refusal.text + " Nothing was changed.", "attention")
+        return ctx.show(await round_card_for(desk, board, rnd, notice))
+    deadline = end_of(desk, new_day)
+    fields = {"deadline": iso(deadline)}
+    reminder = remind_at(desk, deadline, ctx.turn.now) if rnd.remind_at else None
+    if reminder:
+        fields["remind_at"] = reminder
+    if not await desk.boards.while_open(board.tenant, board.id, rnd.id, fields):
+        raise Refusal("That round closed a moment ago, so its deadline was not changed.")
+    await desk.agenda.schedule(item("close", board, rnd.id), deadline)
+    if reminder:
+        await desk.agenda.schedule(item("remind", board, rnd.id), parse_iso(reminder))
+    await _new_deadline_for_trustees(desk, board, rnd, iso(deadline))
+    await desk.refresh_board_card(board)
+    fresh = await desk.boards.round(board.tenant, board.id, rnd.id) or rnd
+    notice = Notice(f"Deadline moved to {board_cards.day(fresh.deadline)}.")
+    return ctx.show(await round_card_for(desk, board, fresh, notice))
+
+
+async def _new_deadline_for_trustees(desk: Desk, board: Board, rnd: Round, deadline: str) -> None:
+    answers = await answers_of(desk, board, rnd)
+    for member in rnd.invited:
+        if member.key in answers:
+            await desk.store.set_fields(
+                who_of(board, member), answers[member.key].id, {"deadline": deadline}
+            )
+
+
+async def round_close(ctx: DeskContext) -> Reply:
+    clerk = clerk_of(ctx)
+    rnd = await _round(ctx)
+    if not rnd.is_open:
+        return ctx.show(
+            await round_card_for(
+                ctx.desk, ctx.board, rnd, Notice("That round had already closed.", "accent")
+            )
+        )
+    await close(ctx.desk, ctx.board, rnd, ctx.now, clerk.key)
+    fresh = await ctx.desk.boards.round(ctx.board.tenant, ctx.board.id, rnd.id) or rnd
+    notice = Notice(
+        "Round closed. The board's summary is in the channel, and the chair has it in their "
+        "chat to agree the priorities."
+    )
+    return ctx.show(await round_card_for(ctx.desk, ctx.board, fresh, notice))
+
+
+# ---- closing ---------------------------------------------------------------------------------
+
+
+async def close(desk: Desk, board: Board, rnd: Round, now: str, by: str) -> bool:
+    """Close a round (once, whoever races), lock its answers and post its summary."""
+    if not await desk.boards.close_round(board.tenant, board.id, rnd.id, now, by):
+        return False
+    await desk.agenda.schedule(item("summary", board, rnd.id), parse_iso(now) + SUMMARY_BACKSTOP)
+    for agenda_item in ("close", "remind"):
+        await desk.agenda.cancel(item(agenda_item, board, rnd.id))
+    await post_summary(desk, board, rnd.id)
+    return True
+
+
+async def lock_answers(desk: Desk, board: Board, rnd: Round, now: str) -> None:
+    answers = await answers_of(desk, board, rnd)
+    for member in rnd.invited:
+        if member.key in answers:
+            await desk.store.lock(who_of(board, member), answers[member.key], now)
+
+
+async def post_summary(desk: Desk, board: Board, round_id: str) -> None:
+    """The summary to the channel and to the chair, unless it went already."""
+    rnd = await desk.boards.round(board.tenant, board.id, round_id)
+    if rnd is None or rnd.is_open:
+        return
+    await lock_answers(desk, board, rnd, rnd.closed or iso(datetime.now().astimezone()))
+    if rnd.summary_card is None:
+        card = await summary_card(desk, board, rnd, attributed=False)
+        posted = await _tell_channel(desk, board, card)
+        if posted is None:
+            return  # the agenda's backstop tries again
+        await desk.boards.update_round(
+            board.tenant, board.id, rnd.id, {"summary_card": card_ref_value(posted)}
+        )
+        await _to_chair(desk, board, rnd)
+    await desk.agenda.cancel(item("summary", board, rnd.id))
+    await desk.refresh_board_card(board)
+    await desk.refresh_round_card(board.tenant, board.id, rnd.id)
+
+
+async def summary_card(desk: Desk, board: Board, rnd: Round, attributed: bool) -> Card:
+    summary = await summary_of(desk, board, rnd, attributed)
+    previous = (
+        await desk.boards.round(board.tenant, board.id, rnd.previous) if rnd.previous else None
+    )
+    return round_summary_card(
+        summary,
+        board.name,
+        rnd.closed or rnd.deadline,
+        desk.mode,
+        previous.closed if previous else None,
+    )
+
+
+async def _to_chair(desk: Desk, board: Board, rnd: Round) -> None:
+    chair = board.chair
+    if chair is None or not chair.teams_id:
+        return
+    try:
+        await desk.teams.personal(
+            board.service_url,
+            board.tenant,
+            chair.teams_id,
+            await summary_card(desk, board, rnd, attributed=True),
+        )
+        await desk.teams.personal(
+            board.service_url, board.tenant, chair.teams_id, await plan_card_for(desk, board, rnd)
+        )
+    except TeamsError as exc:
+        log.warning("could not send the summary to the chair: %s", exc)
+
+
+async def plan_card_for(desk: Desk, board: Board, rnd: Round, notice: Notice | None = None) -> Card:
+    summary = await summary_of(desk, board, rnd, attributed=True)
+    return board_cards.plan_card(board, rnd, summary, desk.mode, notice=notice)
+
+
+async def remind_automatically(desk: Desk, board: Board, rnd: Round) -> None:
+    """The one automatic reminder: the batch name makes it once per trustee, whoever sends it."""
+    if not rnd.is_open:
+        return
+    to = await _not_finished(desk, board, rnd)
+    await _invite(desk, board, rnd, reminder=True, batch=f"{rnd.id}.auto", to=to)
+    await desk.boards.while_open(board.tenant, board.id, rnd.id, {"remind_at": ""})
+
+
+async def due(desk: Desk, value: str) -> None:
+    """One agenda item: the automatic reminder, closing at the deadline, or the summary."""
+    parsed = parse_item(value)
+    if parsed is None:
+        log.warning("agenda item not understood: %s", value)
+        return
+    kind, tenant, board_id, round_id = parsed
+    board = await desk.boards.board(tenant, board_id)
+    rnd = await desk.boards.round(tenant, board_id, round_id) if board else None
+    if board is None or rnd is None:
+        return
+    if kind == "remind":
+        await remind_automatically(desk, board, rnd)
+    elif kind == "close":
+        await close(desk, board, rnd, iso(datetime.now().astimezone()), "deadline")
+    elif kind == "summary":
+        await post_summary(desk, board, rnd.id)
+
+
+# ---- the summary and the chair's priorities ----------------------------------------------------
+
+
+def _may_plan(ctx: DeskContext) -> bool:
+    """The chair agrees the priorities; with no chair named, a clerk can stand in."""
+    role = ctx.role
+    return role == CHAIR or (role == CLERK and ctx.board.chair is None)
+
+
+async def summary_show(ctx: DeskContext) -> Reply:
+    member = member_of(ctx)
+    rnd = await _round(ctx)
+    if rnd.is_open:
+        raise Refusal("That round is still open: its summary comes when it closes.")
+    in_private = ctx.place is not None and ctx.place.personal
+    attributed = member.role in (CLERK, CHAIR) and in_private
+    card = await summary_card(ctx.desk, ctx.board, rnd, attributed=attributed)
+    if _may_plan(ctx) and in_private:
+        return Reply(send=[card, await plan_card_for(ctx.desk, ctx.board, rnd)])
+    return ctx.show(card)  # in a channel: in place, for the one who asked, not a new post
+
+
+async def plan_save(ctx: DeskContext) -> Reply:
+    return await _plan(ctx, publish=False)
+
+
+async def plan_publish(ctx: DeskContext) -> Reply:
+    return await _plan(ctx, publish=True)
+
+
+async def _plan(ctx: DeskContext, publish: bool) -> Reply:
+    member_of(ctx)
+    if not _may_plan(ctx):
+        raise Refusal(
+            "The chair agrees the board's priorities, so only they can change or publish them. "
+            "Nothing was changed."
+        )
+    rnd = await _round(ctx)
+    if rnd.is_open:
+        raise Refusal("That round is still open: its priorities come when it closes.")
+    version = ctx.data.get("v")
+    if (
+        isinstance(version, bool)
+        or not isinstance(version, int | str)
+        or not str(version).isdigit()
+    ):
+        raise Refusal(TAMPERED)
+    summary = await summary_of(ctx.desk, ctx.board, rnd, attributed=True)
+    plan, too_long = _read_plan(ctx, rnd, summary)
+    page = _plan_page(ctx)
+    if too_long:
+        notice = Notice(too_long + " Nothing was saved: please shorten it.", "attention")
+        edited = _with_plan(rnd, plan)
+        return ctx.show(_plan_card(ctx, edited, summary, notice, page))
+    published = ctx.now if publish else None
+    saved = await ctx.desk.boards.save_plan(
+        ctx.board.tenant, ctx.board.id, rnd.id, int(version), plan, published
+    )
+    fresh = await ctx.desk.boards.round(ctx.board.tenant, ctx.board.id, rnd.id) or rnd
+    if saved is None:
+        notice = Notice(
+            "These priorities were changed since this card was sent (perhaps on another "
+            "device), so nothing was saved. Here they are as they are now.",
+            "warning",
+        )
+        return ctx.show(_plan_card(ctx, fresh, summary, notice, page))
+    if not publish:
+        return ctx.show(_plan_card(ctx, fresh, summary, Notice("Draft saved."), page))
+    anonymous = await summary_of(ctx.desk, ctx.board, fresh, attributed=False)
+    card = board_cards.published_card(ctx.board, fresh, anonymous, ctx.now)
+    if await _tell_channel(ctx.desk, ctx.board, card) is None:
+        notice = Notice(
+            "Saved, but Teams did not take the post to the channel: please publish again.",
+            "warning",
+        )
+    else:
+        notice = Notice("Published to the board's channel.")
+    return ctx.show(_plan_card(ctx, fresh, summary, notice, page))
+
+
+def _read_plan(
+    ctx: DeskContext, rnd: Round, summary: RoundSummary
+) -> tuple[dict[int, Plan], str | None]:
+    numbers = [p.summary.element.number for p in summary.priorities]
+    plan: dict[int, Plan] = {}
+    too_long = None
+    for n in numbers:
+        # A long plan spreads over pages: what a page did not carry keeps its saved text.
+        saved = rnd.plan.get(n, Plan())
+        actions = ctx.data.get(f"actions.{n}", saved.actions)
+        progress = ctx.data.get(f"progress.{n}", saved.progress)
+        if not isinstance(actions, str) or not isinstance(progress, str):
+            raise Refusal(TAMPERED)
+        plan[n] = Plan(clean(actions), clean(progress))
+        longest = max(length(plan[n].actions), length(plan[n].progress))
+        if longest > board_cards.PLAN_MAX and too_long is None:
+            too_long = (
+                f"A box for element {n} holds {longest:,} characters; the limit is "
+                f"{board_cards.PLAN_MAX:,}."
+            )
+    unknown = [k for k in ctx.data if k.startswith(("actions.", "progress."))]
+    if any(k.split(".", 1)[1] not in {str(n) for n in numbers} for k in unknown):
+        raise Refusal(TAMPERED)
+    return plan, too_long
+
+
+def _plan_card(
+    ctx: DeskContext, rnd: Round, summary: RoundSummary, notice: Notice, page: int
+) -> Card:
+    return board_cards.plan_card(ctx.board, rnd, summary, ctx.mode, notice=notice, page=page)
+
+
+def _plan_page(ctx: DeskContext) -> int:
+    page = ctx.data.get("page", 0)
+    if isinstance(page, bool) or not isinstance(page, int | str) or not str(page).isdigit():
+        raise Refusal(TAMPERED)
+    return min(int(page), 100)
+
+
+def _with_plan(rnd: Round, plan: dict[int, Plan]) -> Round:
+    from dataclasses import replace
+
+    return replace(rnd, plan=plan)
+
+
+VERBS: dict[str, Handler] = {
+    "round.new": round_new,  # choose a framework for a new round (clerks)
+    "round.form": round_form,  # the form: elements, deadline, anonymity, message (clerks)
+    "round.open": round_open,  # open it and invite every trustee (clerks)
+    "round.status": round_status,  # the round card: who has responded (clerks, chair)
+    "round.remind": round_remind,  # remind everyone who has not finished (clerks)
+    "round.extend": round_extend,  # a later deadline (clerks)
+    "round.close": round_close,  # close now: summary to the channel and the chair (clerks)
+    "summary.show": summary_show,  # the summary again (attributed for chair and clerks)
+    "plan.save": plan_save,  # the chair's draft of the priorities
+    "plan.publish": plan_publish,  # the agreed priorities, posted to the channel
+}

@@ -1,0 +1,480 @@
+"""Boards, members and rounds in Redis.
+
+    {p}:{t:<tenant>:b:<board>}:board           hash  name, service_url, channel, created, card,
+                                                     open (the id of the round now open)
+    {p}:{t:<tenant>:b:<board>}:members         hash  member key -> "role<TAB>teams id<TAB>name"
+    {p}:{t:<tenant>:b:<board>}:rounds          zset  round ids by opening time
+    {p}:{t:<tenant>:b:<board>}:round:<id>      hash  the round (fields: see `_round_fields`)
+    {p}:{t:<tenant>}:boards                    set   the tenant's board ids
+
+Every key of a board carries the tenant and the team id in one hash tag, so a board's scripts
+are atomic in one Redis Cluster slot and no id from a card can reach another tenant's board: the
+tenant always comes from the authenticated activity. Rules that must hold under races (one clerk
+at least, one chair at most, one open round per board, a round closed once, a plan saved over
+the version it was edited from) are checked inside the scripts that write.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from ..store import StoreUnavailable
+from ..store.keys import key_part
+from .model import CLERK, OPEN, TRUSTEE, Board, CardRef, Member, Plan, Round
+
+T = TypeVar("T")
+ROUND_ID = re.compile(r"^[0-9a-f]{12}$")
+
+_ROLE = "local function role_of(v) return v and string.match(v, '^([^\\t]*)') end\n"
+
+# KEYS: board. ARGV: created, then field/value pairs that may change (name, service_url,
+# channel). Creates the board if it is new; returns 1 if it was.
+_ENSURE = """
+local new = redis.call('EXISTS', KEYS[1]) == 0
+if new then redis.call('HSET', KEYS[1], 'created', ARGV[1]) end
+if #ARGV > 1 then redis.call('HSET', KEYS[1], unpack(ARGV, 2)) end
+if new then return 1 end
+return 0
+"""
+
+# KEYS: members. ARGV: the new clerk's key, then key/value pairs of the whole roster.
+# The first person to set a board up becomes its clerk; later, nobody can take it that way.
+_CLAIM = (
+    _ROLE
+    + """
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do
+  if role_of(v) == 'clerk' then return 0 end
+end
+if #ARGV > 1 then redis.call('HSET', KEYS[1], unpack(ARGV, 2)) end
+local v = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], 'clerk' .. string.sub(v, #role_of(v) + 1))
+return 1
+"""
+)
+
+# KEYS: members. ARGV: who asks, then key/"trustee<TAB>id<TAB>name" pairs of the current roster.
+# Members who left are removed (unless they are the last clerk); newcomers join as trustees;
+# everyone keeps their role and gets their current name.
+_MERGE = (
+    _ROLE
+    + """
+if role_of(redis.call('HGET', KEYS[1], ARGV[1])) ~= 'clerk' then return -1 end
+local roster = {}
+for i = 2, #ARGV, 2 do roster[ARGV[i]] = ARGV[i + 1] end
+local current = redis.call('HGETALL', KEYS[1])
+local clerks_left = 0
+for i = 1, #current, 2 do
+  if roster[current[i]] and role_of(current[i + 1]) == 'clerk' then
+    clerks_left = clerks_left + 1
+  end
+end
+local removed = 0
+for i = 1, #current, 2 do
+  local k, v = current[i], current[i + 1]
+  if roster[k] then
+    roster[k] = role_of(v) .. string.sub(roster[k], #role_of(roster[k]) + 1)
+  elseif not (role_of(v) == 'clerk' and clerks_left == 0) then
+    redis.call('HDEL', KEYS[1], k)
+    removed = removed + 1
+  end
+end
+for k, v in pairs(roster) do redis.call('HSET', KEYS[1], k, v) end
+return removed
+"""
+)
+
+# KEYS: members. ARGV: who asks, then key/role pairs. Returns "ok", "ok:<demoted chair>", or why
+# not: not_clerk, unknown:<key>, bad_role, no_clerk, two_chairs.
+_ROLES = (
+    _ROLE
+    + """
+if role_of(redis.call('HGET', KEYS[1], ARGV[1])) ~= 'clerk' then return 'not_clerk' end
+local all = redis.call('HGETALL', KEYS[1])
+local values = {}
+for i = 1, #all, 2 do values[all[i]] = all[i + 1] end
+local named_chairs, changed = 0, {}
+for i = 2, #ARGV, 2 do
+  local k, r = ARGV[i], ARGV[i + 1]
+  local v = values[k]
+  if not v then return 'unknown:' .. k end
+  if r ~= 'clerk' and r ~= 'chair' and r ~= 'trustee' and r ~= 'other' then return 'bad_role' end
+  if r == 'chair' then named_chairs = named_chairs + 1 end
+  values[k] = r .. string.sub(v, #role_of(v) + 1)
+  changed[k] = true
+end
+if named_chairs > 1 then return 'two_chairs' end
+local demoted = ''
+if named_chairs == 1 then
+  for k, v in pairs(values) do
+    if role_of(v) == 'chair' and not changed[k] then
+      values[k] = 'trustee' .. string.sub(v, #role_of(v) + 1)
+      changed[k] = true
+      demoted = k
+    end
+  end
+end
+local clerks = 0
+for _, v in pairs(values) do if role_of(v) == 'clerk' then clerks = clerks + 1 end end
+if clerks == 0 then return 'no_clerk' end
+for k, _ in pairs(changed) do redis.call('HSET', KEYS[1], k, values[k]) end
+if demoted ~= '' then return 'ok:' .. demoted end
+return 'ok'
+"""
+)
+
+# KEYS: board, round, rounds. ARGV: round id, score, field/value pairs. One open round a board.
+# Returns "" when opened, else the id of the round already open.
+_OPEN = """
+local current = redis.call('HGET', KEYS[1], 'open')
+if current then return current end
+redis.call('HSET', KEYS[2], unpack(ARGV, 3))
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'open', ARGV[1])
+return ''
+"""
+
+# KEYS: round. ARGV: field/value pairs. Writes only while the round is open.
+_WHILE_OPEN = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return 1
+"""
+
+# KEYS: board, round. ARGV: round id, closed at, closed by. Returns 1 for the one call that
+# closed it; every other (a second process, the deadline racing the clerk) gets 0.
+_CLOSE = """
+if redis.call('HGET', KEYS[2], 'status') ~= 'open' then return 0 end
+redis.call('HSET', KEYS[2], 'status', 'closed', 'closed', ARGV[2], 'closed_by', ARGV[3])
+redis.call('HDEL', KEYS[2], 'remind_at')
+if redis.call('HGET', KEYS[1], 'open') == ARGV[1] then redis.call('HDEL', KEYS[1], 'open') end
+return 1
+"""
+
+# KEYS: round. ARGV: reminders the clerk's card had seen. A second click of the same card (or
+# a card from before the last reminder) sends nothing. Returns the new count, or -1.
+_REMIND = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return -1 end
+if (redis.call('HGET', KEYS[1], 'reminders') or '0') ~= ARGV[1] then return -1 end
+return redis.call('HINCRBY', KEYS[1], 'reminders', 1)
+"""
+
+# KEYS: round. ARGV: the version the chair edited, plan JSON, published-at or "". Returns the
+# new version, or -1 when the plan changed meanwhile.
+_PLAN = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'closed' then return -2 end
+if (redis.call('HGET', KEYS[1], 'plan_version') or '0') ~= ARGV[1] then return -1 end
+redis.call('HSET', KEYS[1], 'plan', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'published', ARGV[3]) end
+return redis.call('HINCRBY', KEYS[1], 'plan_version', 1)
+"""
+
+
+class BoardKeys:
+    def __init__(self, prefix: str = "tb") -> None:
+        self.prefix = prefix
+
+    def board_tag(self, tenant: str, board: str) -> str:
+        return f"{self.prefix}:{{t:{key_part(tenant)}:b:{key_part(board)}}}"
+
+    def board(self, tenant: str, board: str) -> str:
+        return f"{self.board_tag(tenant, board)}:board"
+
+    def members(self, tenant: str, board: str) -> str:
+        return f"{self.board_tag(tenant, board)}:members"
+
+    def tenant_boards(self, tenant: str) -> str:
+        return f"{self.prefix}:{{t:{key_part(tenant)}}}:boards"
+
+    def rounds(self, tenant: str, board: str) -> str:
+        return f"{self.board_tag(tenant, board)}:rounds"
+
+    def round(self, tenant: str, board: str, round_id: str) -> str:
+        if not ROUND_ID.match(round_id):
+            raise ValueError("not a round id")
+        return f"{self.board_tag(tenant, board)}:round:{round_id}"
+
+
+class RoleChange:
+    """What `set_roles` did: ok, or the reason it did nothing."""
+
+    def __init__(self, answer: str) -> None:
+        self.ok = answer.startswith("ok")
+        self.demoted = answer[3:] if answer.startswith("ok:") else None
+        self.problem = None if self.ok else answer
+
+
+class BoardStore:
+    def __init__(self, redis: Redis, prefix: str = "tb") -> None:
+        self.redis = redis
+        self.keys = BoardKeys(prefix)
+        self._ensure = redis.register_script(_ENSURE)
+        self._claim = redis.register_script(_CLAIM)
+        self._merge = redis.register_script(_MERGE)
+        self._roles = redis.register_script(_ROLES)
+        self._open = redis.register_script(_OPEN)
+        self._while_open = redis.register_script(_WHILE_OPEN)
+        self._close = redis.register_script(_CLOSE)
+        self._remind = redis.register_script(_REMIND)
+        self._plan = redis.register_script(_PLAN)
+
+    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await operation()
+        except (RedisError, OSError) as exc:
+            raise StoreUnavailable(str(exc)) from exc
+
+    # -- boards and members ----------------------------------------------------------------------
+
+    async def ensure(self, tenant: str, board: str, now: str, fields: Mapping[str, str]) -> bool:
+        """Create the board if new (True), else refresh what Teams told us of it."""
+        args = [now, *_flatten({k: v for k, v in fields.items() if v})]
+        key = self.keys.board(tenant, board)
+        created = bool(await self._call(lambda: self._ensure(keys=[key], args=args)))
+        if created:
+            index = self.keys.tenant_boards(tenant)
+            await self._call(lambda: self.redis.sadd(index, board))
+        return created
+
+    async def tenant_boards(self, tenant: str) -> list[str]:
+        """The boards of one tenant, so a clerk can run theirs from a 1:1 chat."""
+        index = self.keys.tenant_boards(tenant)
+        return sorted(await self._call(lambda: self.redis.smembers(index)))
+
+    async def set_card(self, tenant: str, board: str, activity: str) -> None:
+        key = self.keys.board(tenant, board)
+        await self._call(lambda: self.redis.hset(key, "card", activity))
+
+    async def board(self, tenant: str, board: str) -> Board | None:
+        async def read() -> tuple[dict[str, str], dict[str, str]]:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.hgetall(self.keys.board(tenant, board))
+                pipe.hgetall(self.keys.members(tenant, board))
+                found, members = await pipe.execute()
+            return found, members
+
+        found, members = await self._call(read)
+        if not found:
+            return None
+        return Board(
+            tenant=tenant,
+            id=board,
+            name=found.get("name", ""),
+            service_url=found.get("service_url", ""),
+            channel=found.get("channel", ""),
+            created=found.get("created", ""),
+            card=found.get("card") or None,
+            members=tuple(sorted(_members(members), key=lambda m: m.name.casefold())),
+        )
+
+    async def open_round_id(self, tenant: str, board: str) -> str | None:
+        key = self.keys.board(tenant, board)
+        return await self._call(lambda: self.redis.hget(key, "open")) or None
+
+    async def claim_clerk(
+        self, tenant: str, board: str, clerk: Member, roster: Iterable[Member]
+    ) -> bool:
+        """Make `clerk` the board's first clerk and load the roster; False if it has one."""
+        members = {m.key: m for m in roster}
+        members.setdefault(clerk.key, clerk)
+        args = [clerk.key, *_flatten({k: _member_value(m, TRUSTEE) for k, m in members.items()})]
+        key = self.keys.members(tenant, board)
+        return bool(await self._call(lambda: self._claim(keys=[key], args=args)))
+
+    async def merge_roster(
+        self, tenant: str, board: str, by: str, roster: Iterable[Member]
+    ) -> int | None:
+        """Bring the members up to date with Teams; None if `by` is not a clerk."""
+        values = {m.key: _member_value(m, TRUSTEE) for m in roster}
+        key = self.keys.members(tenant, board)
+        removed = int(
+            await self._call(lambda: self._merge(keys=[key], args=[by, *_flatten(values)]))
+        )
+        return None if removed < 0 else removed
+
+    async def set_roles(
+        self, tenant: str, board: str, by: str, roles: Mapping[str, str]
+    ) -> RoleChange:
+        key = self.keys.members(tenant, board)
+        args = [by, *_flatten(dict(roles))]
+        return RoleChange(str(await self._call(lambda: self._roles(keys=[key], args=args))))
+
+    # -- rounds ----------------------------------------------------------------------------------
+
+    async def open_round(self, tenant: str, board: str, rnd: Round) -> str | None:
+        """Open `rnd`; None when opened, else the id of the round already open."""
+        keys = [
+            self.keys.board(tenant, board),
+            self.keys.round(tenant, board, rnd.id),
+            self.keys.rounds(tenant, board),
+        ]
+        args = [rnd.id, _score(rnd.opened), *_flatten(_round_fields(rnd))]
+        current = await self._call(lambda: self._open(keys=keys, args=args))
+        return str(current) or None
+
+    async def round(self, tenant: str, board: str, round_id: str) -> Round | None:
+        if not ROUND_ID.match(round_id):
+            return None
+        key = self.keys.round(tenant, board, round_id)
+        raw = await self._call(lambda: self.redis.hgetall(key))
+        return _round(round_id, raw) if raw else None
+
+    async def rounds(self, tenant: str, board: str) -> list[str]:
+        """Round ids, oldest first."""
+        key = self.keys.rounds(tenant, board)
+        return list(await self._call(lambda: self.redis.zrange(key, 0, -1)))
+
+    async def while_open(
+        self, tenant: str, board: str, round_id: str, fields: Mapping[str, str]
+    ) -> bool:
+        key = self.keys.round(tenant, board, round_id)
+        args = _flatten(dict(fields))
+        return bool(await self._call(lambda: self._while_open(keys=[key], args=args)))
+
+    async def update_round(
+        self, tenant: str, board: str, round_id: str, fields: Mapping[str, str]
+    ) -> None:
+        key = self.keys.round(tenant, board, round_id)
+        mapping = dict(fields)
+        await self._call(lambda: self.redis.hset(key, mapping=mapping))
+
+    async def close_round(self, tenant: str, board: str, round_id: str, now: str, by: str) -> bool:
+        keys = [self.keys.board(tenant, board), self.keys.round(tenant, board, round_id)]
+        args = [round_id, now, by]
+        return bool(await self._call(lambda: self._close(keys=keys, args=args)))
+
+    async def count_reminder(self, tenant: str, board: str, round_id: str, seen: int) -> int | None:
+        """The number of this reminder, or None if the card was stale or the round closed."""
+        key = self.keys.round(tenant, board, round_id)
+        answer = int(await self._call(lambda: self._remind(keys=[key], args=[str(seen)])))
+        return None if answer < 0 else answer
+
+    async def save_plan(
+        self,
+        tenant: str,
+        board: str,
+        round_id: str,
+        version: int,
+        plan: Mapping[int, Plan],
+        published: str | None,
+    ) -> int | None:
+        """The plan's new version, or None when it changed since `version` (or is not editable)."""
+        key = self.keys.round(tenant, board, round_id)
+        encoded = json.dumps({str(n): [p.actions, p.progress] for n, p in sorted(plan.items())})
+        args = [str(version), encoded, published or ""]
+        answer = int(await self._call(lambda: self._plan(keys=[key], args=args)))
+        return None if answer < 0 else answer
+
+
+# -- encoding ------------------------------------------------------------------------------------
+
+
+def _flatten(fields: Mapping[str, str]) -> list[str]:
+    return [part for pair in fields.items() for part in pair]
+
+
+def _score(now: str) -> str:
+    return "".join(ch for ch in now if ch.isdigit())[:14] or "0"
+
+
+def _clean(text: str) -> str:
+    return " ".join(text.replace("\t", " ").split())
+
+
+def _member_value(member: Member, role: str) -> str:
+    return f"{role}\t{_clean(member.teams_id)}\t{_clean(member.name)}"
+
+
+def _members(raw: Mapping[str, str]) -> list[Member]:
+    found = []
+    for key, value in raw.items():
+        role, _, rest = value.partition("\t")
+        teams_id, _, name = rest.partition("\t")
+        found.append(Member(key=key, teams_id=teams_id, name=name, role=role))
+    return found
+
+
+def _card_ref(value: str | None) -> CardRef | None:
+    if not value or "\t" not in value:
+        return None
+    conversation, activity = value.split("\t", 1)
+    return CardRef(conversation, activity)
+
+
+def card_ref_value(ref: CardRef) -> str:
+    return f"{ref.conversation}\t{ref.activity}"
+
+
+def _round_fields(rnd: Round) -> dict[str, str]:
+    fields = {
+        "framework": rnd.framework,
+        "version": rnd.version,
+        "elements": ",".join(str(n) for n in rnd.elements),
+        "deadline": rnd.deadline,
+        "attributed": "1" if rnd.attributed else "0",
+        "min": str(rnd.min_responses),
+        "message": rnd.message,
+        "status": rnd.status,
+        "opened": rnd.opened,
+        "opened_by": rnd.opened_by,
+        "invited": json.dumps([[m.key, m.teams_id, m.name] for m in rnd.invited]),
+        "reminders": str(rnd.reminders),
+        "plan_version": str(rnd.plan_version),
+    }
+    optional = {
+        "remind_at": rnd.remind_at,
+        "previous": rnd.previous,
+        "clerk_card": card_ref_value(rnd.clerk_card) if rnd.clerk_card else None,
+    }
+    fields.update({k: v for k, v in optional.items() if v})
+    return fields
+
+
+def _round(round_id: str, raw: Mapping[str, str]) -> Round:
+    invited = tuple(
+        Member(key=k, teams_id=i, name=n, role=TRUSTEE) for k, i, n in _json(raw, "invited", [])
+    )
+    plan = {
+        int(n): Plan(actions=str(pair[0]), progress=str(pair[1]))
+        for n, pair in _json(raw, "plan", {}).items()
+        if str(n).isdigit()
+    }
+    return Round(
+        id=round_id,
+        framework=raw.get("framework", ""),
+        version=raw.get("version", ""),
+        elements=tuple(int(n) for n in raw.get("elements", "").split(",") if n.isdigit()),
+        deadline=raw.get("deadline", ""),
+        attributed=raw.get("attributed") == "1",
+        min_responses=int(raw.get("min") or 3),
+        message=raw.get("message", ""),
+        status=raw.get("status", OPEN),
+        opened=raw.get("opened", ""),
+        opened_by=raw.get("opened_by", ""),
+        invited=invited,
+        remind_at=raw.get("remind_at") or None,
+        closed=raw.get("closed") or None,
+        closed_by=raw.get("closed_by") or None,
+        clerk_card=_card_ref(raw.get("clerk_card")),
+        summary_card=_card_ref(raw.get("summary_card")),
+        reminders=int(raw.get("reminders") or 0),
+        previous=raw.get("previous") or None,
+        plan=plan,
+        plan_version=int(raw.get("plan_version") or 0),
+        published=raw.get("published") or None,
+    )
+
+
+def _json(raw: Mapping[str, str], field: str, default: Any) -> Any:
+    try:
+        return json.loads(raw[field]) if raw.get(field) else default
+    except ValueError:
+        return default
+
+
+__all__ = ["CLERK", "BoardKeys", "BoardStore", "RoleChange", "card_ref_value"]
