@@ -34,6 +34,8 @@ _WORDS = {
     "skip": ("skip", "next", "later"),
     "pause": ("pause", "stop", "break"),
     "results": ("results", "heat map", "heatmap", "priorities", "my heat map", "summary"),
+    "mydata": ("my data", "what do you know about me", "what do you keep", "privacy"),
+    "forget": ("forget me", "delete my data", "forget", "delete me"),
 }
 _FRAMEWORK_STOPWORDS = {"the", "for", "framework", "of", "a", "an", "and", "cst", "start", "begin"}
 

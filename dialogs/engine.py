@@ -23,7 +23,7 @@ from typing import Protocol
 
 from frameworks import Element, Framework
 
-from . import cards
+from . import cards, privacy
 from .cards import Notice
 from .commands import Command, match_framework, parse
 from .messages import Action, Card, Reply, Text, Turn
@@ -49,7 +49,8 @@ HELP = (
     "- back, skip, pause, review, go to 5: move around\n"
     "- finish: finish and see your heat map\n"
     "- status: what you have in progress\n"
-    "- results: your latest heat map and priorities"
+    "- results: your latest heat map and priorities\n"
+    "- my data: everything I keep about you; forget me: delete it"
 )
 
 
@@ -681,6 +682,30 @@ def _round_status_line(fw: Framework, assessment: Assessment) -> str:
     return f"Board round{board}: {fw.title}, in progress ({rated}){due}."
 
 
+async def my_data(ctx: Context) -> Reply:
+    found = await privacy.assessments_of(ctx.store, ctx.who)
+    return Reply(send=[Text(privacy.my_data_text(found, ctx.engine.frameworks))])
+
+
+async def forget(ctx: Context) -> Reply:
+    found = await privacy.assessments_of(ctx.store, ctx.who)
+    return ctx.show(privacy.forget_card(found, ctx.mode))
+
+
+async def forget_confirmed(ctx: Context) -> Reply:
+    if not ctx.from_card:
+        raise say("To delete your data, type forget me and confirm on the card.")
+    await ctx.store.forget(ctx.who)
+    return Reply(
+        send=[
+            Text(
+                "Done: I have deleted everything I kept about you. If your board invites you "
+                "to a round, you can start afresh."
+            )
+        ]
+    )
+
+
 async def help_(ctx: Context) -> Reply:
     return Reply(send=[await ctx.engine.welcome(ctx.who), Text(HELP)])
 
@@ -698,6 +723,9 @@ STEPS: dict[str, Step] = {
     "results": results,  # the latest heat map and priorities
     "status": status,  # what is in progress and what is finished
     "help": help_,  # the frameworks and the commands
+    "mydata": my_data,  # everything kept about this person
+    "forget": forget,  # asks to confirm deleting it all
+    privacy.FORGET_VERB: forget_confirmed,  # deletes it all
 }
 
 __all__ = ["HELP", "NOT_SAVED", "STEPS", "Command", "Walkthrough", "match_framework"]

@@ -70,6 +70,14 @@ return 1
 """
 
 
+# KEYS: profile, history, then every assessment in the history. ARGV: how many assessments the
+# caller saw; if one was started meanwhile, nothing is deleted (-1) and the caller reads again.
+_FORGET = """
+if redis.call('ZCARD', KEYS[2]) ~= tonumber(ARGV[1]) then return -1 end
+return redis.call('DEL', unpack(KEYS))
+"""
+
+
 class StoreUnavailable(RuntimeError):
     """Redis could not be reached or refused the command: nothing was saved."""
 
@@ -83,6 +91,7 @@ class Store:
         self._finish = redis.register_script(_FINISH)
         self._set_card = redis.register_script(_SET_CARD)
         self._lock = redis.register_script(_LOCK)
+        self._forget = redis.register_script(_FORGET)
 
     async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
         try:
@@ -180,6 +189,23 @@ class Store:
         keys = [self.keys.assessment(who, assessment_id)]
         previous = await self._call(lambda: self._set_card(keys=keys, args=[activity_id]))
         return previous or None
+
+    async def forget(self, who: Who) -> int:
+        """Delete everything kept about one person in one tenant; returns the keys deleted."""
+        for _ in range(5):
+            ids = await self.history(who)
+            keys = [
+                self.keys.profile(who),
+                self.keys.assessments(who),
+                *(self.keys.assessment(who, i) for i in ids if ASSESSMENT_ID.match(i)),
+            ]
+            seen = [len(ids)]
+            deleted = int(
+                await self._call(lambda keys=keys, seen=seen: self._forget(keys=keys, args=seen))
+            )
+            if deleted >= 0:
+                return deleted
+        raise StoreUnavailable("the assessments kept changing while being deleted")
 
     async def history(self, who: Who) -> list[str]:
         key = self.keys.assessments(who)

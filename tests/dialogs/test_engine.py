@@ -56,16 +56,6 @@ class Trustee:
         return reply
 
 
-@pytest.fixture
-def engine(store: Store) -> Walkthrough:
-    return Walkthrough(store, load_all())
-
-
-@pytest.fixture
-def ann(engine: Walkthrough) -> Trustee:
-    return Trustee(engine)
-
-
 async def stored(engine: Walkthrough) -> dict[str, Any]:
     return await everything(engine.store.redis)
 
