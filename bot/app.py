@@ -7,17 +7,22 @@ malformed input: bad JSON, the wrong content type, an oversized body or a missin
 
 from __future__ import annotations
 
+import json
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 from botbuilder.schema import Activity
+from redis.exceptions import RedisError
 
+from dialogs.boards import data as board_data
 from dialogs.boards.agenda import Agenda
 from dialogs.boards.context import RoundRules
 from dialogs.boards.desk import Desk
+from dialogs.boards.links import Links
 from dialogs.boards.ports import Teams
 from dialogs.boards.store import BoardStore
 from dialogs.engine import Walkthrough
@@ -99,6 +104,26 @@ async def messages(request: web.Request) -> web.Response:
     return web.json_response(response.body, status=int(response.status))
 
 
+async def link(request: web.Request) -> web.StreamResponse:
+    """A signed, expiring link: a board's data for its clerk (see dialogs/boards/links.py)."""
+    desk = request.app[DESK]
+    grant = desk.links.open(request.match_info["token"]) if desk.links else None
+    if grant is None:
+        return problem(404, "This link has expired or is not valid: ask for a new one in Teams.")
+    board = await desk.boards.board(grant.tenant, grant.board)
+    if board is None or grant.kind != "export":
+        return problem(404, "There is nothing here any more: the board's data may be deleted.")
+    body = await board_data.export(desk, board)
+    return web.json_response(
+        body,
+        headers={
+            "Content-Disposition": 'attachment; filename="trustboard-board-data.json"',
+            "Cache-Control": "no-store",
+        },
+        dumps=lambda value: json.dumps(value, ensure_ascii=False, indent=1),
+    )
+
+
 async def healthz(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
     kind = "redis" if settings.redis_url else "embedded"
@@ -144,6 +169,7 @@ def create_app(
         RoundRules(
             reminder_before=timedelta(hours=settings.round_reminder_hours),
             timezone=settings.round_timezone,
+            retention_days=settings.round_retention_days or None,
         ),
     )
     engine = Walkthrough(store, frameworks, settings.card_actions, rounds=desk)
@@ -155,6 +181,8 @@ def create_app(
     app[ADAPTER] = build_adapter(settings)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/links/{token}", link)
+    app.on_startup.append(lambda _: _set_up_links(settings, desk))
 
     async def close(_: web.Application) -> None:
         await desk.settle()
@@ -190,6 +218,29 @@ def delivery_timing(settings: Settings) -> Timing:
         block=min(1.0, idle / 4),
         lease_margin=min(5.0, attempt / 4),
     )
+
+
+LINK_SECRET_KEY = "{links}:secret"
+
+
+async def _set_up_links(settings: Settings, desk: Desk) -> None:
+    """Download links need where the bot is reached and a secret every process shares."""
+    base = settings.public_url or (
+        f"http://localhost:{settings.port}" if settings.local_mode else ""
+    )
+    if not base:
+        log.warning("PUBLIC_URL is not set: clerks cannot download their board's data")
+        return
+    secret = settings.link_secret
+    if not secret:
+        key = f"{settings.key_prefix}:{LINK_SECRET_KEY}"
+        try:
+            await desk.store.redis.set(key, secrets.token_hex(32), nx=True)
+            secret = await desk.store.redis.get(key) or ""
+        except (RedisError, OSError) as exc:
+            log.warning("no link secret (Redis: %s); download links are off for now", exc)
+            return
+    desk.links = Links(secret.encode(), base)
 
 
 async def _delivered(desk: Desk, status: JobStatus) -> None:

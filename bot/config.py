@@ -41,6 +41,9 @@ class Settings:
     round_timezone: str = "Europe/London"  # deadlines are set and shown in this zone
     delivery_attempt_timeout: float = 40.0  # seconds one send (create chat + post) may take
     delivery_claim_idle: float = 60.0  # seconds before a dead process's sends are taken over
+    round_retention_days: int = 730  # closed rounds are deleted this long after; 0: kept
+    public_url: str = ""  # where people reach the bot's own pages (download links)
+    link_secret: str = ""  # signs download links; empty: one is made and kept in Redis
 
     @property
     def authenticated(self) -> bool:
@@ -67,6 +70,9 @@ class Settings:
             round_timezone=_timezone(env.get("ROUND_TIMEZONE", ""), problems),
             delivery_attempt_timeout=_seconds(env, "DELIVERY_ATTEMPT_TIMEOUT", 40.0, problems),
             delivery_claim_idle=_seconds(env, "DELIVERY_CLAIM_IDLE", 60.0, problems),
+            round_retention_days=_whole(env, "ROUND_RETENTION_DAYS", 730, 0, problems),
+            public_url=env.get("PUBLIC_URL", "").strip().rstrip("/"),
+            link_secret=env.get("LINK_SECRET", ""),
         )
         problems += settings._problems()
         if problems:
@@ -106,6 +112,10 @@ class Settings:
             )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             problems.append("REDIS_URL must start with redis://, rediss:// or unix://.")
+        if self.public_url and not self.public_url.startswith(("https://", "http://")):
+            problems.append("PUBLIC_URL must start with https:// (or http:// for a local run).")
+        if self.link_secret and len(self.link_secret) < 32:
+            problems.append("LINK_SECRET must be at least 32 characters (or unset it).")
         if self.card_actions not in ("execute", "submit"):
             problems.append("CARD_ACTIONS must be execute or submit.")
         return problems

@@ -66,3 +66,6 @@ class OutboxMailer:
                 if status.state in (UNREACHABLE, FAILED) and status.reason:
                     found[status.recipient.id] = status.reason
         return found
+
+    async def forget(self, tenant: str, board: str, batches: list[str]) -> None:
+        await _stored(lambda: self.outbox.forget_rounds(tenant, board, batches))

@@ -227,6 +227,16 @@ class Outbox:
         found = [await self.status(job_id) for job_id in ids]
         return [status for status in found if status is not None]
 
+    async def forget_rounds(self, tenant_id: str, board_id: str, round_ids: Sequence[str]) -> int:
+        """Delete the jobs of these rounds and their indexes (a round's data is deleted)."""
+        deleted = 0
+        for round_id in round_ids:
+            index = self.keys.round(tenant_id, board_id, round_id)
+            ids = await self.redis.zrange(index, 0, -1)
+            keys = [index, *(self.keys.job(job_id) for job_id in ids)]
+            deleted += int(await self.redis.delete(*keys))
+        return deleted
+
     # -- for workers ---------------------------------------------------------------------------
 
     async def ensure_group(self) -> None:

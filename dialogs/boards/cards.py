@@ -111,6 +111,7 @@ def board_card(
     else:
         buttons.append(action("Open a round", "round.new", mode, **ids))
     buttons.append(action("Refresh members", "board.refresh", mode, **ids))
+    buttons.append(action("Board data", "data.show", mode, **ids))
     round_block = _open_round_block(open_round, frameworks) if open_round else None
     summary = (
         f"{name}: a self-assessment round is open, answers due {day(open_round.deadline)}."
@@ -976,3 +977,40 @@ __all__ = [
     "round_form_card",
     "setup_card",
 ]
+
+
+def data_card(
+    board: Board, retention_days: int | None, mode: str, notice: Notice | None = None
+) -> Card:
+    """For a clerk: what the board's data is, a download, and deleting it."""
+    name = _board_name(board.name)
+    kept = (
+        f"A closed round, with every trustee's answers in it, is deleted {retention_days} days "
+        "after it closes."
+        if retention_days
+        else "Closed rounds are kept until a clerk deletes the board's data."
+    )
+    details = [
+        "What I keep for this board: its members and their roles; each round's settings, "
+        "dates and the chair's priorities; and each trustee's ratings and evidence in the "
+        "board's rounds (kept with the trustee's own data, which they can see and delete).",
+        kept,
+        "Export gives you a download link in our 1:1 chat, valid for an hour. In an anonymous "
+        "round the export carries no names beside answers, as on the summary.",
+    ]
+    summary = f"{name}: the board's data"
+    content = render(
+        "board_data.json.j2",
+        summary=summary,
+        notice=notice,
+        heading=summary,
+        details=details,
+        export=action("Export the board's data", "data.export", mode, b=board.id),
+        delete_text=(
+            "This deletes the board's members and roles, every round and every trustee's "
+            "answers in them. Messages already in Teams stay there. It cannot be undone."
+        ),
+        delete=action("Delete everything", "data.delete", mode, style="destructive", b=board.id),
+        back=action("Back to the board", "board.show", mode, b=board.id),
+    )
+    return Card(content, summary)

@@ -33,6 +33,7 @@ class RoundRules:
     reminder_before: timedelta = timedelta(hours=48)
     timezone: str = "Europe/London"
     longest: timedelta = timedelta(days=366)  # the latest deadline a round may have
+    retention_days: int | None = 730  # a closed round is deleted this long after; None: kept
 
 
 @dataclass

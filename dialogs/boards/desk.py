@@ -27,16 +27,17 @@ from ..engine import Joined
 from ..messages import Card, Place, Reply, Text, Turn
 from ..state import Assessment, RoundLink, Who
 from ..store import Store, StoreUnavailable
-from . import board_steps, round_steps
+from . import board_steps, data_steps, round_steps
 from . import cards as board_cards
 from .context import NOT_SAVED, TAMPERED, DeskContext, Handler, Refusal, RoundRules, iso
+from .links import Links
 from .model import CLERK, Board, Member
 from .ports import Mailer, RosterMember, Teams, TeamsError
 from .store import BoardStore
 
 log = logging.getLogger("trustboard.boards")
 
-VERBS: dict[str, Handler] = {**board_steps.VERBS, **round_steps.VERBS}
+VERBS: dict[str, Handler] = {**board_steps.VERBS, **round_steps.VERBS, **data_steps.VERBS}
 PREFIXES = {verb.split(".")[0] for verb in VERBS}
 CHANNEL_WORDS = {"board", "set up", "setup", "help", "hi", "hello", "menu", "round", "rounds"}
 IN_PRIVATE = (
@@ -75,6 +76,7 @@ class Desk:
         agenda: Any,
         mode: str = "execute",
         rules: RoundRules | None = None,
+        links: Links | None = None,
     ) -> None:
         self.boards = boards
         self.store = store
@@ -84,6 +86,7 @@ class Desk:
         self.agenda = agenda
         self.mode = mode
         self.rules = rules or RoundRules()
+        self.links = links
         self._refreshing: dict[tuple[str, str, str], asyncio.Task[None]] = {}
 
     # -- entry points ------------------------------------------------------------------------------

@@ -74,3 +74,7 @@ class Mailer(Protocol):
     async def unreachable(self, tenant: str, board: str, batches: list[str]) -> dict[str, str]:
         """Teams ids that could not be reached in these batches, with what the clerk can do."""
         ...
+
+    async def forget(self, tenant: str, board: str, batches: list[str]) -> None:
+        """Delete the delivery records of these batches (who was sent what, and when)."""
+        ...

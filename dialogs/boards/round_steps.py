@@ -577,6 +577,9 @@ async def close(desk: Desk, board: Board, rnd: Round, now: str, by: str) -> bool
     await desk.agenda.schedule(item("summary", board, rnd.id), parse_iso(now) + SUMMARY_BACKSTOP)
     for agenda_item in ("close", "remind"):
         await desk.agenda.cancel(item(agenda_item, board, rnd.id))
+    if desk.rules.retention_days:
+        purge_at = parse_iso(now) + timedelta(days=desk.rules.retention_days)
+        await desk.agenda.schedule(item("purge", board, rnd.id), purge_at)
     await post_summary(desk, board, rnd.id)
     return True
 
@@ -671,6 +674,10 @@ async def due(desk: Desk, value: str) -> None:
         await close(desk, board, rnd, iso(datetime.now().astimezone()), "deadline")
     elif kind == "summary":
         await post_summary(desk, board, rnd.id)
+    elif kind == "purge" and not rnd.is_open:
+        from .data import delete_round  # data.py builds on this module
+
+        await delete_round(desk, board, rnd)
 
 
 # ---- the summary and the chair's priorities ----------------------------------------------------

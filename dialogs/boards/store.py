@@ -370,6 +370,34 @@ class BoardStore:
         answer = int(await self._call(lambda: self._plan(keys=[key], args=args)))
         return None if answer < 0 else answer
 
+    async def delete_round(self, tenant: str, board: str, round_id: str) -> None:
+        keys = self.keys
+        round_key = keys.round(tenant, board, round_id)
+
+        async def run() -> None:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.delete(round_key)
+                pipe.zrem(keys.rounds(tenant, board), round_id)
+                await pipe.execute()
+
+        await self._call(run)
+
+    async def delete_board(self, tenant: str, board: str) -> int:
+        """Every key of the board (its delivery records too), and its place in the tenant."""
+        pattern = f"{_glob_escape(self.keys.board_tag(tenant, board))}:*"
+
+        async def run() -> int:
+            found = [key async for key in self.redis.scan_iter(match=pattern, count=500)]
+            deleted = int(await self.redis.delete(*found)) if found else 0
+            await self.redis.srem(self.keys.tenant_boards(tenant), board)
+            return deleted
+
+        return await self._call(run)
+
+
+def _glob_escape(text: str) -> str:
+    return "".join(f"\\{ch}" if ch in "*?[]\\" else ch for ch in text)
+
 
 # -- encoding ------------------------------------------------------------------------------------
 

@@ -207,6 +207,20 @@ class Store:
                 return deleted
         raise StoreUnavailable("the assessments kept changing while being deleted")
 
+    async def delete_assessment(self, who: Who, assessment: Assessment) -> None:
+        """One assessment gone (a round's answers, when the board's data is deleted)."""
+        scope = assessment.key_scope
+        profile = self.keys.profile(who)
+
+        async def run() -> None:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.delete(self.keys.assessment(who, assessment.id))
+                pipe.zrem(self.keys.assessments(who), assessment.id)
+                pipe.hdel(profile, f"open:{scope}", f"last:{scope}")
+                await pipe.execute()
+
+        await self._call(run)
+
     async def history(self, who: Who) -> list[str]:
         key = self.keys.assessments(who)
         return list(await self._call(lambda: self.redis.zrange(key, 0, -1)))

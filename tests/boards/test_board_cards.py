@@ -179,7 +179,12 @@ def test_board_card_with_an_open_round_shows_it_and_how_trustees_answer() -> Non
     assert "Answers due by the end of 5 December 2026 (UK time)" in shown
     assert "Trustees: look for my message in your chat with trustboard." in shown
     assert "Only clerks can change roles or run rounds." in shown
-    assert list(buttons(card)) == ["Manage roles", "Round progress", "Refresh members"]
+    assert list(buttons(card)) == [
+        "Manage roles",
+        "Round progress",
+        "Refresh members",
+        "Board data",
+    ]
     assert data(card, "Manage roles") == {"verb": "roles.show", "b": BOARD_ID, "page": 0}
     assert data(card, "Round progress") == {"verb": "round.status", "b": BOARD_ID, "r": ROUND_ID}
     assert data(card, "Refresh members") == {"verb": "board.refresh", "b": BOARD_ID}
@@ -195,7 +200,7 @@ def test_board_card_without_a_round_or_chair_offers_to_open_one() -> None:
     assert f"Clerks: Al, {CLERK_NAME}" in shown
     assert "1 trustee and 2 other members" in shown
     assert not any(t.startswith("Round open") for t in shown)
-    assert list(buttons(card)) == ["Manage roles", "Open a round", "Refresh members"]
+    assert list(buttons(card)) == ["Manage roles", "Open a round", "Refresh members", "Board data"]
     assert data(card, "Open a round") == {"verb": "round.new", "b": BOARD_ID}
 
 
@@ -769,3 +774,31 @@ def test_cards_do_not_depend_on_a_members_role_being_known() -> None:
     card = roles_card(board([member(0, CLERK_NAME, CLERK), odd]), 0, "execute")
     assert ("Someone Odd", "role.1", TRUSTEE) in role_rows(card)
     assert set(ROLES) == {c["value"] for c in inputs(card)["role.1"]["choices"]}
+
+
+def test_data_card_explains_retention_and_offers_export_and_delete() -> None:
+    from dialogs.boards.cards import data_card
+
+    board = _board_for_data()
+    for mode in ("execute", "submit"):
+        card = data_card(board, 730, mode).content
+        assert_valid(card)
+        text = json.dumps(card)
+        assert "730 days after it closes" in text
+        assert "Export the board's data" in text and "Delete everything" in text
+    kept = json.dumps(data_card(board, None, "execute").content)
+    assert "kept until a clerk deletes" in kept
+
+
+def _board_for_data():
+    from dialogs.boards.model import Board, Member
+
+    return Board(
+        tenant="t",
+        id="19:team@thread.tacv2",
+        name="Oak board",
+        service_url="https://smba.example/",
+        channel="19:team@thread.tacv2",
+        created="2026-11-23T09:00:00Z",
+        members=(Member("k1", "29:1", "Casey Clerk", "clerk"),),
+    )

@@ -4,11 +4,9 @@ reminder → close → summary → the chair's priorities, with the numbers chec
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
 from redis.asyncio import Redis
 
 from tests.boards.scripted import (
@@ -28,7 +26,6 @@ from tests.http.teams_client import TeamsClient
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector
 
-FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
 ELEMENTS = (1, 2, 3, 4)
 # What each invited trustee rates elements 1-4. Chair and four trustees finish; the fifth rates
 # two elements and stops.
@@ -40,16 +37,6 @@ RATINGS = {
     "Dev Ellis": ("R", "G", "AG", "AR"),
     "Eve Frost": ("AR", "AG"),  # in progress when the round closes
 }
-
-
-@pytest.fixture
-async def board_bot(redis_client: Redis, redis_url: str) -> AsyncIterator[BotProcess]:
-    process = BotProcess({"REDIS_URL": redis_url, **FAST}).start()
-    try:
-        yield process
-    finally:
-        process.stop()
-        process.cleanup()
 
 
 async def eventually(check: Any, timeout: float = 15.0) -> Any:

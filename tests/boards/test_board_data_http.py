@@ -1,0 +1,138 @@
+"""A board's data over HTTP: the clerk's export link, deleting everything, and retention."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from urllib.parse import quote
+
+import aiohttp
+from redis.asyncio import Redis
+
+from tests.boards.scripted import CHAIR, CLERK, TRUSTEES, personal_client
+from tests.boards.test_board_round_http import (
+    ELEMENTS,
+    answer,
+    eventually,
+    inbox,
+    name_roles,
+    open_round,
+    set_up_board,
+)
+from tests.support.activities import TENANT
+from tests.support.bot_process import BotProcess
+from tests.support.fake_connector import FakeConnector
+
+LINK = re.compile(r"\((http://[^)]+/links/[^)]+)\)")
+
+
+async def _round_with_answers(bot: BotProcess, connector: FakeConnector, attributed: bool):
+    clerk = await set_up_board(bot, connector)
+    await name_roles(clerk)
+    await open_round(clerk, visibility="attributed" if attributed else "anonymous")
+    for member in (CHAIR, *TRUSTEES[:3]):
+        await eventually(lambda m=member: (b := inbox(connector, m)) and b.cards)
+    clients = [personal_client(bot, connector, m) for m in (CHAIR, *TRUSTEES[:3])]
+    ratings = ("AR", "G", "AG", "R")
+    await asyncio.gather(*(answer(c, ratings[: len(ELEMENTS)], finish=True) for c in clients))
+    clerk_chat = personal_client(bot, connector, CLERK)
+    await clerk_chat.click("round.close")
+    return clerk_chat
+
+
+async def _get(url: str) -> tuple[int, object]:
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        body = await response.json(content_type=None)
+        return response.status, body
+
+
+async def test_export_respects_anonymity_and_the_link_expires_nowhere_else(
+    board_bot: BotProcess,
+    connector: FakeConnector,
+) -> None:
+    clerk = await _round_with_answers(board_bot, connector, attributed=False)
+    await clerk.click("board.show") if clerk.card and "board.show" in str(clerk.card) else None
+    clerk.card = None
+    await clerk.say("board")
+    await clerk.click("data.show")
+    assert "Export the board's data" in str(clerk.card)
+    await clerk.click("data.export")
+    url = LINK.search(" ".join(clerk.texts)).group(1)
+    status, body = await _get(url)
+    assert status == 200
+    rounds = body["rounds"]
+    assert len(rounds) == 1 and rounds[0]["invited"] == 6
+    assert len(rounds[0]["responses"]) == 4
+    assert all("name" not in r for r in rounds[0]["responses"])  # an anonymous round
+    assert {m["role"] for m in body["members"]} == {"clerk", "chair", "trustee", "other"}
+    # A tampered link opens nothing.
+    token = url.rsplit("/", 1)[1]
+    forged = url.rsplit("/", 1)[0] + "/" + token[:-2] + ("AA" if token[-2:] != "AA" else "BB")
+    assert (await _get(forged))[0] == 404
+
+
+async def test_a_non_clerk_cannot_export_or_delete(
+    board_bot: BotProcess,
+    connector: FakeConnector,
+    redis_client: Redis,
+) -> None:
+    clerk = await _round_with_answers(board_bot, connector, attributed=True)
+    await clerk.say("board")
+    data = clerk.button("data.show")["data"]
+    chair = personal_client(board_bot, connector, CHAIR)
+    before = await redis_client.dbsize()
+    for verb in ("data.show", "data.export", "data.delete"):
+        await chair.post(chair.chat.execute(verb, {**data, "verb": verb}, str(chair.card_id)))
+        assert any("Only the board's clerk" in t for t in chair.texts), (verb, chair.texts)
+    assert await redis_client.dbsize() == before
+
+
+async def test_deleting_the_board_removes_its_rounds_and_trustees_answers(
+    board_bot: BotProcess,
+    connector: FakeConnector,
+    redis_client: Redis,
+) -> None:
+    clerk = await _round_with_answers(board_bot, connector, attributed=True)
+    await clerk.say("board")
+    await clerk.click("data.show")
+    await clerk.click("data.delete")
+    assert "deleted the board's data" in clerk.words()
+    keys = await redis_client.keys("*")
+    assert not [k for k in keys if ":b:" in k and ":dq:" not in k]
+    assert not [k for k in keys if ":b:" in k]  # delivery records of the board too
+    for member in (CHAIR, *TRUSTEES[:3]):
+        profile = await redis_client.hgetall(
+            f"tb:{{t:{quote(TENANT, safe='-._~@')}:u:{quote(member.aad_object_id)}}}:profile"
+        )
+        assert not [f for f in profile if "round:" in f]
+    assert not await redis_client.smembers(f"tb:{{t:{TENANT}}}:boards")
+
+
+async def test_a_closed_round_is_deleted_when_its_retention_ends(
+    board_bot: BotProcess,
+    connector: FakeConnector,
+    redis_client: Redis,
+) -> None:
+    await _round_with_answers(board_bot, connector, attributed=False)
+    purge = [
+        m for m in await redis_client.zrange("tb:{agenda}:due", 0, -1) if m.startswith("purge|")
+    ]
+    assert len(purge) == 1
+    # Two years pass: the item comes due.
+    await redis_client.zadd("tb:{agenda}:due", {purge[0]: int(time.time() * 1000)})
+    round_id = purge[0].rsplit("|", 1)[1]
+
+    async def gone() -> bool:
+        return not [k for k in await redis_client.keys("*") if round_id in k]
+
+    for _ in range(100):
+        if await gone():
+            break
+        await asyncio.sleep(0.1)
+    assert await gone(), board_bot.stderr()[-3000:]
+    for member in (CHAIR, *TRUSTEES[:3]):
+        profile = await redis_client.hgetall(
+            f"tb:{{t:{quote(TENANT, safe='-._~@')}:u:{quote(member.aad_object_id)}}}:profile"
+        )
+        assert not [f for f in profile if round_id in f]
