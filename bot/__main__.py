@@ -14,6 +14,7 @@ from .app import create_app
 from .config import ConfigError, Settings
 
 log = logging.getLogger("trustboard")
+QUIET_LOGGERS = ("msrest", "urllib3", "requests_oauthlib", "botframework", "botbuilder", "aiohttp")
 
 
 def describe(settings: Settings, host: str) -> list[str]:
@@ -38,6 +39,10 @@ def main() -> int:
         level=os.environ.get("LOG_LEVEL", "INFO").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Their debug logs print request bodies, and a card sent to a chair quotes evidence: keep
+    # them quiet whatever LOG_LEVEL says.
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
         frameworks = load_all()

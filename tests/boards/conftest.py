@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 
 from tests.support.bot_process import BotProcess
 
-FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
+FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3", "LOG_LEVEL": "DEBUG"}
 
 
 @pytest.fixture

@@ -201,3 +201,8 @@ async def test_a_whole_round_from_set_up_to_agreed_priorities(
     eve = clients["Eve Frost"]
     assert await _rate(eve, "G") == 200
     assert any("round closed" in t for t in eve.texts), eve.texts
+
+    # Evidence is never written to the logs, even at DEBUG (see conftest's board_bot).
+    logs = board_bot.stdout() + board_bot.stderr()
+    assert "Minutes show" not in logs and "actions for element" not in logs
+    assert "DEBUG" in logs  # the check above looked at a debug log
