@@ -19,6 +19,7 @@ from botbuilder.schema import Activity
 from redis.exceptions import RedisError
 
 from dialogs.boards import data as board_data
+from dialogs.boards import papers, round_steps
 from dialogs.boards.agenda import Agenda
 from dialogs.boards.context import RoundRules
 from dialogs.boards.desk import Desk
@@ -105,23 +106,38 @@ async def messages(request: web.Request) -> web.Response:
 
 
 async def link(request: web.Request) -> web.StreamResponse:
-    """A signed, expiring link: a board's data for its clerk (see dialogs/boards/links.py)."""
+    """A signed, expiring link: a board's data for its clerk, or a round's board paper and
+    ratings for its chair and clerks (see dialogs/boards/links.py)."""
     desk = request.app[DESK]
     grant = desk.links.open(request.match_info["token"]) if desk.links else None
     if grant is None:
         return problem(404, "This link has expired or is not valid: ask for a new one in Teams.")
     board = await desk.boards.board(grant.tenant, grant.board)
-    if board is None or grant.kind != "export":
+    rnd = await desk.boards.round(grant.tenant, grant.board, grant.round) if grant.round else None
+    if board is None or (grant.kind != "export" and (rnd is None or rnd.is_open)):
         return problem(404, "There is nothing here any more: the board's data may be deleted.")
-    body = await board_data.export(desk, board)
-    return web.json_response(
-        body,
-        headers={
-            "Content-Disposition": 'attachment; filename="trustboard-board-data.json"',
-            "Cache-Control": "no-store",
-        },
-        dumps=lambda value: json.dumps(value, ensure_ascii=False, indent=1),
-    )
+    if grant.kind == "export":
+        return _download(
+            json.dumps(await board_data.export(desk, board), ensure_ascii=False, indent=1),
+            "application/json",
+            "trustboard-board-data.json",
+        )
+    assert rnd is not None
+    summary = await round_steps.summary_of(desk, board, rnd, attributed=False)
+    if grant.kind == "paper":
+        html = papers.paper_html(board, rnd, summary)
+        return web.Response(text=html, content_type="text/html", headers=PRIVATE)
+    ratings = await round_steps.ratings_of(desk, board, rnd)
+    csv_text = papers.ratings_csv(rnd, summary, ratings)
+    return _download(csv_text, "text/csv", f"trustboard-ratings-{rnd.id}.csv")
+
+
+PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}
+
+
+def _download(text: str, content_type: str, filename: str) -> web.Response:
+    headers = {**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'}
+    return web.Response(text=text, content_type=content_type, headers=headers)
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -77,6 +77,17 @@ async def answers_of(desk: Desk, board: Board, rnd: Round) -> dict[str, Assessme
     return {m.key: a for m, a in zip(rnd.invited, found, strict=True) if a is not None}
 
 
+async def ratings_of(desk: Desk, board: Board, rnd: Round) -> list[tuple[int, str]]:
+    """Every rating given in the round, as (element, rating), with nothing of who gave it."""
+    answers = await answers_of(desk, board, rnd)
+    return [
+        (n, a.rating)
+        for assessment in answers.values()
+        for n, a in assessment.answers.items()
+        if a.rating and assessment.covers(n)
+    ]
+
+
 def batches(rnd: Round) -> list[str]:
     """The delivery batches of a round: the invitations and every reminder."""
     return [rnd.id, f"{rnd.id}.auto", *(f"{rnd.id}.r{n}" for n in range(1, rnd.reminders + 1))]
@@ -639,8 +650,24 @@ async def _to_chair(desk: Desk, board: Board, rnd: Round) -> None:
         await desk.teams.personal(
             board.service_url, board.tenant, chair.teams_id, await plan_card_for(desk, board, rnd)
         )
+        papers = paper_links(desk, board, rnd)
+        if papers is not None:
+            await desk.teams.personal(board.service_url, board.tenant, chair.teams_id, papers)
     except TeamsError as exc:
         log.warning("could not send the summary to the chair: %s", exc)
+
+
+def paper_links(desk: Desk, board: Board, rnd: Round) -> Text | None:
+    """Links to the round's printable board paper and its ratings as CSV, valid for an hour."""
+    if desk.links is None:
+        return None
+    paper = desk.links.url("paper", board.tenant, board.id, rnd.id)
+    ratings = desk.links.url("ratings", board.tenant, board.id, rnd.id)
+    return Text(
+        f"For the board's papers: [the board paper, to print]({paper}) and [the ratings as "
+        f"CSV]({ratings}). Neither names anyone. The links work for an hour; ask for the "
+        "summary again (Show the summary) for fresh ones."
+    )
 
 
 async def plan_card_for(desk: Desk, board: Board, rnd: Round, notice: Notice | None = None) -> Card:
@@ -697,8 +724,12 @@ async def summary_show(ctx: DeskContext) -> Reply:
     in_private = ctx.place is not None and ctx.place.personal
     attributed = member.role in (CLERK, CHAIR) and in_private
     card = await summary_card(ctx.desk, ctx.board, rnd, attributed=attributed)
+    papers = paper_links(ctx.desk, ctx.board, rnd) if in_private else None
+    extra = [papers] if papers is not None and member.role in (CLERK, CHAIR) else []
     if _may_plan(ctx) and in_private:
-        return Reply(send=[card, await plan_card_for(ctx.desk, ctx.board, rnd)])
+        return Reply(send=[card, await plan_card_for(ctx.desk, ctx.board, rnd), *extra])
+    if extra:
+        return Reply(send=[card, *extra])
     return ctx.show(card)  # in a channel: in place, for the one who asked, not a new post
 
 

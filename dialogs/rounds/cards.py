@@ -53,19 +53,19 @@ def round_summary_card(
     heading = f"Board heat map: {name}" if name else "Board heat map"
     fallback = (
         f"{heading}. {framework.title}, round closed {day(closed_on)}. "
-        f"{_response_rate(summary)} "
+        f"{response_rate_line(summary)} "
         f"{count(len(summary.priorities), 'draft priority', 'draft priorities')}."
     )
     context = {
         "summary": fallback,
         "heading": heading,
         "subtitle": f"{framework.title} · Round closed {day(closed_on)}",
-        "scope": _scope(summary),
-        "responses": _responses(summary),
+        "scope": scope_line(summary),
+        "responses": responses_line(summary),
         "tone": TONE,
         "rule": RULE,
-        "legend": _legend(summary, previous_closed_on),
-        "rows": _rows(summary),
+        "legend": legend_line(summary, previous_closed_on),
+        "rows": heat_rows(summary),
         "priorities_intro": (
             "A draft for the board to discuss: the elements the board rated Red or Amber Red, "
             "and those where views differ by two or more steps. The key issues are drawn from "
@@ -78,7 +78,7 @@ def round_summary_card(
             "elements to Green."
         ),
         "to_agree": TO_AGREE,
-        "small_print": _small_print(summary),
+        "small_print": small_print(summary),
     }
 
     def build(key_issues: list[list[str]]) -> dict[str, Any]:
@@ -126,7 +126,7 @@ def _allot(evidence: list[tuple[Evidence, ...]], budget: int, room: int) -> list
             if depth >= len(notes):
                 open_[i] = False
                 continue
-            line = excerpt(_attributed(notes[depth]), budget)
+            line = excerpt(attributed(notes[depth]), budget)
             cost = wire_bytes(line) + LINE_OVERHEAD
             if cost > room:
                 if depth == 0:
@@ -157,22 +157,22 @@ def _too_long(notes: tuple[Evidence, ...]) -> str:
     return f"{count(len(notes), 'note', 'notes')}, too long for this card."
 
 
-def _response_rate(summary: RoundSummary) -> str:
+def response_rate_line(summary: RoundSummary) -> str:
     return (
         f"Response rate: {summary.finished} of {count(summary.invited, 'trustee', 'trustees')} "
         f"({summary.response_rate}%)."
     )
 
 
-def _responses(summary: RoundSummary) -> str:
-    text = _response_rate(summary)
+def responses_line(summary: RoundSummary) -> str:
+    text = response_rate_line(summary)
     if summary.in_progress:
         verb = "was" if summary.in_progress == 1 else "were"
         text += f" {summary.in_progress} more {verb} in progress when the round closed."
     return text
 
 
-def _scope(summary: RoundSummary) -> str:
+def scope_line(summary: RoundSummary) -> str:
     total = len(summary.framework.elements)
     numbers = summary.element_numbers
     if len(numbers) == total:
@@ -181,7 +181,7 @@ def _scope(summary: RoundSummary) -> str:
     return f"{len(numbers)} of the framework's {total} elements: {listed}."
 
 
-def _legend(summary: RoundSummary, previous_closed_on: str | None) -> str:
+def legend_line(summary: RoundSummary, previous_closed_on: str | None) -> str:
     least = summary.settings.min_responses
     legend = (
         "R Red · AR Amber Red · AG Amber Green · G Green · ⚑ views differ by two or more "
@@ -194,7 +194,7 @@ def _legend(summary: RoundSummary, previous_closed_on: str | None) -> str:
     return legend
 
 
-def _small_print(summary: RoundSummary) -> list[str]:
+def small_print(summary: RoundSummary) -> list[str]:
     least = summary.settings.min_responses
     lines = [
         "A trustee who started but did not finish counts for the elements they rated.",
@@ -211,7 +211,7 @@ def _small_print(summary: RoundSummary) -> list[str]:
     return lines
 
 
-def _rows(summary: RoundSummary) -> list[dict[str, Any]]:
+def heat_rows(summary: RoundSummary) -> list[dict[str, Any]]:
     return [
         {"title": row.domain.title, "cells": [_cell(s, summary) for s in row.cells]}
         for row in summary.rows
@@ -240,7 +240,7 @@ def _cell(element: ElementSummary, summary: RoundSummary) -> dict[str, Any]:
     }
 
 
-def _attributed(item: Evidence) -> str:
+def attributed(item: Evidence) -> str:
     text = " ".join(item.text.split())
     if item.name is None:
         return text

@@ -136,3 +136,36 @@ async def test_a_closed_round_is_deleted_when_its_retention_ends(
             f"tb:{{t:{quote(TENANT, safe='-._~@')}:u:{quote(member.aad_object_id)}}}:profile"
         )
         assert not [f for f in profile if round_id in f]
+
+
+async def test_the_chair_gets_a_board_paper_and_a_ratings_csv_that_name_nobody(
+    board_bot: BotProcess, connector: FakeConnector
+) -> None:
+    await _round_with_answers(board_bot, connector, attributed=True)
+    box = await eventually(
+        lambda: (
+            (b := inbox(connector, CHAIR))
+            and any("board paper" in a.get("text", "") for a in connector.sent(b.conversation))
+            and b
+        )
+    )
+    text = next(
+        a["text"] for a in connector.sent(box.conversation) if "board paper" in a.get("text", "")
+    )
+    paper_url, csv_url = LINK.findall(text)
+    async with aiohttp.ClientSession() as session:
+        async with session.get(paper_url) as response:
+            assert response.status == 200
+            assert response.headers["Cache-Control"] == "no-store"
+            html = await response.text()
+        async with session.get(csv_url) as response:
+            assert response.status == 200
+            rows = (await response.text()).strip().splitlines()
+    assert "Board self-assessment: Oak Learning Trust board" in html
+    assert "Priorities for improvement" in html and "Board" in html
+    for member in (CHAIR, *TRUSTEES, CLERK):
+        assert member.name not in html  # an attributed round, but a paper names nobody
+        assert member.name not in "\n".join(rows)
+    assert rows[0] == "round,framework,element,title,rating"
+    # Four trustees finished four elements each: sixteen ratings, all shown (minimum 3).
+    assert len(rows) == 1 + 16

@@ -1,0 +1,121 @@
+"""The round's board paper (printable HTML) and its ratings as CSV, reached by a signed link.
+
+Both are for circulating with the board's papers, so neither names anyone: evidence is quoted
+without names whatever the round's setting, and an element with fewer ratings than the round's
+minimum shows no breakdown here either, as on the summary card.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from frameworks import RATING_CODES
+
+from ..cards.build import day
+from ..rounds.cards import RULE, TONE, heat_rows, legend_line, responses_line, scope_line
+from ..rounds.cards import small_print as summary_small_print
+from ..rounds.summary import RoundSummary
+from .model import Board, Plan, Round
+
+TEMPLATES = Path(__file__).parent / "templates"
+CSS = {"R": "R", "AR": "AR", "AG": "AG", "G": "G"}
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,  # everything typed by people is escaped as HTML
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def paper_html(
+    board: Board, rnd: Round, summary: RoundSummary, previous_closed: str | None = None
+) -> str:
+    framework = summary.framework
+    return (
+        _environment()
+        .get_template("paper.html.j2")
+        .render(
+            title=f"Board self-assessment: {board.name or 'the board'}",
+            subtitle=f"{framework.title} · round closed {day(rnd.closed or rnd.deadline)}",
+            scope=scope_line(summary),
+            responses=responses_line(summary),
+            tone=TONE,
+            rule=RULE,
+            rows=_rows(summary),
+            compared=summary.compared,
+            legend=legend_line(summary, previous_closed),
+            columns=framework.priorities.columns,
+            priorities=_priorities(rnd, summary),
+            published=day(rnd.published) if rnd.published else "",
+            no_priorities=NO_PRIORITIES,
+            small_print=summary_small_print(summary)[:2],
+            prepared=day(datetime.now(UTC).isoformat()),
+        )
+    )
+
+
+NO_PRIORITIES = (
+    "No element has a board rating of Red or Amber Red, and views nowhere differ by two or "
+    "more steps."
+)
+
+
+def _rows(summary: RoundSummary) -> list[dict[str, Any]]:
+    found = []
+    for row, domain in zip(heat_rows(summary), summary.rows, strict=True):
+        cells = [_cell(c, e) for c, e in zip(row["cells"], domain.cells, strict=True)]
+        found.append({"title": row["title"], "cells": cells})
+    return found
+
+
+def _priorities(rnd: Round, summary: RoundSummary) -> list[dict[str, Any]]:
+    found = []
+    for p in summary.priorities:
+        plan = rnd.plan.get(p.summary.element.number) or Plan()
+        found.append(
+            {
+                "focus_area": p.focus_area,
+                "css": CSS.get(p.summary.board or "", "none"),
+                "key_issues": [" ".join(e.text.split()) for e in p.evidence],
+                "actions": plan.actions,
+                "progress": plan.progress,
+            }
+        )
+    return found
+
+
+def _cell(cell: dict[str, Any], element: Any) -> dict[str, Any]:
+    return {
+        "code": cell["code"],
+        "css": CSS.get(element.board or "", "none"),
+        "label": cell["label"],
+        "flag": bool(cell["flag"]),
+        "details": cell["details"].split(" · Change: ")[0],
+        "change": element.change or "",
+    }
+
+
+def ratings_csv(rnd: Round, summary: RoundSummary, ratings: list[tuple[int, str]]) -> str:
+    """One row per rating given, for elements shown on the summary only; no names."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["round", "framework", "element", "title", "rating"])
+    shown = {s.element.number: s for s in summary.elements if s.shown}
+    order = {code: i for i, code in enumerate(RATING_CODES)}
+    for number, rating in sorted(ratings, key=lambda r: (r[0], order.get(r[1], 9))):
+        if number in shown:
+            element = shown[number].element
+            writer.writerow([rnd.id, summary.framework.id, number, element.title, rating])
+    return out.getvalue()
