@@ -14,6 +14,7 @@ from .app import create_app
 from .config import ConfigError, Settings
 
 log = logging.getLogger("trustboard")
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 QUIET_LOGGERS = ("msrest", "urllib3", "requests_oauthlib", "botframework", "botbuilder", "aiohttp")
 
 
@@ -35,10 +36,14 @@ def describe(settings: Settings, host: str) -> list[str]:
 
 
 def main() -> int:
-    logging.basicConfig(
-        level=os.environ.get("LOG_LEVEL", "INFO").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    level = os.environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    if level not in LEVELS:
+        print(
+            f"Cannot start trustboard:\n- LOG_LEVEL must be one of {', '.join(LEVELS)}.",
+            file=sys.stderr,
+        )
+        return 2
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Their debug logs print request bodies, and a card sent to a chair quotes evidence: keep
     # them quiet whatever LOG_LEVEL says.
     for noisy in QUIET_LOGGERS:
