@@ -51,6 +51,7 @@ def main() -> int:
     try:
         settings = Settings.from_env()
         frameworks = load_all()
+        app = create_app(settings, frameworks)
     except (ConfigError, FrameworkError) as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -62,9 +63,7 @@ def main() -> int:
         "frameworks: %s",
         ", ".join(f"{f.id} ({len(f.elements)} elements)" for f in frameworks.values()),
     )
-    web.run_app(
-        create_app(settings, frameworks), host=host, port=settings.port, print=None, access_log=None
-    )
+    web.run_app(app, host=host, port=settings.port, print=None, access_log=None)
     return 0
 
 

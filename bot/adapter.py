@@ -6,8 +6,9 @@ activity; here clients are cached, which is most of the SDK's per-turn cost.
 Incoming tokens. With an app id, every request must carry a Bot Framework token (issuer, audience
 = the app id, signature, expiry and the `serviceurl` claim are checked by the SDK). Whatever is
 wrong with a token, `authenticate_request` here raises PermissionError, which the HTTP handler
-answers with 401; the SDK itself raises a mix (jwt errors, KeyError, IndexError, bare Exception,
-`requests` errors) that would otherwise surface as 500.
+answers with 401; the SDK itself raises a mix (jwt errors, KeyError, bare Exception, ...) that
+would otherwise surface as 500. Conversely a PermissionError from inside a turn (the bot's own
+credentials refused) is re-raised as OutboundAuthError: a server error, not the caller's 401.
 
 Signing keys. The SDK fetches them with a blocking `requests.get` without a timeout, on the event
 loop, and again on every request while the endpoint is down. `OpenIdKeys` replaces that cache:
@@ -188,7 +189,7 @@ def _describe(exc: BaseException) -> str:
 
 
 @dataclass(frozen=True)
-class SigningKey:
+class PublishedKey:
     """What the SDK's JwtTokenExtractor reads from a key: the key and the channels it endorses."""
 
     public_key: Any
@@ -211,13 +212,13 @@ class OpenIdKeys:
         self.timeout = timeout
         self.retry_after = retry_after
         self._clock = clock
-        self._keys: dict[str, SigningKey] = {}
+        self._keys: dict[str, PublishedKey] = {}
         self._fetched: float | None = None  # when the keys were last fetched
         self._failed: float | None = None  # when a fetch last failed
-        self._attempts = 0
+        self._finished = 0  # fetches tried so far
         self._lock = asyncio.Lock()
 
-    async def get(self, key_id: Any) -> SigningKey:
+    async def get(self, key_id: Any) -> PublishedKey:
         if not isinstance(key_id, str) or not key_id:
             raise PermissionError("The token names no signing key ('kid').")
         if self._older_than(KEYS_MAX_AGE) or (
@@ -233,12 +234,13 @@ class OpenIdKeys:
         return self._fetched is None or self._clock() - self._fetched > seconds
 
     async def _refresh(self) -> None:
-        attempt = self._attempts
+        finished = self._finished
         async with self._lock:
-            # Requests that waited for another's fetch use its outcome instead of fetching again.
-            waiting = self._failed is not None and self._clock() - self._failed < self.retry_after
-            if self._attempts == attempt and not waiting:
-                self._attempts += 1
+            # Whoever waited here while another fetched uses that outcome instead of fetching.
+            backing_off = (
+                self._failed is not None and self._clock() - self._failed < self.retry_after
+            )
+            if self._finished == finished and not backing_off:
                 try:
                     self._keys = await self._fetch()
                     self._fetched, self._failed = self._clock(), None
@@ -257,10 +259,12 @@ class OpenIdKeys:
                         if self._keys
                         else "the tokens it describes are refused until it answers",
                     )
+                finally:
+                    self._finished += 1
         if not self._keys:
             raise KeysUnavailable(f"No token signing keys could be fetched from {self.url}.")
 
-    async def _fetch(self) -> dict[str, SigningKey]:
+    async def _fetch(self) -> dict[str, PublishedKey]:
         # trust_env: HTTPS_PROXY and NO_PROXY apply, as they did to the SDK's `requests`.
         async with (
             asyncio.timeout(self.timeout),
@@ -293,7 +297,7 @@ async def _get_json(session: aiohttp.ClientSession, url: str) -> dict[str, Any]:
     return document
 
 
-def _signing_key(jwk: Any) -> SigningKey | None:
+def _signing_key(jwk: Any) -> PublishedKey | None:
     if not isinstance(jwk, dict) or not isinstance(jwk.get("kid"), str):
         return None
     try:
@@ -306,7 +310,7 @@ def _signing_key(jwk: Any) -> SigningKey | None:
     endorsements = jwk.get("endorsements") or []
     if not isinstance(endorsements, list):
         endorsements = [endorsements]
-    return SigningKey(key, [str(e) for e in endorsements])
+    return PublishedKey(key, [str(e) for e in endorsements])
 
 
 def open_id_metadata_url(env: Mapping[str, str]) -> str:
