@@ -15,7 +15,7 @@ from .model import CLERK, ROLES, Board, Member
 async def setup(ctx: DeskContext) -> Reply:
     """The first person to set a board up becomes its clerk; the roster comes from Teams."""
     if ctx.board.set_up:
-        if ctx.role == CLERK:
+        if member_of(ctx).role == CLERK:
             return await refresh_members(ctx)
         return ctx.show(await ctx.desk.board_card(ctx.board))
     clerk = Member(
@@ -99,8 +99,8 @@ async def roles_save(ctx: DeskContext) -> Reply:
                 "changed. Here are the members as they are now."
             )
         changes[key] = str(role)
+    page = _page(ctx)  # a tampered page is refused before anything is written
     result = await ctx.desk.boards.set_roles(ctx.who.tenant, ctx.board.id, ctx.who.user, changes)
-    page = _page(ctx)
     if not result.ok:
         notice = Notice(_role_problem(result.problem or ""), "attention")
         return ctx.show(board_cards.roles_card(ctx.board, page, ctx.mode, notice=notice))

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
@@ -273,80 +274,103 @@ def _elements(framework: Framework, value: Any) -> tuple[int, ...]:
     return tuple(sorted({int(p) for p in parts}))
 
 
+MIN_PROBLEM = "The fewest responses must be a whole number from 1 to 20."
+
+
 def _min_responses(value: Any) -> int:
     text = (
         str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
     )
-    try:
-        number = int(float(text))
-    except ValueError:
-        raise Refusal("The fewest responses must be a whole number from 1 to 20.") from None
-    if not 1 <= number <= MIN_RESPONSES_MAX:
-        raise Refusal("The fewest responses must be a whole number from 1 to 20.")
-    return number
+    if not text.isdigit() or not 1 <= int(text) <= MIN_RESPONSES_MAX:
+        raise Refusal(MIN_PROBLEM)
+    return int(text)
+
+
+@dataclass
+class Form:
+    """The round form as the clerk filled it in: each field read on its own, so one refused
+    field never costs them the others."""
+
+    elements: tuple[int, ...] | None = None
+    attributed: bool = False
+    min_responses: int = 3
+    message: str = ""
+    deadline: str | None = None  # as typed (YYYY-MM-DD), if it was a date at all
+    deadline_day: date | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def _read_form(ctx: DeskContext, framework: Framework) -> Form:
+    data, form = ctx.data, Form()
+    visibility = data.get("visibility", "anonymous")
+    message = data.get("message", "")
+    if visibility not in ("anonymous", "attributed") or not isinstance(message, str):
+        raise Refusal(TAMPERED)
+    form.attributed = visibility == "attributed"
+    form.message = clean(message)
+    readers = (
+        ("elements", lambda: _elements(framework, data.get("elements", ""))),
+        ("min_responses", lambda: _min_responses(data.get("min", "3"))),
+        ("deadline_day", lambda: _day(data.get("deadline"))),
+    )
+    for name, read in readers:
+        try:
+            setattr(form, name, read())
+        except Refusal as refusal:
+            if refusal.text == TAMPERED:
+                raise
+            form.problems.append(refusal.text)
+    if form.elements is None:
+        form.elements = ()  # the clerk chose none: show none chosen, not all
+    if form.deadline_day is not None:
+        form.deadline = form.deadline_day.isoformat()
+    return form
 
 
 async def round_open(ctx: DeskContext) -> Reply:
     clerk = clerk_of(ctx)
     framework = _framework(ctx)
-    data = ctx.data
-    entered: dict[str, Any] = {}
-    try:
-        entered["elements"] = _elements(framework, data.get("elements", ""))
-        visibility = data.get("visibility", "anonymous")
-        if visibility not in ("anonymous", "attributed"):
-            raise Refusal(TAMPERED)
-        entered["attributed"] = visibility == "attributed"
-        entered["min_responses"] = _min_responses(data.get("min", "3"))
-        message = data.get("message", "")
-        if not isinstance(message, str):
-            raise Refusal(TAMPERED)
-        entered["message"] = clean(message)
-        deadline_day = _day(data.get("deadline"))
-        entered["deadline"] = deadline_day.isoformat()
-        _check_open(ctx, entered, deadline_day)
-    except Refusal as refusal:
-        if refusal.text == TAMPERED:
-            raise
-        return _form_again(ctx, framework, entered, refusal.text)
+    form = _read_form(ctx, framework)
+    if not form.problems and form.deadline_day is not None:
+        try:
+            _check_open(ctx, form, form.deadline_day)
+        except Refusal as refusal:
+            form.problems.append(refusal.text)
+    if form.problems or form.deadline_day is None or not form.elements:
+        return _form_again(ctx, framework, form)
     await _none_open(ctx)
-    return await _open(ctx, clerk, framework, entered, deadline_day)
+    return await _open(ctx, clerk, framework, form, form.deadline_day)
 
 
-def _check_open(ctx: DeskContext, entered: dict[str, Any], deadline_day: date) -> None:
+def _check_open(ctx: DeskContext, form: Form, deadline_day: date) -> None:
     first = today(ctx.desk, ctx.turn.now)
     if deadline_day < first:
         raise Refusal("The deadline has to be today or later.")
     if end_of(ctx.desk, deadline_day) - ctx.turn.now > ctx.desk.rules.longest:
         raise Refusal("The deadline has to be within a year.")
-    if length(entered["message"]) > board_cards.MESSAGE_MAX:
+    if length(form.message) > board_cards.MESSAGE_MAX:
         raise Refusal(
-            f"Your message is {length(entered['message']):,} characters; the limit is "
+            f"Your message is {length(form.message):,} characters; the limit is "
             f"{board_cards.MESSAGE_MAX:,}. Please shorten it."
         )
     if not ctx.board.trustees:
         raise Refusal("The board has no trustees yet: choose Manage roles on the board card first.")
 
 
-def _form_again(
-    ctx: DeskContext, framework: Framework, entered: dict[str, Any], problem: str
-) -> Reply:
+def _form_again(ctx: DeskContext, framework: Framework, form: Form) -> Reply:
     """The form back with what the clerk typed, and what to change: nothing they typed is lost."""
-    data = ctx.data
-    message = entered.get(
-        "message", data.get("message") if isinstance(data.get("message"), str) else ""
-    )
+    problems = " ".join(form.problems) or "Please check the form."
     card = board_cards.round_form_card(
         ctx.board,
         framework,
         ctx.mode,
         today=today(ctx.desk, ctx.turn.now).isoformat(),
-        elements=entered.get("elements"),
-        deadline=entered.get("deadline"),
-        attributed=entered.get("attributed", False),
-        min_responses=entered.get("min_responses", 3),
-        message=message,
-        notice=Notice(problem + " Nothing has been opened yet.", "attention"),
+        elements=form.elements,
+        deadline=form.deadline,
+        attributed=form.attributed,
+        min_responses=form.min_responses,
+        message=form.message,
+        notice=Notice(problems + " Nothing has been opened yet.", "attention"),
     )
     return ctx.show(card)
 
@@ -355,7 +379,7 @@ async def _open(
     ctx: DeskContext,
     clerk: Member,
     framework: Framework,
-    entered: dict[str, Any],
+    form: Form,
     deadline_day: date,
 ) -> Reply:
     desk, board = ctx.desk, ctx.board
@@ -364,11 +388,11 @@ async def _open(
         id=secrets.token_hex(6),
         framework=framework.id,
         version=framework.version,
-        elements=entered["elements"],
+        elements=form.elements or (),
         deadline=iso(deadline),
-        attributed=entered["attributed"],
-        min_responses=entered["min_responses"],
-        message=entered["message"],
+        attributed=form.attributed,
+        min_responses=form.min_responses,
+        message=form.message,
         status=OPEN,
         opened=ctx.now,
         opened_by=clerk.key,
@@ -569,11 +593,14 @@ async def round_close(ctx: DeskContext) -> Reply:
                 ctx.desk, ctx.board, rnd, Notice("That round had already closed.", "accent")
             )
         )
-    await close(ctx.desk, ctx.board, rnd, ctx.now, clerk.key)
+    closed = await close(ctx.desk, ctx.board, rnd, ctx.now, clerk.key)
     fresh = await ctx.desk.boards.round(ctx.board.tenant, ctx.board.id, rnd.id) or rnd
     notice = Notice(
         "Round closed. The board's summary is in the channel, and the chair has it in their "
         "chat to agree the priorities."
+        if closed
+        else "That round had already closed (a moment ago), so nothing more was done.",
+        "good" if closed else "accent",
     )
     return ctx.show(await round_card_for(ctx.desk, ctx.board, fresh, notice))
 
@@ -831,7 +858,6 @@ def _plan_page(ctx: DeskContext) -> int:
 
 
 def _with_plan(rnd: Round, plan: dict[int, Plan]) -> Round:
-    from dataclasses import replace
 
     return replace(rnd, plan=plan)
 
