@@ -7,7 +7,6 @@ safe to do again, so a crash mid-way only delays it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 from collections.abc import Sequence
@@ -72,9 +71,8 @@ def who_of(board: Board, member: Member) -> Who:
 
 async def answers_of(desk: Desk, board: Board, rnd: Round) -> dict[str, Assessment]:
     """Each invited trustee's answers in the round, by member key (none if not started)."""
-    found = await asyncio.gather(
-        *(desk.store.in_scope(who_of(board, m), rnd.scope) for m in rnd.invited)
-    )
+    whos = [who_of(board, m) for m in rnd.invited]
+    found = await desk.store.in_scope_many(whos, rnd.scope)
     return {m.key: a for m, a in zip(rnd.invited, found, strict=True) if a is not None}
 
 

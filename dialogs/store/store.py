@@ -179,6 +179,35 @@ class Store:
         found = profile.open.get(scope) or profile.last.get(scope)
         return await self.assessment(who, found) if found else None
 
+    async def in_scope_many(self, whos: list[Who], scope: str) -> list[Assessment | None]:
+        """Many trustees' assessments in one scope (a round), in two pipelined round trips."""
+        fields = (f"open:{scope}", f"last:{scope}")
+
+        async def pointers() -> list[Any]:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for who in whos:
+                    pipe.hmget(self.keys.profile(who), *fields)
+                return list(await pipe.execute())
+
+        found = [(o or last) for o, last in await self._call(pointers)]
+        wanted = [
+            (who, i) for who, i in zip(whos, found, strict=True) if i and ASSESSMENT_ID.match(i)
+        ]
+
+        async def assessments() -> list[Any]:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for who, i in wanted:
+                    pipe.hgetall(self.keys.assessment(who, i))
+                return list(await pipe.execute())
+
+        raws = await self._call(assessments) if wanted else []
+        by_user = {
+            who.user: _assessment(i, raw)
+            for (who, i), raw in zip(wanted, raws, strict=True)
+            if raw
+        }
+        return [by_user.get(who.user) for who in whos]
+
     async def set_fields(self, who: Who, assessment_id: str, fields: dict[str, str]) -> None:
         """Fields that describe an assessment rather than answer it (a round's new deadline)."""
         key = self.keys.assessment(who, assessment_id)

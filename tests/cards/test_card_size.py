@@ -112,3 +112,10 @@ def test_an_over_limit_emoji_note_gets_no_max_length_that_would_cut_it() -> None
     card = element_card(fw, assessment(fw), fw.elements[0], "execute", LONG_NOTICE, evidence=note)
     assert evidence_value(card) == note
     assert_valid(card.content)  # no maxLength of 1,500 on a value of 2,000 UTF-16 units
+
+
+def test_char_bytes_agrees_with_json_for_every_character() -> None:
+    from dialogs.cards.build import char_bytes, wire_bytes
+
+    codes = [*range(0x11000), 0x1F600, 0x20000, 0x10FFFF]
+    assert [c for c in codes if char_bytes(chr(c)) != wire_bytes(chr(c))] == []

@@ -409,3 +409,20 @@ def test_assessment_dataclass_is_frozen() -> None:
     )
     with pytest.raises(dataclasses.FrozenInstanceError):
         assessment.status = "done"  # type: ignore[misc]
+
+
+async def test_in_scope_many_reads_each_trustees_round_answers_in_order(store: Store) -> None:
+    from dialogs.state import Who
+
+    a, b, c = (Who("t", u) for u in ("ann", "ben", "cat"))
+    now = "2026-11-23T09:00:00Z"
+    extra = {"round": "0123456789ab", "board": "team", "elements": "1,2"}
+    first = await store.open_assessment(a, "fw", "1", now, scope="round:0123456789ab", extra=extra)
+    await store.open_assessment(c, "fw", "1", now, scope="round:0123456789ab", extra=extra)
+    await store.update(a, first, {"r:1": "AR", "e:1": "minutes"})
+    await store.open_assessment(b, "fw", "1", now)  # a private one: not in the round
+    found = await store.in_scope_many([a, b, c], "round:0123456789ab")
+    assert [x.framework if x else None for x in found] == ["fw", None, "fw"]
+    assert found[0] is not None and found[0].answers[1].rating == "AR"
+    assert found[0].elements == (1, 2) and found[0].round is not None
+    assert await store.in_scope_many([], "round:0123456789ab") == []
