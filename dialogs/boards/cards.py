@@ -390,7 +390,7 @@ def round_card(
         "is_open": rnd.is_open,
         "remind": (
             action(
-                f"Remind those who have not finished ({waiting})",
+                f"Send a reminder ({waiting})",
                 "round.remind",
                 mode,
                 sent=rnd.reminders,

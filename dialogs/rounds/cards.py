@@ -22,6 +22,9 @@ MARGIN = 100  # bytes kept free below the limit, against rounding in the sums ab
 NAME_MAX = 60  # wire bytes of a trustee's name before an excerpt
 BOARD_MAX = 150  # wire bytes of the board's name in the heading
 NOT_RATED = "—"
+# Amber Red and Amber Green share the amber background: their letters tell them apart by colour
+# too, not by the letters alone.
+CODE_COLOUR = {"AR": "Attention", "AG": "Good"}
 FLAG = "⚑ Views differ"
 RULE = (
     "How the board rating is worked out: the middle rating of the trustees' ratings, in the "
@@ -233,6 +236,7 @@ def _cell(element: ElementSummary, summary: RoundSummary) -> dict[str, Any]:
         details += f" · Change: {element.change}"
     return {
         "code": code,
+        "color": CODE_COLOUR.get(element.board or "") if element.shown else None,
         "style": style,
         "label": f"{element.element.number}. {element.element.title}",
         "flag": f" {FLAG}" if element.spread else "",

@@ -399,25 +399,25 @@ def test_open_round_card_buttons_remind_extend_close_refresh() -> None:
     card = round_card(the_board, running, GOVERNANCE, mixed_progress(), "execute")
     found = buttons(card)
     assert list(found) == [
-        "Remind those who have not finished (3)",
-        "Extend the deadline",
+        "Send a reminder (3)",
+        "New deadline",
         "Extend",
-        "Close the round now",
+        "Close round",
         "Close now",
         "Refresh",
     ]
     ids = {"b": BOARD_ID, "r": ROUND_ID}
-    assert data(card, "Remind those who have not finished (3)") == {
+    assert data(card, "Send a reminder (3)") == {
         "verb": "round.remind",
         "sent": 2,
         **ids,
     }
-    extend = found["Extend the deadline"]
+    extend = found["New deadline"]
     assert extend["type"] == "Action.ShowCard"
     (date_box,) = [n for n in walk(extend["card"]) if n.get("type") == "Input.Date"]
     assert (date_box["id"], date_box["min"]) == ("deadline", "2026-12-05")
     assert data(card, "Extend") == {"verb": "round.extend", **ids}
-    close = found["Close the round now"]
+    close = found["Close round"]
     assert close["type"] == "Action.ShowCard"
     assert "summary to the board's channel and to the chair" in said(Card(close["card"], "close"))
     assert "can no longer change their answers" in said(Card(close["card"], "close"))
