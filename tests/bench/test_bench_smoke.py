@@ -1,0 +1,72 @@
+"""The delivery, summary and footprint benchmarks run end to end at tiny sizes and write the JSON
+the README's figures come from. Nothing here is timed: only the shape of the results (and, for
+delivery, that nothing was lost or sent twice) is checked."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from bench import delivery, footprint, summary
+
+
+def written(path: Path) -> dict:
+    data = json.loads(path.read_text())
+    assert data["machine"]["python"]
+    return data
+
+
+def test_delivery_at_a_tiny_size(tmp_path: Path) -> None:
+    out = tmp_path / "delivery.json"
+    argv = ["--trustees", "12", "--boards", "4", "--tenants", "2", "--processes", "2"]
+    delivery.cli([*argv, "--out", str(out)])
+    data = written(out)
+    assert data["setup"]["trustees"] == 12
+    (run,) = data["runs"]
+    for key in (
+        "time_to_last_delivery_s",
+        "send_rate_per_s",
+        "allowed_rate_per_s",
+        "rate_ratio",
+        "throttled_429",
+        "injected_503",
+        "accepted_each_second",
+        "per_tenant_ratio",
+        "cpu",
+        "redis_commands_per_message",
+    ):
+        assert key in run, key
+    assert (run["processes"], run["tenants"], run["trustees"]) == (2, 2, 12)
+    assert (run["delivered"], run["lost"], run["duplicated"]) == (12, 0, 0)
+    assert run["states"] == {"delivered": 12}
+    assert run["allowed_rate_per_s"] == 100
+    assert len(run["cpu"]["bot_processes_s"]) == 2
+
+
+def test_summary_at_a_tiny_size(tmp_path: Path) -> None:
+    out = tmp_path / "summary.json"
+    summary.cli(["--repeat", "1", "--echo-turns", "2", "--out", str(out)])
+    data = written(out)
+    assert data["echo_turn_ms"]["median"] > 0
+    paths = {(r["path"], r["view"], r["attributed"]) for r in data["runs"]}
+    assert ("compute", "1 board, 20 trustees", False) in paths
+    assert ("redis", "5 boards, 100 trustees", False) in paths
+    for run in data["runs"]:
+        assert {"median_ms", "max_ms", "ratio_to_echo_turn", "card_bytes"} <= run.keys()
+        assert 0 < run["card_bytes"] < summary.CARD_BUDGET
+    assert data["worst_ratio_to_echo_turn"] == max(r["ratio_to_echo_turn"] for r in data["runs"])
+    assert data["largest_card_bytes"] == max(r["card_bytes"] for r in data["runs"])
+
+
+def test_footprint_at_a_tiny_size(tmp_path: Path) -> None:
+    out = tmp_path / "footprint.json"
+    footprint.cli(["--rounds", "3", "--turn-rounds", "1", "--starts", "1", "--out", str(out)])
+    data = written(out)
+    assert data["redis"]["open_rounds"] == 3
+    bot = data["memory_mb"]["bot"]
+    assert bot["after_turns"]["VmRSS"] > 0 and bot["turns"] >= 3  # round card, board card, a start
+    assert data["memory_mb"]["echo_bot"]["turns"] == bot["turns"]
+    start = data["start_up"]
+    for name in (footprint.BOT, footprint.BARE, footprint.ECHO):
+        assert start[name]["median_s"] > 0
+    assert start[footprint.BARE]["ratio_to_bare_aiohttp"] == 1.0
