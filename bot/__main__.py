@@ -10,6 +10,7 @@ from aiohttp import web
 
 from frameworks import FrameworkError, load_all
 
+from . import logs
 from .app import create_app
 from .config import ConfigError, Settings
 
@@ -37,13 +38,15 @@ def describe(settings: Settings, host: str) -> list[str]:
 
 def main() -> int:
     level = os.environ.get("LOG_LEVEL", "").strip().upper() or "INFO"
-    if level not in LEVELS:
+    style = os.environ.get("LOG_FORMAT", "").strip().lower() or "json"
+    if level not in LEVELS or style not in logs.FORMATS:
         print(
-            f"Cannot start trustboard:\n- LOG_LEVEL must be one of {', '.join(LEVELS)}.",
+            f"Cannot start trustboard:\n- LOG_LEVEL must be one of {', '.join(LEVELS)}, and "
+            f"LOG_FORMAT one of {', '.join(logs.FORMATS)}.",
             file=sys.stderr,
         )
         return 2
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(level, style)
     # Their debug logs print request bodies, and a card sent to a chair quotes evidence: keep
     # them quiet whatever LOG_LEVEL says.
     for noisy in QUIET_LOGGERS:
