@@ -202,9 +202,7 @@ class Store:
 
         raws = await self._call(assessments) if wanted else []
         by_user = {
-            who.user: _assessment(i, raw)
-            for (who, i), raw in zip(wanted, raws, strict=True)
-            if raw
+            who.user: _assessment(i, raw) for (who, i), raw in zip(wanted, raws, strict=True) if raw
         }
         return [by_user.get(who.user) for who in whos]
 
