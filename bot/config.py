@@ -35,7 +35,7 @@ class Settings:
     card_actions: str = "execute"  # or "submit", for hosts without universal actions
     key_prefix: str = "tb"
     delivery_workers: int = 1  # 0: this process sends nothing (a web-only process)
-    delivery_per_tenant: int = 30  # messages a second per app per tenant
+    delivery_per_tenant: int = 25  # messages a second per app per tenant (see Pace)
     delivery_per_conversation: int = 7  # messages a second to one chat
     round_reminder_hours: float = 48.0  # the automatic reminder, this long before a deadline
     round_timezone: str = "Europe/London"  # deadlines are set and shown in this zone
@@ -64,7 +64,7 @@ class Settings:
             card_actions=env.get("CARD_ACTIONS", "execute").strip().lower() or "execute",
             key_prefix=env.get("REDIS_KEY_PREFIX", "tb").strip() or "tb",
             delivery_workers=_whole(env, "DELIVERY_WORKERS", 1, 0, problems),
-            delivery_per_tenant=_whole(env, "DELIVERY_PER_TENANT", 30, 1, problems),
+            delivery_per_tenant=_whole(env, "DELIVERY_PER_TENANT", 25, 1, problems),
             delivery_per_conversation=_whole(env, "DELIVERY_PER_CONVERSATION", 7, 1, problems),
             round_reminder_hours=_hours(env.get("ROUND_REMINDER_HOURS", ""), problems),
             round_timezone=_timezone(env.get("ROUND_TIMEZONE", ""), problems),

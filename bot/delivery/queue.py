@@ -224,8 +224,13 @@ class Outbox:
     async def round_status(self, tenant_id: str, board_id: str, round_id: str) -> list[JobStatus]:
         """Every job of one round, in the order they were queued."""
         ids = await self.redis.zrange(self.keys.round(tenant_id, board_id, round_id), 0, -1)
-        found = [await self.status(job_id) for job_id in ids]
-        return [status for status in found if status is not None]
+        if not ids:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in ids:
+                pipe.hgetall(self.keys.job(job_id))
+            raws = await pipe.execute()
+        return [_status(job_id, raw) for job_id, raw in zip(ids, raws, strict=True) if raw]
 
     async def forget_rounds(self, tenant_id: str, board_id: str, round_ids: Sequence[str]) -> int:
         """Delete the jobs of these rounds and their indexes (a round's data is deleted)."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -49,7 +50,7 @@ GROUP_CHAT = (
     "I work with a board in its team's channel, and with each trustee in a 1:1 chat. Add me to "
     "the board's team to set it up."
 )
-REFRESH_DELAY = 0.5  # seconds: answers arriving together make one update of the clerk's card
+REFRESH_DELAY = 1.0  # seconds: answers arriving together make one update of the clerk's card
 
 
 def _member(found: RosterMember) -> Member:
@@ -252,6 +253,8 @@ class Desk:
             await asyncio.sleep(REFRESH_DELAY)
             self._refreshing.pop(key, None)
             await self.refresh_round_card(*key)
+        except StoreUnavailable:
+            log.warning("could not refresh a round card: the store is unavailable")
         except Exception:
             log.exception("could not refresh a round card")
         finally:
@@ -263,6 +266,27 @@ class Desk:
             await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
 
     async def refresh_round_card(self, tenant: str, board_id: str, round_id: str) -> None:
+        """Bring the clerk's card up to date, however many processes ask at once.
+
+        Each update replaces the whole card, so two racing (an older reading landing after a newer
+        one) could leave it behind. So: mark the card stale; one process at a time holds the turn
+        to update it, and keeps updating while the mark comes back, reading the round afresh each
+        time; a process that finds the turn taken leaves its mark for the holder.
+        """
+        await self.boards.card_stale(tenant, board_id, round_id)
+        token = secrets.token_hex(8)
+        while await self.boards.card_turn(tenant, board_id, round_id, token):
+            try:
+                while await self.boards.take_card_stale(tenant, board_id, round_id):
+                    await self._update_round_card(tenant, board_id, round_id)
+            finally:
+                await self.boards.end_card_turn(tenant, board_id, round_id, token)
+            if not await self.boards.take_card_stale(tenant, board_id, round_id):
+                return
+            # Marked again between our last look and letting go: take the turn again.
+            await self.boards.card_stale(tenant, board_id, round_id)
+
+    async def _update_round_card(self, tenant: str, board_id: str, round_id: str) -> None:
         board = await self.boards.board(tenant, board_id)
         rnd = await self.boards.round(tenant, board_id, round_id) if board else None
         if board is None or rnd is None or rnd.clerk_card is None:

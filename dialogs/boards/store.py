@@ -175,6 +175,14 @@ return redis.call('HINCRBY', KEYS[1], 'plan_version', 1)
 """
 
 
+# KEYS: a lease. ARGV: its holder's token. Deletes it only for its holder.
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+CARD_TURN_MS = 20_000  # longer than reading a round and one update of a card can take
+
+
 class BoardKeys:
     def __init__(self, prefix: str = "tb") -> None:
         self.prefix = prefix
@@ -222,6 +230,7 @@ class BoardStore:
         self._close = redis.register_script(_CLOSE)
         self._remind = redis.register_script(_REMIND)
         self._plan = redis.register_script(_PLAN)
+        self._release = redis.register_script(_RELEASE)
 
     async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
         try:
@@ -347,6 +356,25 @@ class BoardStore:
         keys = [self.keys.board(tenant, board), self.keys.round(tenant, board, round_id)]
         args = [round_id, now, by]
         return bool(await self._call(lambda: self._close(keys=keys, args=args)))
+
+    async def card_stale(self, tenant: str, board: str, round_id: str) -> None:
+        """The clerk's round card no longer shows the round as it is."""
+        key = self.keys.round(tenant, board, round_id)
+        await self._call(lambda: self.redis.hset(key, "card_stale", "1"))
+
+    async def take_card_stale(self, tenant: str, board: str, round_id: str) -> bool:
+        """Clear the mark, and say whether it was there (one atomic HDEL)."""
+        key = self.keys.round(tenant, board, round_id)
+        return bool(await self._call(lambda: self.redis.hdel(key, "card_stale")))
+
+    async def card_turn(self, tenant: str, board: str, round_id: str, token: str) -> bool:
+        """The right to update the clerk's card, for one process at a time (a short lease)."""
+        key = f"{self.keys.round(tenant, board, round_id)}:card"
+        return bool(await self._call(lambda: self.redis.set(key, token, nx=True, px=CARD_TURN_MS)))
+
+    async def end_card_turn(self, tenant: str, board: str, round_id: str, token: str) -> None:
+        key = f"{self.keys.round(tenant, board, round_id)}:card"
+        await self._call(lambda: self._release(keys=[key], args=[token]))
 
     async def count_reminder(self, tenant: str, board: str, round_id: str, seen: int) -> int | None:
         """The number of this reminder, or None if the card was stale or the round closed."""

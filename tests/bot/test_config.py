@@ -78,10 +78,10 @@ async def test_local_mode_says_so_at_start_up() -> None:
 def test_delivery_and_round_defaults() -> None:
     settings = Settings.from_env({"LOCAL_MODE": "1"})
     assert settings.delivery_workers == 1
-    assert (settings.delivery_per_tenant, settings.delivery_per_conversation) == (30, 7)
+    assert (settings.delivery_per_tenant, settings.delivery_per_conversation) == (25, 7)
     assert settings.round_reminder_hours == 48
     assert settings.round_timezone == "Europe/London"
-    assert settings.pace() == Pace(per_tenant=30, per_conversation=7)
+    assert settings.pace() == Pace(per_tenant=25, per_conversation=7)
 
 
 def test_delivery_and_round_settings_are_read() -> None:
