@@ -2,26 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
-
-from redis.exceptions import RedisError
+from typing import Any
 
 from dialogs.messages import Card
-from dialogs.store import StoreUnavailable
+from dialogs.store.store import stored
 
 from .delivery import Job, Outbox, Recipient
 from .delivery.jobs import FAILED, UNREACHABLE
 from .teams import CARD
-
-T = TypeVar("T")
-
-
-async def _stored(operation: Callable[[], Awaitable[T]]) -> T:
-    try:
-        return await operation()
-    except (RedisError, OSError) as exc:
-        raise StoreUnavailable(str(exc)) from exc
 
 
 def card_message(card: Card) -> dict[str, Any]:
@@ -56,16 +44,16 @@ class OutboxMailer:
                 round_id=batch,
                 message=body,
             )
-            await _stored(lambda job=job: self.outbox.enqueue(job))
+            await stored(lambda job=job: self.outbox.enqueue(job))
 
     async def unreachable(self, tenant: str, board: str, batches: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         for batch in batches:
-            statuses = await _stored(lambda b=batch: self.outbox.round_status(tenant, board, b))
+            statuses = await stored(lambda b=batch: self.outbox.round_status(tenant, board, b))
             for status in statuses:
                 if status.state in (UNREACHABLE, FAILED) and status.reason:
                     found[status.recipient.id] = status.reason
         return found
 
     async def forget(self, tenant: str, board: str, batches: list[str]) -> None:
-        await _stored(lambda: self.outbox.forget_rounds(tenant, board, batches))
+        await stored(lambda: self.outbox.forget_rounds(tenant, board, batches))

@@ -44,6 +44,18 @@ async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
 
 
 @pytest.fixture(params=STORE_BACKENDS)
+async def redis(request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
+    """The throwaway redis-server ("redis") or the in-process emulation ("embedded")."""
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    client = connect(url)
+    await client.flushall()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture(params=STORE_BACKENDS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
     """The store on the real throwaway server ("redis") or the in-process emulation ("embedded").
 

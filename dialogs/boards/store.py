@@ -22,10 +22,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
-from ..store import StoreUnavailable
 from ..store.keys import key_part
+from ..store.store import stored
 from .model import CLERK, OPEN, TRUSTEE, Board, CardRef, Member, Plan, Round
 
 T = TypeVar("T")
@@ -233,10 +232,7 @@ class BoardStore:
         self._release = redis.register_script(_RELEASE)
 
     async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
-        try:
-            return await operation()
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        return await stored(operation)
 
     # -- boards and members ----------------------------------------------------------------------
 

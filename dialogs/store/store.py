@@ -82,6 +82,14 @@ class StoreUnavailable(RuntimeError):
     """Redis could not be reached or refused the command: nothing was saved."""
 
 
+async def stored(operation: Callable[[], Awaitable[T]]) -> T:
+    """Run one Redis operation; any Redis or network failure becomes StoreUnavailable."""
+    try:
+        return await operation()
+    except (RedisError, OSError) as exc:
+        raise StoreUnavailable(str(exc)) from exc
+
+
 class Store:
     def __init__(self, redis: Redis, keys: Keys | None = None) -> None:
         self.redis = redis
@@ -94,10 +102,7 @@ class Store:
         self._forget = redis.register_script(_FORGET)
 
     async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
-        try:
-            return await operation()
-        except (RedisError, OSError) as exc:
-            raise StoreUnavailable(str(exc)) from exc
+        return await stored(operation)
 
     async def ping(self) -> bool:
         try:

@@ -4,27 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from redis.asyncio import Redis
 
 from dialogs.boards.agenda import Agenda, Claim
-from dialogs.store import connect
-from tests.conftest import STORE_BACKENDS
-
-
-@pytest.fixture(params=STORE_BACKENDS)
-async def redis(request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
-    """The throwaway redis-server ("redis") or the in-process emulation ("embedded")."""
-    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
-    client = connect(url)
-    await client.flushall()
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import logging
 import os
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,6 @@ from bot.config import Settings
 from bot.delivery import Outbox, Pace, Timing
 from bot.delivery.teams_sender import TeamsSender
 from dialogs.store import connect
-from tests.conftest import STORE_BACKENDS
 from tests.delivery.conftest import (
     FAST_RETRY,
     FAST_TIMING,
@@ -33,18 +32,6 @@ from tests.delivery.conftest import (
 from tests.support.redis_server import RedisServer
 
 SETTINGS = Settings(local_mode=True)
-
-
-@pytest.fixture(params=STORE_BACKENDS)
-async def redis(request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
-    """The throwaway redis-server ("redis") or the in-process emulation ("embedded")."""
-    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
-    client = connect(url)
-    await client.flushall()
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 class Due:

@@ -14,8 +14,6 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.delivery import Job, JobStatus, Outbox, Recipient, Retry, Sent, Timing, Worker
-from dialogs.store import connect
-from tests.conftest import STORE_BACKENDS
 from tests.support.fake_connector import FakeConnector
 
 # Small numbers so that every test runs in well under a second or two.
@@ -23,18 +21,6 @@ FAST_TIMING = Timing(
     attempt_timeout=2.0, claim_idle=0.3, claim_every=0.1, block=0.05, drain=2.0, lease_margin=0.5
 )
 FAST_RETRY = Retry(max_attempts=4, base=0.02, cap=0.1)
-
-
-@pytest.fixture(params=STORE_BACKENDS)
-async def redis(request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
-    """The throwaway redis-server ("redis") or the in-process emulation ("embedded")."""
-    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
-    client = connect(url)
-    await client.flushall()
-    try:
-        yield client
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture
