@@ -181,6 +181,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     HOST: '0.0.0.0'
     PORT: '3978'
     LOG_LEVEL: 'INFO'
+    LOG_FORMAT: 'json'
     // App Service: send requests to the container's port 3978; the image keeps nothing on disk.
     WEBSITES_PORT: '3978'
     WEBSITES_ENABLE_APP_SERVICE_STORAGE: 'false'
