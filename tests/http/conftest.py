@@ -3,7 +3,7 @@ trustee's Teams client talking to it through the fake connector."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from redis.asyncio import Redis
@@ -25,5 +25,8 @@ async def bot(redis_client: Redis, redis_url: str) -> AsyncIterator[BotProcess]:
 
 
 @pytest.fixture
-def alex(bot: BotProcess, connector: FakeConnector) -> TeamsClient:
-    return TeamsClient(bot, connector, Chat(service_url=connector.url))
+def alex(bot: BotProcess, connector: FakeConnector) -> Iterator[TeamsClient]:
+    client = TeamsClient(bot, connector, Chat(service_url=connector.url))
+    yield client
+    if client.bot is not bot:  # restarted during the test: stop the process it restarted
+        client.bot.cleanup()
