@@ -109,8 +109,14 @@ async def progress_of(desk: Desk, board: Board, rnd: Round) -> list[Progress]:
     return found
 
 
-async def summary_of(desk: Desk, board: Board, rnd: Round, attributed: bool) -> RoundSummary:
-    """The board's summary of a round; `attributed` only for the chair's and clerks' eyes."""
+async def summary_of(
+    desk: Desk, board: Board, rnd: Round, attributed: bool, *, compare: bool = True
+) -> RoundSummary:
+    """The board's summary of a round; `attributed` only for the chair's and clerks' eyes.
+
+    With `compare`, each element shows its change since the board's previous round on the same
+    framework; that round is summed up without a comparison of its own, so reading one summary
+    never walks back through the board's whole history."""
     framework = framework_of(desk, rnd)
     answers = await answers_of(desk, board, rnd)
     responses = [
@@ -121,7 +127,7 @@ async def summary_of(desk: Desk, board: Board, rnd: Round, attributed: bool) -> 
     settings = RoundSettings(
         attributed=attributed and rnd.attributed, min_responses=rnd.min_responses
     )
-    previous = await _previous_summary(desk, board, rnd)
+    previous = await _previous_summary(desk, board, rnd) if compare else None
     return summarise(
         framework, rnd.elements, responses, len(rnd.invited), settings, previous=previous
     )
@@ -133,7 +139,7 @@ async def _previous_summary(desk: Desk, board: Board, rnd: Round) -> RoundSummar
     before = await desk.boards.round(board.tenant, board.id, rnd.previous)
     if before is None or before.framework != rnd.framework:
         return None
-    return await summary_of(desk, board, before, attributed=False)
+    return await summary_of(desk, board, before, attributed=False, compare=False)
 
 
 def framework_of(desk: Desk, rnd: Round) -> Framework:

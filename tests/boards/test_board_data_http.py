@@ -169,3 +169,35 @@ async def test_the_chair_gets_a_board_paper_and_a_ratings_csv_that_name_nobody(
     assert rows[0] == "round,framework,element,title,rating"
     # Four trustees finished four elements each: sixteen ratings, all shown (minimum 3).
     assert len(rows) == 1 + 16
+
+
+async def test_each_summary_shows_the_change_since_the_boards_previous_round(
+    board_bot: BotProcess, connector: FakeConnector
+) -> None:
+    clerk = await set_up_board(board_bot, connector)
+    await name_roles(clerk)
+    trustees = (CHAIR, *TRUSTEES[:3])
+    for rating, change in (("R", None), ("G", "Change: R → G"), ("AG", "Change: G → AG")):
+        if "board.show" not in str(clerk.card):
+            await clerk.click("roles.show")  # a card with Back to the board, as open_round wants
+        await open_round(clerk)
+        for member in trustees:
+            await eventually(lambda m=member: (b := inbox(connector, m)) and len(b.cards) >= 1)
+        await asyncio.sleep(0.5)  # every invitation of this round is in
+        clients = [personal_client(board_bot, connector, m) for m in trustees]
+        ratings = (rating,) * len(ELEMENTS)
+        await asyncio.gather(*(answer(c, ratings, finish=True) for c in clients))
+        before = len(summaries(connector))
+        await personal_client(board_bot, connector, CLERK).click("round.close")
+        text = (await eventually(lambda n=before: summaries(connector)[n:]))[-1]
+        assert f"Board: {rating} · " in text
+        if change is None:
+            assert "Change:" not in text
+        else:  # against the round just before only, not any earlier one
+            assert text.count(change) == len(ELEMENTS), text
+
+
+def summaries(connector: FakeConnector) -> list[str]:
+    from tests.boards.scripted import channel_cards, words
+
+    return [words(c) for _, c in channel_cards(connector) if "Board heat map" in words(c)]
