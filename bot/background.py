@@ -24,9 +24,7 @@ import itertools
 import logging
 import os
 import socket
-import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -38,6 +36,7 @@ from dialogs.boards.agenda import Agenda, Claim
 from .config import Settings
 from .delivery import JobStatus, Outbox, Pace, Retry, Sender, Timing, Worker
 from .delivery.teams_sender import TeamsSender
+from .logs import where
 
 log = logging.getLogger("trustboard.background")
 
@@ -175,7 +174,7 @@ class Background:
                     "delivery worker %s stopped unexpectedly (%s at %s); restarting",
                     worker.consumer,
                     type(exc).__name__,
-                    _where(exc),
+                    where(exc),
                 )
                 await self._pause(1.0)
 
@@ -189,7 +188,7 @@ class Background:
             except (RedisError, OSError) as exc:
                 log.warning("agenda: Redis problem (%s); retrying", type(exc).__name__)
             except Exception as exc:
-                log.error("agenda: unexpected %s at %s; retrying", type(exc).__name__, _where(exc))
+                log.error("agenda: unexpected %s at %s; retrying", type(exc).__name__, where(exc))
             if not more:
                 await self._pause(self.agenda_every)
 
@@ -223,7 +222,7 @@ class Background:
                 "agenda item %s failed (%s at %s); it comes back when its lease ends",
                 claim.item,
                 type(exc).__name__,
-                _where(exc),
+                where(exc),
             )
             return
         if not await self.agenda.done(claim):
@@ -247,12 +246,3 @@ async def _cancel(tasks: set[asyncio.Task[None]]) -> None:
         _, tasks = await asyncio.wait(tasks, timeout=0.5)
     for task in tasks:
         log.warning("background task %s did not stop; abandoning it", task.get_name())
-
-
-def _where(exc: BaseException) -> str:
-    """Where an exception was raised (file:line in function), without its message."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    if not frames:
-        return "unknown place"
-    last = frames[-1]
-    return f"{Path(last.filename).name}:{last.lineno} in {last.name}"

@@ -12,6 +12,7 @@ import json
 import logging
 import traceback
 from datetime import UTC, datetime
+from pathlib import Path
 
 FORMATS = ("json", "text")
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -28,17 +29,19 @@ class JsonLines(logging.Formatter):
         if record.exc_info and record.exc_info[1] is not None:
             exc = record.exc_info[1]
             entry["error"] = type(exc).__name__
-            entry["where"] = _where(exc)
+            entry["where"] = where(exc)
             entry["trace"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
 
 
-def _where(exc: BaseException) -> str:
+def where(exc: BaseException) -> str:
+    """Where an exception was raised (file:line in function), without its message, which could
+    quote what someone typed."""
     frames = traceback.extract_tb(exc.__traceback__)
     if not frames:
-        return ""
+        return "unknown place"
     last = frames[-1]
-    return f"{last.filename.rsplit('/', 1)[-1]}:{last.lineno}"
+    return f"{Path(last.filename).name}:{last.lineno} in {last.name}"
 
 
 def configure(level: str, style: str) -> None:
