@@ -21,8 +21,51 @@ TEMPLATES = Path(__file__).parent / "templates"
 MAX_CARD_BYTES = 27_000
 
 
+# Buttons are laid out for the narrowest screen a card meets, a phone: Teams draws a row of
+# buttons that does not fit with every title cut short ("R…", "Ambe…"), never on two lines.
+PHONE_ROW_PX = 328  # a 360 px screen less the card's padding
+BUTTON_PX = 34  # a button's padding and border, and the gap to the next
+CHAR_PX = 8.5  # an average character of a button title at Teams' default size, a little over
+MENU_PX = 16  # the chevron of a button that opens a card (Action.ShowCard)
+
+
 class CardTooLarge(ValueError):
     pass
+
+
+def button_rows(actions: list[Any]) -> list[Markup]:
+    """The actions, as JSON arrays, in the fewest rows of near-equal length that fit a phone.
+
+    An action is a dict, or JSON a template has already written (a Markup string).
+    """
+    pieces = [_json(action) for action in actions]
+    widths = [_button_width(json.loads(piece)) for piece in pieces]
+    for count in range(1, len(pieces) + 1):
+        bounds = _split(len(pieces), count)
+        # One button a row is the last resort: a title too long for a phone is cut there too.
+        if count == len(pieces) or all(sum(widths[a:b]) <= PHONE_ROW_PX for a, b in bounds):
+            return [_row(pieces[a:b]) for a, b in bounds]
+    return []  # no actions
+
+
+def _row(pieces: list[Markup]) -> Markup:
+    return Markup("[" + ", ".join(pieces) + "]")
+
+
+def _split(length: int, count: int) -> list[tuple[int, int]]:
+    size, extra = divmod(length, count)
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for index in range(count):
+        end = start + size + (index < extra)
+        bounds.append((start, end))
+        start = end
+    return bounds
+
+
+def _button_width(action: dict[str, Any]) -> float:
+    menu = MENU_PX if action.get("type") == "Action.ShowCard" else 0
+    return len(action.get("title", "")) * CHAR_PX + BUTTON_PX + menu
 
 
 def _json(value: Any) -> Markup:
@@ -32,7 +75,7 @@ def _json(value: Any) -> Markup:
 
 @cache
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
         finalize=_json,
@@ -40,6 +83,8 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    environment.filters["button_rows"] = button_rows
+    return environment
 
 
 def card_bytes(card: dict[str, Any]) -> int:

@@ -400,12 +400,15 @@ def test_open_round_card_buttons_remind_extend_close_refresh() -> None:
     found = buttons(card)
     assert list(found) == [
         "Send a reminder (3)",
+        "Refresh",
         "New deadline",
         "Extend",
         "Close round",
         "Close now",
-        "Refresh",
     ]
+    body = card.content["body"]
+    rows = [[a["title"] for a in n["actions"]] for n in body if n["type"] == "ActionSet"]
+    assert rows == [["Send a reminder (3)", "Refresh"], ["New deadline", "Close round"]]
     ids = {"b": BOARD_ID, "r": ROUND_ID}
     assert data(card, "Send a reminder (3)") == {
         "verb": "round.remind",

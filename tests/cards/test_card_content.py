@@ -70,7 +70,10 @@ def test_element_card_shows_the_element_and_the_ways_to_answer(
         for line in lines:
             assert any(line.text in t for t in shown), line.text
 
-    rate, nav = action_sets(card)
+    rows = action_sets(card)
+    assert [len(row) for row in rows] == [2, 2, 2, 2 if number > 1 else 1]  # each fits a phone
+    rate = [a for row in rows for a in row if a["verb"] == "rate"]
+    nav = [a for row in rows for a in row if a["verb"] != "rate"]
     assert [a["title"].removeprefix("✓ ") for a in rate] == [r.name for r in fw.ratings]
     assert [(a["verb"], a["data"]["rating"], a["data"]["n"]) for a in rate] == [
         ("rate", r.code, number) for r in fw.ratings
