@@ -3,6 +3,10 @@
 Cards answering a button replace that button's card (the invoke response for Action.Execute,
 an update of the message for Action.Submit), so the chat does not fill with stale buttons. When a
 new card takes over an assessment, the card it supersedes is retired to a short note.
+
+In a channel Teams shows an Action.Execute's card to the person who clicked only, but an update
+of the message shows to everyone: so an Action.Submit there (an older client, or CARD_ACTIONS=
+submit) gets its card in the clicker's 1:1 chat instead, and the channel's card stays as it was.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from dialogs import cards
 from dialogs.boards.desk import Desk
+from dialogs.boards.ports import TeamsError
 from dialogs.engine import Walkthrough
 from dialogs.messages import Card, Reply, Text, Turn
 from dialogs.state import Who
@@ -38,6 +43,12 @@ ADDED_TO_CHAT = (
 )
 BOARD_WORDS = {"board", "boards", "my board", "my boards", "clerk", "rounds", "round"}
 TEXT_ONLY = "I can only read text and my own cards. Type help to see what I understand."
+SENT_PRIVATELY = "I've sent that to your private chat with me, so only you see it."
+NOT_SENT_PRIVATELY = (
+    "I couldn't open a private chat with you to show that, and it is not shown here so "
+    "the board's card stays as it is for everyone. Open a chat with me (select my name, then "
+    "Chat) and type board."
+)
 
 
 def card_activity(card: Card, activity_id: str | None = None) -> Activity:
@@ -148,6 +159,9 @@ class TrustboardBot:
         if reply.replace is not None:
             if invoke:
                 body = {"statusCode": 200, "type": teams.CARD, "value": reply.replace.content}
+            elif clicked and not teams.is_personal(raw):
+                await self._privately(context, raw, who, reply.replace)
+                clicked = None
             elif clicked:
                 await context.update_activity(card_activity(reply.replace, clicked))
             else:
@@ -173,6 +187,23 @@ class TrustboardBot:
             sent = await context.send_activity(card_activity(item))
             await self._track(context, who, reply, item, sent.id if sent else None)
         return body
+
+    async def _privately(
+        self, context: TurnContext, raw: dict[str, Any], who: Who, card: Card
+    ) -> None:
+        """The clicker's own view of a channel card, in their 1:1 chat; a line in the channel."""
+        place = teams.place(raw)
+        first = who.name.split()[0] if who.name.split() else ""
+        note = SENT_PRIVATELY
+        try:
+            if self.desk is None:
+                raise TeamsError(None, "no board desk to reach Teams with")
+            await self.desk.teams.personal(place.service_url, who.tenant, place.sender_id, card)
+        except TeamsError as exc:
+            log.warning("could not show a channel card privately: status %s", exc.status)
+            note = NOT_SENT_PRIVATELY
+        # Said in the channel, where everyone sees it: the first name says who it is for.
+        await context.send_activity(text_activity(Text(f"{first}: {note}" if first else note)))
 
     async def _track(
         self, context: TurnContext, who: Who, reply: Reply, card: Card, activity_id: str | None
