@@ -15,11 +15,13 @@ the outbox (bot/delivery), which retries and paces.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
 from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
 from botframework.connector.aio import ConnectorClient
+from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import (
     ClientException,
     ClientRequestError,
@@ -124,6 +126,11 @@ class TeamsGateway:
             raise ConnectorError(None, "Teams created no conversation for the personal message")
         return await self.post(service_url, conversation, message)
 
+    async def team_name(self, service_url: str, team_id: str) -> str:
+        """The team's name, which Teams leaves out of most activities (GET /v3/teams/{id})."""
+        client = await self._client(service_url)
+        return await self._call(_team_name(client, team_id))
+
     # -- plumbing ------------------------------------------------------------------------------
 
     async def _paged_members(self, client: ConnectorClient, team_id: str) -> list[ChannelAccount]:
@@ -177,6 +184,24 @@ def answer_every_status(client: ConnectorClient) -> None:
     and the status is lost (POSTs are not affected: urllib3 never retries them). Idempotent.
     """
     client.config.retry_policy.policy.status_forcelist = frozenset()
+
+
+async def _team_name(client: ConnectorClient, team_id: str) -> str:
+    # botbuilder's TeamsInfo reads this with its blocking Teams client; the async client's own
+    # plumbing, used as its operations use it, keeps the event loop free.
+    operations = client.conversations
+    team = operations._serialize.url("team_id", team_id, "str")
+    url = operations._client.format_url("/v3/teams/{teamId}", teamId=team)
+    request = operations._client.get(url, {}, {"Accept": "application/json"})
+    response = await operations._client.async_send(request, stream=False)
+    if response.status_code != 200:
+        raise ErrorResponseException(operations._deserialize, response)
+    try:
+        details = json.loads(response.text())
+    except ValueError as exc:
+        raise ConnectorError(200, "the team's details were not JSON") from exc
+    name = details.get("name") if isinstance(details, dict) else None
+    return name.strip() if isinstance(name, str) else ""
 
 
 def _activity(message: Card | Text) -> Activity:

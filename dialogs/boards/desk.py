@@ -131,6 +131,7 @@ class Desk:
         board = await self.boards.board(tenant, board_id)
         if board is None:
             return
+        board = await self._named(board, place, turn)
         if board.set_up:
             card = board_cards.board_card(
                 board, await self._open_round(board), self.frameworks, self.mode
@@ -153,9 +154,25 @@ class Desk:
         board = await self.boards.board(tenant, place.team)
         if board is None:
             raise StoreUnavailable("board vanished")
+        board = await self._named(board, place, turn)
         if not board.set_up:
             return Reply(send=[board_cards.setup_card(board.name, board.id, self.mode)])
         return Reply(send=[await self.board_card(board)])
+
+    async def _named(self, board: Board, place: Place, turn: Turn) -> Board:
+        """A board first met without its team's name (an @mention carries none) asks Teams, so
+        trustees' invitations name their board rather than "this board"."""
+        if board.name or not place.team:
+            return board
+        try:
+            name = await self.teams.team_name(place.service_url, place.team)
+        except TeamsError as exc:
+            log.info("could not read the team's name: %s", exc)
+            return board
+        if not name:
+            return board
+        await self.boards.ensure(board.tenant, board.id, iso(turn.now), {"name": name})
+        return await self.boards.board(board.tenant, board.id) or board
 
     async def _my_boards(self, turn: Turn) -> Reply:
         """In a 1:1 chat, "board": the boards this person clerks, to run them from here."""

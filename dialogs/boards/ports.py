@@ -55,6 +55,10 @@ class Teams(Protocol):
         """A message in the bot's 1:1 chat with someone, created if need be, sent now."""
         ...
 
+    async def team_name(self, service_url: str, team_id: str) -> str:
+        """The team's name as Teams has it now ("" if it has none)."""
+        ...
+
 
 class Mailer(Protocol):
     """Personal messages to many trustees, through the durable, paced delivery queue."""

@@ -44,7 +44,7 @@ class Call:
     """One request as the fake saw it."""
 
     method: str
-    kind: str  # send, reply, update, delete, create, members, member, pagedmembers, unknown
+    kind: str  # send, reply, update, delete, create, members, member, pagedmembers, team, unknown
     path: str  # as sent, still percent-encoded
     conversation_id: str | None  # decoded; for `create`, the id of the new conversation
     activity_id: str | None  # from the path: the activity replied to, updated or deleted
@@ -91,6 +91,8 @@ class _Route:
 def route(method: str, raw_path: str) -> _Route:
     """Which connector operation a request is, from its method and percent-encoded path."""
     parts = [unquote(part) for part in raw_path.split("/")[1:]]
+    if method == "GET" and parts[:2] == ["v3", "teams"] and len(parts) == 3 and parts[2]:
+        return _Route("team", parts[2])
     if parts[:2] != ["v3", "conversations"] or any(part == "" for part in parts):
         return _Route("unknown")
     rest = parts[2:]
@@ -132,6 +134,7 @@ class FakeConnector:
         self.calls: list[Call] = []
         self.unknown: list[str] = []  # "METHOD /path" of every request to a route it does not know
         self.failures: list[Failure] = []
+        self.team_names: dict[str, str] = {}  # GET /v3/teams/{id}; unknown teams answer 404
         self._ids = itertools.count(1_700_000_000_000 + secrets.randbelow(10**11))
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
@@ -335,6 +338,8 @@ class FakeConnector:
             return self._record(request, target, body, 200, None)
         if target.kind == "create":
             return self._create(request, target, body)
+        if target.kind == "team":
+            return self._team(request, target, body)
         return self._members(request, target, body)
 
     def _create(self, request: web.Request, target: _Route, body: Any) -> web.Response:
@@ -344,6 +349,14 @@ class FakeConnector:
         answer = {"id": conversation, "activityId": new_id, "serviceUrl": self.url}
         created = _Route("create", conversation_id=conversation)
         return self._record(request, created, body, 201, answer, assigned_id=new_id)
+
+    def _team(self, request: web.Request, target: _Route, body: Any) -> web.Response:
+        team = target.conversation_id or ""
+        if team not in self.team_names:
+            missing = error_body("NotFound", "Team not found.")
+            return self._record(request, target, body, 404, missing)
+        details = {"id": team, "name": self.team_names[team], "aadGroupId": "a-group"}
+        return self._record(request, target, body, 200, details)
 
     def _members(self, request: web.Request, target: _Route, body: Any) -> web.Response:
         members = self.rosters.get(target.conversation_id or "", self.roster)
