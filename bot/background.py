@@ -76,6 +76,7 @@ class Background:
         self.agenda_batch = agenda_batch
         self.drain = self.timing.drain if drain is None else drain
         count = settings.delivery_workers if workers is None else workers
+        self._own_sender: TeamsSender | None = None  # made here, so closed here
         self.workers = self._workers(count, sender, pace, retry, on_outcome)
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
@@ -91,7 +92,7 @@ class Background:
         if count <= 0:
             return []  # no sender either: a web-only process needs no connector clients
         if sender is None:
-            sender = TeamsSender.from_settings(self.settings)
+            sender = self._own_sender = TeamsSender.from_settings(self.settings)
         # Unique per process and per instance: the consumer group tells workers apart by name
         # alone, and a restarted process must not pose as its predecessor (whose pending entries
         # are claimed once idle, like any dead worker's).
@@ -140,15 +141,16 @@ class Background:
         for worker in self.workers:
             await worker.stop()
         tasks, self._tasks = self._tasks, []
-        if not tasks:
-            return
-        # A worker's blocking read ends within Timing.block, then it drains its sends.
-        _, late = await asyncio.wait(tasks, timeout=self.drain + self.timing.block + 0.5)
-        await _cancel(late)
-        for task in tasks:
-            if task.done() and not task.cancelled():
-                task.exception()  # retrieved, so asyncio does not warn of it at exit
-        log.info("background stopped")
+        if tasks:
+            # A worker's blocking read ends within Timing.block, then it drains its sends.
+            _, late = await asyncio.wait(tasks, timeout=self.drain + self.timing.block + 0.5)
+            await _cancel(late)
+            for task in tasks:
+                if task.done() and not task.cancelled():
+                    task.exception()  # retrieved, so asyncio does not warn of it at exit
+            log.info("background stopped")
+        if self._own_sender is not None:
+            await self._own_sender.close()
 
     @property
     def running(self) -> bool:

@@ -1,21 +1,24 @@
 """The real sender: a 1:1 chat created with the trustee, then the message posted into it.
 
-It uses the connector client of botbuilder 4.17.1 (`botframework.connector.aio`), built once per
-service URL with the bot's credentials. Those clients run `requests` in the default thread pool
-and, left alone, wait 100 s for an answer and retry some failures themselves; here every call
-has a timeout of its own (which also ends the thread's wait) and the client's retries are off, so
-back-off and pacing stay with the worker. Connector failures become `DeliveryError`s with the
-HTTP status, the service's error code and Retry-After.
+It posts with aiohttp, with the bearer token of the credentials botbuilder 4.17.1 would use
+(`Tokens`). botbuilder's own connector client (`botframework.connector.aio`) runs `requests` in
+the default thread pool and serialises through msrest, which cost most of the bot's CPU when
+inviting a board (bench/delivery.py); the gateway (bot/gateway.py) still uses it, through
+`ConnectorClients`, for its occasional calls. Every call has a timeout of its own and nothing is
+retried here, so back-off and pacing stay with the worker. Failures become `DeliveryError`s with
+the HTTP status, the service's error code and Retry-After.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
+from urllib.parse import quote
 
-from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
+import aiohttp
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticationConfiguration,
@@ -23,14 +26,13 @@ from botframework.connector.auth import (
     BotFrameworkAuthenticationFactory,
     ClaimsIdentity,
 )
-from msrest.exceptions import ClientRequestError, HttpOperationError
+from msrest.exceptions import HttpOperationError
 
 from ..adapter import credentials_factory
 from ..config import Settings
 from .jobs import Job
 from .sender import DeliveryError, Sent, parse_retry_after
 
-T = TypeVar("T")
 ClientSource = Callable[[str], Awaitable[ConnectorClient]]
 
 TEAMS_BOT_PREFIX = "28:"  # Teams names a bot "28:<app id>"
@@ -71,70 +73,145 @@ def configure(client: ConnectorClient, call_timeout: float) -> None:
     client.config.connection.timeout = call_timeout
 
 
+class Tokens:
+    """The bearer token for a service URL, from the credentials botbuilder would use.
+
+    MSAL caches the token and fetches a new one (a blocking HTTP call) only near its expiry, so
+    it is asked in a thread, and at most every `reuse` seconds.
+    """
+
+    def __init__(self, clients: ClientSource, reuse: float = 300.0) -> None:
+        self.clients = clients
+        self.reuse = reuse
+        self._held: dict[str, tuple[str | None, float]] = {}
+
+    async def __call__(self, service_url: str) -> str | None:
+        held = self._held.get(service_url)
+        now = time.monotonic()
+        if held is not None and now - held[1] < self.reuse:
+            return held[0]
+        try:
+            client = await self.clients(service_url)
+        except ValueError as exc:
+            raise DeliveryError(None, f"unusable service URL: {exc}") from exc
+        credentials = client.config.credentials
+        token = None
+        if getattr(credentials, "microsoft_app_id", None):  # none: an unauthenticated local run
+            try:
+                token = await asyncio.to_thread(credentials.get_access_token)
+            except Exception as exc:  # MSAL's own errors, or no answer from Entra ID
+                raise DeliveryError(None, f"no token for the bot: {type(exc).__name__}") from exc
+        self._held[service_url] = (token, now)
+        return token
+
+
 class TeamsSender:
+    """Creates the 1:1 chat, then posts the message in it, with one aiohttp session.
+
+    botbuilder's connector client spent 5 to 8 ms of CPU a message in msrest and requests
+    (py-spy, bench/delivery.py); a job's message is already plain JSON, so it is posted as is.
+    """
+
     def __init__(
         self,
-        clients: ClientSource,
+        tokens: Callable[[str], Awaitable[str | None]],
         bot_id: str,
         bot_name: str = "trustboard",
         *,
         call_timeout: float = 15.0,
     ) -> None:
-        self.clients = clients
-        self.bot = ChannelAccount(id=bot_id, name=bot_name)
+        self.tokens = tokens
+        self.bot = {"id": bot_id, "name": bot_name}
         self.call_timeout = call_timeout
+        self._session: aiohttp.ClientSession | None = None
 
     @classmethod
     def from_settings(
         cls, settings: Settings, *, call_timeout: float = 15.0, bot_name: str = "trustboard"
     ) -> TeamsSender:
         bot_id = TEAMS_BOT_PREFIX + (settings.app_id or "trustboard-local")
-        clients = ConnectorClients(settings, call_timeout)
-        return cls(clients, bot_id, bot_name, call_timeout=call_timeout)
+        tokens = Tokens(ConnectorClients(settings, call_timeout))
+        return cls(tokens, bot_id, bot_name, call_timeout=call_timeout)
 
     async def send(self, job: Job) -> Sent:
-        client = await self.clients(job.service_url)
-        parameters = ConversationParameters(
-            is_group=False,
-            bot=self.bot,
-            members=[ChannelAccount(id=job.recipient.id, name=job.recipient.name or None)],
-            tenant_id=job.tenant_id,
-            channel_data={"tenant": {"id": job.tenant_id}},
-        )
-        created = await self._call(client.conversations.create_conversation(parameters))
-        activity = Activity().deserialize({"type": "message", **job.message})
-        posted = await self._call(client.conversations.send_to_conversation(created.id, activity))
-        return Sent(conversation_id=created.id, activity_id=posted.id)
+        base = job.service_url.rstrip("/") + "/v3/conversations"
+        member = {"id": job.recipient.id}
+        if job.recipient.name:
+            member["name"] = job.recipient.name
+        chat = {
+            "isGroup": False,
+            "bot": self.bot,
+            "members": [member],
+            "tenantID": job.tenant_id,  # spelt as botbuilder's schema sends it
+            # Teams reads the tenant from channel data; the schema's tenantId alone is not enough.
+            "channelData": {"tenant": {"id": job.tenant_id}},
+        }
+        created = await self._post(job.service_url, base, chat)
+        conversation = created.get("id")
+        if not isinstance(conversation, str) or not conversation:
+            raise DeliveryError(None, "Teams created no conversation")
+        url = f"{base}/{quote(conversation, safe='')}/activities"
+        posted = await self._post(job.service_url, url, {"type": "message", **job.message})
+        return Sent(conversation_id=conversation, activity_id=str(posted.get("id") or ""))
 
-    async def _call(self, operation: Awaitable[T]) -> T:
+    async def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            await session.close()
+
+    async def _post(self, service_url: str, url: str, body: dict[str, Any]) -> dict[str, Any]:
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        token = await self.tokens(service_url)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         try:
-            return await asyncio.wait_for(operation, self.call_timeout)
+            async with asyncio.timeout(self.call_timeout):
+                async with self._client().post(
+                    url, data=json.dumps(body), headers=headers
+                ) as answer:
+                    status, text = answer.status, await answer.text()
+                    retry_after = answer.headers.get("Retry-After")
         except TimeoutError as exc:
             raise DeliveryError(None, f"no answer within {self.call_timeout:g} s") from exc
-        except HttpOperationError as exc:
-            raise as_delivery_error(exc) from exc
-        except ClientRequestError as exc:
-            # Connection refused or reset, or requests' own read timeout.
-            raise DeliveryError(None, f"connection problem: {exc}") from exc
+        except aiohttp.ClientError as exc:
+            raise DeliveryError(None, f"connection problem: {type(exc).__name__}: {exc}") from exc
+        if not 200 <= status < 300:
+            raise delivery_error(status, text, retry_after)
+        try:
+            found = json.loads(text) if text else {}
+        except ValueError as exc:
+            raise DeliveryError(None, f"HTTP {status} with a body that is not JSON") from exc
+        return found if isinstance(found, dict) else {}
+
+    def _client(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            timeout = aiohttp.ClientTimeout(total=self.call_timeout)
+            self._session = aiohttp.ClientSession(timeout=timeout, raise_for_status=False)
+        return self._session
 
 
 def as_delivery_error(exc: HttpOperationError) -> DeliveryError:
+    """A botbuilder connector client's failure (the gateway still uses that client)."""
     response = exc.response
     status = int(getattr(response, "status_code", 0) or 0) or None
     headers = getattr(response, "headers", None) or {}
-    code, message = _error_body(response)
-    return DeliveryError(
-        status,
-        message or str(exc),
-        code=code,
-        retry_after=parse_retry_after(headers.get("Retry-After")),
-    )
+    text = getattr(response, "text", "") or ""
+    return delivery_error(status, text, headers.get("Retry-After"), fallback=str(exc))
 
 
-def _error_body(response: Any) -> tuple[str, str]:
+def delivery_error(
+    status: int | None, text: str, retry_after: str | None, fallback: str = ""
+) -> DeliveryError:
+    """The status, the service's error code and message, and Retry-After of a failed call."""
+    code, message = _error_body(text)
+    retry = parse_retry_after(retry_after)
+    return DeliveryError(status, message or fallback, code=code, retry_after=retry)
+
+
+def _error_body(text: str) -> tuple[str, str]:
     """The `error.code` (with any subCode) and message of a connector error response."""
     try:
-        body = json.loads(getattr(response, "text", "") or "{}")
+        body = json.loads(text or "{}")
     except ValueError:
         return "", ""
     error = body.get("error") if isinstance(body, dict) else None

@@ -1,9 +1,10 @@
-"""Delivery through the real TeamsSender (botbuilder's connector client) to the fake connector."""
+"""Delivery through the real TeamsSender (aiohttp, the bot's token) to the fake connector."""
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -28,8 +29,20 @@ from .conftest import (
 BOT_ID = "28:trustboard-local"
 
 
+_made: list[TeamsSender] = []
+
+
 def teams_sender(call_timeout: float = 1.0) -> TeamsSender:
-    return TeamsSender.from_settings(Settings(local_mode=True), call_timeout=call_timeout)
+    sender = TeamsSender.from_settings(Settings(local_mode=True), call_timeout=call_timeout)
+    _made.append(sender)
+    return sender
+
+
+@pytest.fixture(autouse=True)
+async def _close_senders() -> AsyncIterator[None]:
+    yield
+    while _made:
+        await _made.pop().close()
 
 
 async def test_25_trustees_in_2_tenants_each_get_their_message_once(
