@@ -4,7 +4,7 @@ Rounds open on `--boards` boards at once (`--trustees` in all, spread evenly ove
 tenants), each inviting its trustees the way `round_steps._invite` does: the real invitation
 card, queued per trustee by `OutboxMailer` into the Redis Streams outbox. One or two bot
 processes (`python -m bot`, DELIVERY_PER_TENANT=50, their own delivery workers: Outbox, Worker,
-Pace, TeamsSender and botbuilder's connector client) send them to a fake Bot Connector that:
+Pace and TeamsSender, which posts with aiohttp) send them to a fake Bot Connector that:
 
 - allows 50 messages a second per tenant over a sliding one-second window, measured on arrival,
   and answers 429 with Retry-After (whole seconds) beyond it (`--count requests` counts every
