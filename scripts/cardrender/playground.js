@@ -8,35 +8,13 @@
 // the trust governance framework, types evidence, presses Amber Green, and waits for the card to
 // move on to element 2. After each step it prints a line of JSON: the step, how many cards the
 // chat shows, and the text of the newest one, so a test can check what the trustee saw.
-// Chromium may fetch nothing but the Playground's page: every other request is refused.
+// Chromium (chromium.js) may fetch nothing but the Playground's page on this machine.
 "use strict";
 
-const fs = require("fs");
-const os = require("os");
-const path = require("path");
-const { createRequire } = require("module");
+const { withBrowser } = require("./chromium");
 
-const modules =
-    process.env.CARDRENDER_MODULES || path.join(__dirname, "..", "..", ".cardrender", "node_modules");
-const load = createRequire(path.join(modules, "_"));
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-];
 const EVIDENCE = "Vision refreshed at the July away day; not yet shared with staff.";
 const WAIT_MS = 30000;
-
-function local(url) {
-    const { protocol, hostname } = new URL(url);
-    return ["data:", "blob:", "about:"].includes(protocol) || ["localhost", "127.0.0.1"].includes(hostname);
-}
 
 async function report(page, step) {
     const cards = page.locator(".ac-adaptiveCard");
@@ -59,19 +37,8 @@ async function main() {
         process.stderr.write("usage: node playground.js PLAYGROUND_URL OUT.png\n");
         process.exit(2);
     }
-    const { chromium } = load("playwright-core");
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), "playground-profile-"));
-    const context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ARGS,
-        viewport: { width: 1280, height: 2400 },
-        deviceScaleFactor: 1,
-    });
-    try {
-        await context.route("**/*", (route) =>
-            local(route.request().url()) ? route.continue() : route.abort("blockedbyclient")
-        );
+    // The Playground's page is on this machine; anything it asks of the internet is refused.
+    await withBrowser({ viewport: { width: 1280, height: 2400 } }, async (context) => {
         const page = context.pages()[0] || (await context.newPage());
         page.setDefaultTimeout(WAIT_MS);
         await page.goto(url, { waitUntil: "load" });
@@ -88,10 +55,7 @@ async function main() {
         await page.getByText("Element 2 of 16").waitFor();
         await report(page, "rated");
         await picture(page, out);
-    } finally {
-        await context.close();
-        fs.rmSync(profile, { recursive: true, force: true });
-    }
+    });
 }
 
 main().catch((error) => {

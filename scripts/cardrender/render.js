@@ -15,34 +15,10 @@
 "use strict";
 
 const fs = require("fs");
-const os = require("os");
 const path = require("path");
-const { createRequire } = require("module");
+const { modules, withBrowser } = require("./chromium");
 
 const here = __dirname;
-const modules =
-    process.env.CARDRENDER_MODULES || path.join(here, "..", "..", ".cardrender", "node_modules");
-const load = createRequire(path.join(modules, "_"));
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-const ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost",
-];
-
-function allowed(url) {
-    const { protocol, hostname } = new URL(url);
-    if (["data:", "file:", "about:", "blob:"].includes(protocol)) {
-        return true;
-    }
-    return ["localhost", "127.0.0.1", "[::1]"].includes(hostname);
-}
 
 async function main() {
     const [cardsDir, outDir, ...widthArgs] = process.argv.slice(2);
@@ -61,20 +37,7 @@ async function main() {
         .sort();
     fs.mkdirSync(outDir, { recursive: true });
 
-    const { chromium } = load("playwright-core");
-    const profile = fs.mkdtempSync(path.join(os.tmpdir(), "cardrender-profile-"));
-    const context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: ARGS,
-        viewport: { width: 1200, height: 900 },
-        deviceScaleFactor: 1,
-        offline: true,
-    });
-    try {
-        await context.route("**/*", (route) =>
-            allowed(route.request().url()) ? route.continue() : route.abort("blockedbyclient")
-        );
+    await withBrowser({ viewport: { width: 1200, height: 900 }, offline: true }, async (context) => {
         const page = context.pages()[0] || (await context.newPage());
         page.on("pageerror", (error) => process.stderr.write(`page error: ${error}\n`));
         await page.setContent(fs.readFileSync(path.join(here, "render.html"), "utf8"));
@@ -94,10 +57,7 @@ async function main() {
                 process.stdout.write(JSON.stringify({ picture: file, width, ...found }) + "\n");
             }
         }
-    } finally {
-        await context.close();
-        fs.rmSync(profile, { recursive: true, force: true });
-    }
+    });
 }
 
 // Runs in the page: draws one card into the bubble, and reports what looks cut off.

@@ -7,6 +7,7 @@ chat and the channel's card is left as it was.
 
 from __future__ import annotations
 
+import pytest
 from redis.asyncio import Redis
 
 from tests.boards.scripted import (
@@ -19,16 +20,23 @@ from tests.boards.scripted import (
     set_up,
     words,
 )
+from tests.http.teams_client import TeamsClient
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector
+from tests.support.redis_state import everything
 
 SENT = "Casey: I've sent that to your private chat with me, so only you see it."
 
 
+@pytest.fixture
+async def clerk(board_bot: BotProcess, connector: FakeConnector) -> TeamsClient:
+    """The clerk in the board's channel, the board's card on screen."""
+    return await set_up(board_bot, connector, CLERK, [CHAIR, *TRUSTEES], chair=CHAIR)
+
+
 async def test_a_submit_in_the_channel_opens_the_form_in_the_clerks_own_chat(
-    board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    clerk: TeamsClient, board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
 ) -> None:
-    clerk = await set_up(board_bot, connector, CLERK, [CHAIR, *TRUSTEES], chair=CHAIR)
     in_channel = clerk.chat.conversation.id
     before = channel_cards(connector)
     updates_before = len(connector.updates(in_channel))
@@ -51,12 +59,11 @@ async def test_a_submit_in_the_channel_opens_the_form_in_the_clerks_own_chat(
 
 
 async def test_when_no_private_chat_can_be_opened_the_channel_is_told_and_unchanged(
-    board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    clerk: TeamsClient, connector: FakeConnector, redis_client: Redis
 ) -> None:
-    clerk = await set_up(board_bot, connector, CLERK, [CHAIR, *TRUSTEES], chair=CHAIR)
     in_channel = clerk.chat.conversation.id
     before = channel_cards(connector)
-    stored = {k: await redis_client.type(k) for k in await redis_client.keys("*")}
+    stored = await everything(redis_client)
     connector.block(kinds=["create"], member=CLERK.id)
 
     assert await clerk.click("round.new", via="submit") == 200
@@ -66,13 +73,12 @@ async def test_when_no_private_chat_can_be_opened_the_channel_is_told_and_unchan
     assert said.startswith("Casey: I couldn't open a private chat with you")
     assert said.endswith("type board.")
     assert inbox(connector, CLERK) is None
-    assert {k: await redis_client.type(k) for k in await redis_client.keys("*")} == stored
+    assert await everything(redis_client) == stored
 
 
 async def test_an_execute_in_the_channel_still_answers_the_clicker_in_place(
-    board_bot: BotProcess, connector: FakeConnector
+    clerk: TeamsClient, connector: FakeConnector
 ) -> None:
-    clerk = await set_up(board_bot, connector, CLERK, [CHAIR, *TRUSTEES], chair=CHAIR)
     assert await clerk.click("round.new") == 200
     assert clerk.button("round.form")  # the invoke's card, shown to the clerk only
     assert inbox(connector, CLERK) is None

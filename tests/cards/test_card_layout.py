@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from tests.support.bot_process import REPO_ROOT
+from tests.support.cardrender import renderer_modules
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 RENDERER = REPO_ROOT / "scripts" / "cardrender"
@@ -39,14 +40,7 @@ WIDE = ["Red", "Amber Red", "Amber Green", "Green"]
 @pytest.fixture(scope="module")
 def pictures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     work = tmp_path_factory.mktemp("layout")
-    install = subprocess.run(
-        [str(REPO_ROOT / "scripts" / "card-pictures"), "--install-only"],
-        capture_output=True,
-        timeout=300,
-    )
-    if install.returncode != 0:
-        pytest.skip(f"the renderer could not be installed: {install.stderr.decode()[-500:]}")
-    modules = install.stdout.decode().strip().splitlines()[-1]
+    modules = str(renderer_modules())
     subprocess.run(
         [sys.executable, str(RENDERER / "cards.py"), str(work / "cards")],
         check=True,

@@ -86,9 +86,9 @@ from tests.cards.kit import (
     in_round,
 )
 from tests.dialogs.cardkit import walk
+from tests.support.cardrender import renderer_modules
 
 ROOT = Path(__file__).resolve().parents[2]
-INSTALL = ROOT / "scripts" / "card-pictures"
 CHECK = ROOT / "scripts" / "cardrender" / "check.js"
 PICTURES = ROOT / "scripts" / "cardrender" / "cards.py"
 NO_NODE = shutil.which("node") is None or shutil.which("npm") is None
@@ -309,7 +309,7 @@ def verdicts(
 ) -> dict[str, dict[str, Any]]:
     """Microsoft's renderer's verdict on every card, by "group · title": check.js in a process
     per CPU (rendering in jsdom is what takes the time)."""
-    modules = _install()
+    modules = renderer_modules()
     every = {f"{g} · {t}": c for g, group in cards.items() for t, c in group.items()}
     names = list(every)
     workers = max(1, min(4, os.cpu_count() or 1))
@@ -333,21 +333,6 @@ def verdicts(
         results.update(json.loads(out)["results"])
     assert set(results) == set(every)
     return results
-
-
-def _install() -> Path:
-    """The renderer's node_modules, installed on first use; skipped if it cannot be installed."""
-    try:
-        run = subprocess.run([str(INSTALL), "--install-only"], capture_output=True, timeout=300)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"Microsoft's Adaptive Cards renderer could not be installed: {exc}")
-    if run.returncode != 0:
-        reason = run.stderr.decode().strip().splitlines()[-3:]
-        pytest.skip(
-            "Microsoft's Adaptive Cards renderer (npm adaptivecards) could not be installed: "
-            + " / ".join(reason)
-        )
-    return Path(run.stdout.decode().strip().splitlines()[-1])
 
 
 def expected_buttons(card: Content) -> list[str]:

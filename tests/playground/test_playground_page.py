@@ -21,6 +21,7 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.support.bot_process import REPO_ROOT, BotProcess
+from tests.support.cardrender import renderer_modules
 from tests.support.playground import Playground, install
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -42,24 +43,13 @@ def playground(redis_client: Redis, redis_url: str, tmp_path: Path) -> Iterator[
             running.stop()
 
 
-def modules() -> str:
-    run = subprocess.run(
-        [str(REPO_ROOT / "scripts" / "card-pictures"), "--install-only"],
-        capture_output=True,
-        timeout=300,
-    )
-    if run.returncode != 0:
-        pytest.skip(f"playwright-core could not be installed: {run.stderr.decode()[-500:]}")
-    return run.stdout.decode().strip().splitlines()[-1]
-
-
 def use_the_page(playground: Playground, picture: Path) -> dict[str, dict[str, Any]]:
     script = REPO_ROOT / "scripts" / "cardrender" / "playground.js"
     run = subprocess.run(
         ["node", str(script), playground.url, str(picture)],
         capture_output=True,
         timeout=180,
-        env={**os.environ, "CHROMIUM": CHROMIUM, "CARDRENDER_MODULES": modules()},
+        env={**os.environ, "CHROMIUM": CHROMIUM, "CARDRENDER_MODULES": str(renderer_modules())},
     )
     assert run.returncode == 0, run.stderr.decode()[-3000:]
     steps = [json.loads(line) for line in run.stdout.decode().splitlines()]
