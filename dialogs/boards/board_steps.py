@@ -31,7 +31,7 @@ async def setup(ctx: DeskContext) -> Reply:
     await ctx.desk.refresh_board_card(board)
     notice = Notice(
         f"The board is set up and you are its clerk. I found {len(board.members)} members "
-        "in the team: everyone is a trustee for now. Choose Manage roles to name the chair "
+        "in the team: everyone else is a trustee for now. Choose Manage roles to name the chair "
         "and anyone who is not a trustee.",
     )
     return ctx.show(await ctx.desk.board_card(board, notice))
