@@ -42,7 +42,7 @@ from redis.utils import HIREDIS_AVAILABLE
 
 from bench.common import ECHO_COMMAND, RESULTS, Poster, Timings, echo_user, session, table
 from bench.delivery import BenchBoard, bench_board, iso, store_board, tenant_id, write
-from bot.mailer import card_message
+from bot.teams import message as card_message
 from dialogs.boards import round_steps
 from dialogs.boards.desk import Desk
 from dialogs.boards.store import BoardStore

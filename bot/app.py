@@ -33,8 +33,10 @@ from frameworks import Framework, load_all
 from .adapter import build_adapter
 from .background import Background
 from .config import Settings
+from .connector import Connector, Tokens
 from .delivery import JobStatus, Outbox, Sender, Timing
 from .delivery.jobs import split_job_id
+from .delivery.teams_sender import ConnectorClients
 from .gateway import TeamsGateway
 from .mailer import OutboxMailer
 from .turns import TrustboardBot
@@ -193,7 +195,10 @@ def create_app(
     app[SETTINGS] = settings
     app[STORE] = store
     app[DESK] = desk
-    app[BOT] = TrustboardBot(engine, store, desk=desk)
+    replies = Connector(
+        Tokens(ConnectorClients(settings, REPLY_TIMEOUT)), call_timeout=REPLY_TIMEOUT
+    )
+    app[BOT] = TrustboardBot(engine, store, replies, desk=desk)
     app[ADAPTER] = build_adapter(settings)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
@@ -202,6 +207,7 @@ def create_app(
 
     async def close(_: web.Application) -> None:
         await desk.settle()
+        await replies.close()
         await store.close()
 
     app.on_cleanup.append(close)
@@ -221,6 +227,7 @@ def create_app(
 
 
 AGENDA_EVERY = 1.0  # seconds between looks for due reminders and deadlines
+REPLY_TIMEOUT = 15.0  # seconds for one reply of a turn to be accepted by the connector
 
 
 def delivery_timing(settings: Settings) -> Timing:

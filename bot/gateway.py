@@ -19,7 +19,13 @@ import json
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
-from botbuilder.schema import Activity, ChannelAccount, ConversationParameters
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    Attachment,
+    ChannelAccount,
+    ConversationParameters,
+)
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import (
@@ -32,9 +38,9 @@ from msrest.exceptions import (
 from dialogs.boards.ports import Posted, RosterMember, TeamsError
 from dialogs.messages import Card, Text
 
+from . import teams
 from .config import Settings
 from .delivery.teams_sender import TEAMS_BOT_PREFIX, ConnectorClients, as_delivery_error
-from .turns import card_activity, text_activity
 
 T = TypeVar("T")
 ClientSource = Callable[[str], Awaitable[ConnectorClient]]
@@ -202,6 +208,19 @@ async def _team_name(client: ConnectorClient, team_id: str) -> str:
         raise ConnectorError(200, "the team's details were not JSON") from exc
     name = details.get("name") if isinstance(details, dict) else None
     return name.strip() if isinstance(name, str) else ""
+
+
+def card_activity(card: Card, activity_id: str | None = None) -> Activity:
+    return Activity(
+        type=ActivityTypes.message,
+        id=activity_id,
+        summary=card.summary,
+        attachments=[Attachment(content_type=teams.CARD, content=card.content)],
+    )
+
+
+def text_activity(text: Text) -> Activity:
+    return Activity(type=ActivityTypes.message, text=text.text, text_format="markdown")
 
 
 def _activity(message: Card | Text) -> Activity:

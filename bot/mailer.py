@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from dialogs.messages import Card
 from dialogs.store.store import stored
 
+from . import teams
 from .delivery import Job, Outbox, Recipient
 from .delivery.jobs import FAILED, UNREACHABLE
-from .teams import CARD
-
-
-def card_message(card: Card) -> dict[str, Any]:
-    """A message Activity as JSON: what the outbox stores and the sender posts."""
-    return {
-        "type": "message",
-        "summary": card.summary,
-        "attachments": [{"contentType": CARD, "content": card.content}],
-    }
 
 
 class OutboxMailer:
@@ -34,7 +23,7 @@ class OutboxMailer:
         recipients: list[tuple[str, str]],
         message: Card,
     ) -> None:
-        body = card_message(message)
+        body = teams.message(message)
         for teams_id, name in recipients:
             job = Job(
                 tenant_id=tenant,

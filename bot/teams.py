@@ -5,11 +5,22 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from dialogs.messages import Action, Place
+from dialogs.messages import Action, Card, Place, Text
 from dialogs.state import Who
 
 CARD = "application/vnd.microsoft.card.adaptive"
 _MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
+
+
+def message(item: Card | Text) -> dict[str, Any]:
+    """A message Activity as JSON, as the bot posts it (turn replies, the outbox's jobs)."""
+    if isinstance(item, Text):
+        return {"type": "message", "text": item.text, "textFormat": "markdown"}
+    return {
+        "type": "message",
+        "summary": item.summary,
+        "attachments": [{"contentType": CARD, "content": item.content}],
+    }
 
 
 def who(raw: dict[str, Any]) -> Who:

@@ -19,7 +19,7 @@ from http import HTTPStatus
 from typing import Any
 
 from botbuilder.core import BotAdapter, InvokeResponse, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from botbuilder.schema import Activity, ActivityTypes
 
 from dialogs import cards
 from dialogs.boards.desk import Desk
@@ -30,6 +30,7 @@ from dialogs.state import Who
 from dialogs.store import Store, StoreUnavailable
 
 from . import teams
+from .connector import Connector
 
 log = logging.getLogger("trustboard.turns")
 
@@ -51,17 +52,36 @@ NOT_SENT_PRIVATELY = (
 )
 
 
-def card_activity(card: Card, activity_id: str | None = None) -> Activity:
-    return Activity(
-        type=ActivityTypes.message,
-        id=activity_id,
-        summary=card.summary,
-        attachments=[Attachment(content_type=teams.CARD, content=card.content)],
-    )
+class TurnChat:
+    """Where one turn's messages go: the conversation the activity came from, addressed as
+    botbuilder would (from the bot, to the sender, in reply to the activity), posted through our
+    own `Connector` rather than botbuilder's client (see bot/connector.py for why)."""
 
+    def __init__(self, connector: Connector, raw: dict[str, Any]) -> None:
+        self.connector = connector
+        self.service_url = str(raw.get("serviceUrl") or "")
+        conversation = raw.get("conversation") if isinstance(raw.get("conversation"), dict) else {}
+        self.conversation = str(conversation.get("id") or "")
+        self.reply_to = raw.get("id") if isinstance(raw.get("id"), str) else None
+        addressed = {
+            "channelId": raw.get("channelId"),
+            "serviceUrl": raw.get("serviceUrl"),
+            "conversation": raw.get("conversation"),
+            "from": raw.get("recipient"),
+            "recipient": raw.get("from"),
+            "replyToId": self.reply_to,
+            "locale": raw.get("locale"),
+        }
+        self.addressed = {k: v for k, v in addressed.items() if v is not None}
 
-def text_activity(text: Text) -> Activity:
-    return Activity(type=ActivityTypes.message, text=text.text, text_format="markdown")
+    async def send(self, message: Card | Text) -> str | None:
+        body = {**teams.message(message), **self.addressed}
+        sent = await self.connector.send(self.service_url, self.conversation, body, self.reply_to)
+        return sent or None
+
+    async def update(self, activity_id: str, card: Card) -> None:
+        body = {**teams.message(card), **self.addressed}
+        await self.connector.update(self.service_url, self.conversation, activity_id, body)
 
 
 class TrustboardBot:
@@ -69,11 +89,13 @@ class TrustboardBot:
         self,
         engine: Walkthrough,
         store: Store,
+        connector: Connector,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         desk: Desk | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
+        self.connector = connector
         self.clock = clock
         self.desk = desk
 
@@ -96,32 +118,33 @@ class TrustboardBot:
             raw.get("id"),
             raw.get("replyToId"),
         )
+        chat = TurnChat(self.connector, raw)
         if kind == ActivityTypes.message:
-            await self._message(context, raw)
+            await self._message(chat, raw)
         elif kind == ActivityTypes.invoke:
-            await self._invoke(context, raw)
+            await self._invoke(context, chat, raw)
         elif kind == ActivityTypes.conversation_update and teams.bot_was_added(raw):
-            await self._added(context, raw)
+            await self._added(context, chat, raw)
         # Other activity types (typing, reactions, installation updates) need no answer.
 
-    async def _message(self, context: TurnContext, raw: dict[str, Any]) -> None:
+    async def _message(self, chat: TurnChat, raw: dict[str, Any]) -> None:
         action = teams.submitted_action(raw)
         text = teams.typed_text(raw)
         if action is None and not text:
-            await context.send_activity(text_activity(Text(TEXT_ONLY)))
+            await chat.send(Text(TEXT_ONLY))
             return
         who = teams.who(raw)
         turn = Turn(who, self.clock(), text, action, teams.place(raw))
         reply = await self._answer(turn)
-        await self._deliver(context, raw, who, reply, invoke=False)
+        await self._deliver(chat, raw, who, reply, invoke=False)
 
-    async def _invoke(self, context: TurnContext, raw: dict[str, Any]) -> None:
+    async def _invoke(self, context: TurnContext, chat: TurnChat, raw: dict[str, Any]) -> None:
         if raw.get("name") != "adaptiveCard/action":
             return  # no invoke response: the adapter answers 501 Not Implemented
         who = teams.who(raw)
         turn = Turn(who, self.clock(), "", teams.executed_action(raw), teams.place(raw))
         reply = await self._answer(turn)
-        body = await self._deliver(context, raw, who, reply, invoke=True)
+        body = await self._deliver(chat, raw, who, reply, invoke=True)
         # Handed to the adapter the way its own send path ends up doing, minus send_activity's
         # deep copy of the whole card: that copy was 9% of the bot's CPU under load (py-spy).
         context.turn_state[BotAdapter._INVOKE_RESPONSE_KEY] = Activity(
@@ -129,7 +152,7 @@ class TrustboardBot:
             value=InvokeResponse(status=HTTPStatus.OK, body=body),
         )
 
-    async def _added(self, context: TurnContext, raw: dict[str, Any]) -> None:
+    async def _added(self, context: TurnContext, chat: TurnChat, raw: dict[str, Any]) -> None:
         if not teams.is_personal(raw):
             place = teams.place(raw)
             if self.desk is not None and place.team:
@@ -138,7 +161,7 @@ class TrustboardBot:
                     return
                 except Exception:
                     log.exception("could not introduce the bot to a team")
-            await context.send_activity(text_activity(Text(ADDED_TO_CHAT)))
+            await chat.send(Text(ADDED_TO_CHAT))
             return
         who = teams.who(raw)
         try:
@@ -148,10 +171,10 @@ class TrustboardBot:
         except StoreUnavailable:
             log.warning("store unavailable while welcoming a new chat")
             return
-        await context.send_activity(card_activity(welcome))
+        await chat.send(welcome)
 
     async def _deliver(
-        self, context: TurnContext, raw: dict[str, Any], who: Who, reply: Reply, invoke: bool
+        self, chat: TurnChat, raw: dict[str, Any], who: Who, reply: Reply, invoke: bool
     ) -> dict[str, Any] | None:
         """Sends the reply; for an invoke, returns the body of the invoke response."""
         clicked = raw.get("replyToId") if isinstance(raw.get("replyToId"), str) else None
@@ -160,14 +183,13 @@ class TrustboardBot:
             if invoke:
                 body = {"statusCode": 200, "type": teams.CARD, "value": reply.replace.content}
             elif clicked and not teams.is_personal(raw):
-                await self._privately(context, raw, who, reply.replace)
+                await self._privately(chat, raw, who, reply.replace)
                 clicked = None
             elif clicked:
-                await context.update_activity(card_activity(reply.replace, clicked))
+                await chat.update(clicked, reply.replace)
             else:
-                sent = await context.send_activity(card_activity(reply.replace))
-                clicked = sent.id if sent else None
-            await self._track(context, who, reply, reply.replace, clicked)
+                clicked = await chat.send(reply.replace)
+            await self._track(chat, who, reply, reply.replace, clicked)
         sends = list(reply.send)
         if invoke and body is None:
             # Teams shows this text on the clicked card; sending it as a message too would say
@@ -181,16 +203,12 @@ class TrustboardBot:
                 "value": first.text if first else "Done.",
             }
         for item in sends:
-            if isinstance(item, Text):
-                await context.send_activity(text_activity(item))
-                continue
-            sent = await context.send_activity(card_activity(item))
-            await self._track(context, who, reply, item, sent.id if sent else None)
+            sent = await chat.send(item)
+            if isinstance(item, Card):
+                await self._track(chat, who, reply, item, sent)
         return body
 
-    async def _privately(
-        self, context: TurnContext, raw: dict[str, Any], who: Who, card: Card
-    ) -> None:
+    async def _privately(self, chat: TurnChat, raw: dict[str, Any], who: Who, card: Card) -> None:
         """The clicker's own view of a channel card, in their 1:1 chat; a line in the channel."""
         place = teams.place(raw)
         first = who.name.split()[0] if who.name.split() else ""
@@ -203,10 +221,10 @@ class TrustboardBot:
             log.warning("could not show a channel card privately: status %s", exc.status)
             note = NOT_SENT_PRIVATELY
         # Said in the channel, where everyone sees it: the first name says who it is for.
-        await context.send_activity(text_activity(Text(f"{first}: {note}" if first else note)))
+        await chat.send(Text(f"{first}: {note}" if first else note))
 
     async def _track(
-        self, context: TurnContext, who: Who, reply: Reply, card: Card, activity_id: str | None
+        self, chat: TurnChat, who: Who, reply: Reply, card: Card, activity_id: str | None
     ) -> None:
         """Remember which message now drives an assessment; retire the one it replaces."""
         if not card.drives or not activity_id or activity_id == reply.live_card:
@@ -217,7 +235,7 @@ class TrustboardBot:
             return  # the answer itself is saved; an old card left live is still safe to click
         if previous and previous != activity_id:
             try:
-                await context.update_activity(card_activity(cards.superseded_card(), previous))
+                await chat.update(previous, cards.superseded_card())
             except Exception as exc:
                 log.info("could not retire an old card: %s", type(exc).__name__)
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
+from bot.connector import Connector, Tokens
 from bot.delivery.sender import DeliveryError
-from bot.delivery.teams_sender import TeamsSender, Tokens
+from bot.delivery.teams_sender import TeamsSender
 from tests.support.fake_connector import FakeConnector
 
 from .conftest import make_job
@@ -46,7 +47,7 @@ async def sender_for() -> AsyncIterator[Any]:
     made: list[TeamsSender] = []
 
     def make(tokens: Tokens) -> TeamsSender:
-        made.append(TeamsSender(tokens, "28:app", call_timeout=2.0))
+        made.append(TeamsSender(Connector(tokens, call_timeout=2.0), "28:app"))
         return made[-1]
 
     yield make
