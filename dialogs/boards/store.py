@@ -128,12 +128,16 @@ return 'ok'
 )
 
 # KEYS: board, round, rounds. ARGV: round id, score, field/value pairs. One open round a board.
-# Returns "" when opened, else the id of the round already open.
+# Returns "" when opened, else the id of the round already open. Scores only ever grow, so rounds
+# opened within the same second still list in the order they were opened.
 _OPEN = """
 local current = redis.call('HGET', KEYS[1], 'open')
 if current then return current end
 redis.call('HSET', KEYS[2], unpack(ARGV, 3))
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
+local score = tonumber(ARGV[2])
+local last = redis.call('ZRANGE', KEYS[3], -1, -1, 'WITHSCORES')
+if last[2] and tonumber(last[2]) >= score then score = tonumber(last[2]) + 1 end
+redis.call('ZADD', KEYS[3], string.format('%.0f', score), ARGV[1])
 redis.call('HSET', KEYS[1], 'open', ARGV[1])
 return ''
 """
