@@ -208,6 +208,8 @@ def create_app(
     async def close(_: web.Application) -> None:
         await desk.settle()
         await replies.close()
+        if isinstance(desk.teams, TeamsGateway):
+            await desk.teams.close()
         await store.close()
 
     app.on_cleanup.append(close)

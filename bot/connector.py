@@ -76,6 +76,21 @@ class Connector:
             raise DeliveryError(None, "Teams created no conversation")
         return conversation
 
+    async def personal_chat(
+        self, service_url: str, bot: dict[str, str], tenant: str, member: dict[str, str]
+    ) -> str:
+        """The bot's 1:1 chat with `member` ({"id", optional "name"}): Teams creates it, or
+        finds the one that exists; returns its id."""
+        parameters = {
+            "isGroup": False,
+            "bot": bot,
+            "members": [member],
+            "tenantID": tenant,  # spelt as botbuilder's schema sends it
+            # Teams reads the tenant from channel data; the schema's tenantId alone is not enough.
+            "channelData": {"tenant": {"id": tenant}},
+        }
+        return await self.create_conversation(service_url, parameters)
+
     async def send(
         self,
         service_url: str,

@@ -1,11 +1,12 @@
 """`TeamsGateway`: the board logic's `Teams` port, on the Bot Connector REST API.
 
 The board logic (dialogs/boards) asks for plain things: the team's roster, a card posted to a
-channel, a card updated, a personal message. This module turns them into connector calls with
-botbuilder 4.17.1's client, using the same clients as delivery (`ConnectorClients`: built once per
-service URL with the bot's credentials, no retries of their own, requests' own timeout), and turns
-every failure into `TeamsError` with the HTTP status (None when there was no answer), so the board
-logic can tell a clerk what happened without knowing any Bot Framework type.
+channel, a card updated, a personal message. Messages go through our own `Connector` (aiohttp,
+bot/connector.py), as turn replies and delivery do; the roster and the team's name through
+botbuilder 4.17.1's client (`ConnectorClients`: built once per service URL with the bot's
+credentials, no retries of their own, requests' own timeout). Every failure becomes a
+`TeamsError` with the HTTP status (None when there was no answer), so the board logic can tell a
+clerk what happened without knowing any Bot Framework type.
 
 Retries are the caller's business: a roster or a channel post is what a clerk asked for just now,
 and telling them promptly beats retrying behind their back. Personal messages in bulk go through
@@ -15,17 +16,12 @@ the outbox (bot/delivery), which retries and paces.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TypeVar
 
-from botbuilder.schema import (
-    Activity,
-    ActivityTypes,
-    Attachment,
-    ChannelAccount,
-    ConversationParameters,
-)
+from botbuilder.schema import ChannelAccount
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.models import ErrorResponseException
 from msrest.exceptions import (
@@ -40,6 +36,8 @@ from dialogs.messages import Card, Text
 
 from . import teams
 from .config import Settings
+from .connector import Connector, Tokens
+from .delivery.sender import DeliveryError
 from .delivery.teams_sender import TEAMS_BOT_PREFIX, ConnectorClients, as_delivery_error
 
 T = TypeVar("T")
@@ -70,21 +68,25 @@ class TeamsGateway:
     def __init__(
         self,
         clients: ClientSource,
+        connector: Connector,
         bot_id: str,
         *,
         bot_name: str = "trustboard",
         call_timeout: float = 15.0,
         page_size: int = PAGE_SIZE,
     ) -> None:
-        self.clients = clients
-        self.bot = ChannelAccount(id=bot_id, name=bot_name)
+        self.clients = clients  # botbuilder's, for the roster and the team's name
+        self.connector = connector  # our own, for messages (bot/connector.py)
+        self.bot = {"id": bot_id, "name": bot_name}
         self.call_timeout = call_timeout
         self.page_size = page_size  # a suggestion to Teams, which may send fewer
 
     @classmethod
     def from_settings(cls, settings: Settings, *, call_timeout: float = 15.0) -> TeamsGateway:
         bot_id = TEAMS_BOT_PREFIX + (settings.app_id or "trustboard-local")
-        return cls(ConnectorClients(settings, call_timeout), bot_id, call_timeout=call_timeout)
+        clients = ConnectorClients(settings, call_timeout)
+        connector = Connector(Tokens(clients), call_timeout=call_timeout)
+        return cls(clients, connector, bot_id, call_timeout=call_timeout)
 
     # -- the Teams port ------------------------------------------------------------------------
 
@@ -102,35 +104,28 @@ class TeamsGateway:
         return _members(accounts)
 
     async def post(self, service_url: str, conversation: str, message: Card | Text) -> Posted:
-        client = await self._client(service_url)
-        posted = await self._call(
-            client.conversations.send_to_conversation(conversation, _activity(message))
-        )
-        return Posted(conversation, _activity_id(posted))
+        async with _as_teams_error():
+            posted = await self.connector.send(service_url, conversation, teams.message(message))
+        if not posted:
+            raise ConnectorError(None, "Teams accepted the message but returned no activity id")
+        return Posted(conversation, posted)
 
     async def update(self, service_url: str, conversation: str, activity: str, card: Card) -> None:
-        client = await self._client(service_url)
-        replacement = card_activity(card, activity)
-        await self._call(client.conversations.update_activity(conversation, activity, replacement))
+        async with _as_teams_error():
+            await self.connector.update(service_url, conversation, activity, teams.message(card))
 
     async def personal(
         self, service_url: str, tenant: str, teams_id: str, message: Card | Text
     ) -> Posted:
         """Create (or, as Teams does for an existing 1:1 chat, find) the chat, then post in it."""
-        client = await self._client(service_url)
-        parameters = ConversationParameters(
-            is_group=False,
-            bot=self.bot,
-            members=[ChannelAccount(id=teams_id)],
-            tenant_id=tenant,
-            # Teams reads the tenant from channel data; the schema's tenant_id alone is not enough.
-            channel_data={"tenant": {"id": tenant}},
-        )
-        created = await self._call(client.conversations.create_conversation(parameters))
-        conversation = getattr(created, "id", None)
-        if not conversation:
-            raise ConnectorError(None, "Teams created no conversation for the personal message")
-        return await self.post(service_url, conversation, message)
+        async with _as_teams_error():
+            chat = await self.connector.personal_chat(
+                service_url, self.bot, tenant, {"id": teams_id}
+            )
+        return await self.post(service_url, chat, message)
+
+    async def close(self) -> None:
+        await self.connector.close()
 
     async def team_name(self, service_url: str, team_id: str) -> str:
         """The team's name, which Teams leaves out of most activities (GET /v3/teams/{id})."""
@@ -210,28 +205,15 @@ async def _team_name(client: ConnectorClient, team_id: str) -> str:
     return name.strip() if isinstance(name, str) else ""
 
 
-def card_activity(card: Card, activity_id: str | None = None) -> Activity:
-    return Activity(
-        type=ActivityTypes.message,
-        id=activity_id,
-        summary=card.summary,
-        attachments=[Attachment(content_type=teams.CARD, content=card.content)],
-    )
-
-
-def text_activity(text: Text) -> Activity:
-    return Activity(type=ActivityTypes.message, text=text.text, text_format="markdown")
-
-
-def _activity(message: Card | Text) -> Activity:
-    return card_activity(message) if isinstance(message, Card) else text_activity(message)
-
-
-def _activity_id(posted: object) -> str:
-    activity_id = getattr(posted, "id", None)
-    if not activity_id:
-        raise ConnectorError(None, "Teams accepted the message but returned no activity id")
-    return str(activity_id)
+@contextlib.asynccontextmanager
+async def _as_teams_error() -> AsyncIterator[None]:
+    """Our Connector's failures as the port's: the same status, code and Retry-After."""
+    try:
+        yield
+    except DeliveryError as exc:
+        raise ConnectorError(
+            exc.status, exc.summary(), code=exc.code, retry_after=exc.retry_after
+        ) from exc
 
 
 def _members(accounts: Iterable[ChannelAccount]) -> list[RosterMember]:

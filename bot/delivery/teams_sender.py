@@ -81,15 +81,9 @@ class TeamsSender:
         member = {"id": job.recipient.id}
         if job.recipient.name:
             member["name"] = job.recipient.name
-        chat = {
-            "isGroup": False,
-            "bot": self.bot,
-            "members": [member],
-            "tenantID": job.tenant_id,  # spelt as botbuilder's schema sends it
-            # Teams reads the tenant from channel data; the schema's tenantId alone is not enough.
-            "channelData": {"tenant": {"id": job.tenant_id}},
-        }
-        conversation = await self.connector.create_conversation(job.service_url, chat)
+        conversation = await self.connector.personal_chat(
+            job.service_url, self.bot, job.tenant_id, member
+        )
         message = {"type": "message", **job.message}
         posted = await self.connector.send(job.service_url, conversation, message)
         return Sent(conversation_id=conversation, activity_id=posted)
