@@ -147,7 +147,8 @@ class Connector:
     def _client(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
             timeout = aiohttp.ClientTimeout(total=self.call_timeout)
-            self._session = aiohttp.ClientSession(timeout=timeout)
+            # trust_env: HTTPS_PROXY and NO_PROXY are honoured, as botbuilder's requests did.
+            self._session = aiohttp.ClientSession(timeout=timeout, trust_env=True)
         return self._session
 
 
