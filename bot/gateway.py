@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
 from typing import TypeVar
 
 from botbuilder.schema import ChannelAccount
@@ -36,12 +36,11 @@ from dialogs.messages import Card, Text
 
 from . import teams
 from .config import Settings
-from .connector import Connector, Tokens
+from .connector import ClientSource, Connector, Tokens
 from .delivery.sender import DeliveryError
 from .delivery.teams_sender import TEAMS_BOT_PREFIX, ConnectorClients, as_delivery_error
 
 T = TypeVar("T")
-ClientSource = Callable[[str], Awaitable[ConnectorClient]]
 
 PAGE_SIZE = 100
 MAX_PAGES = 1000  # 100,000 members: far beyond any board's team; stops a token that never ends

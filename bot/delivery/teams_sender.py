@@ -7,8 +7,6 @@ service URL, for the credentials they carry and for the gateway's occasional cal
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
     AuthenticationConfiguration,
@@ -23,8 +21,6 @@ from ..config import Settings
 from ..connector import Connector, Tokens, delivery_error
 from .jobs import Job
 from .sender import DeliveryError, Sent
-
-ClientSource = Callable[[str], Awaitable[ConnectorClient]]
 
 TEAMS_BOT_PREFIX = "28:"  # Teams names a bot "28:<app id>"
 
