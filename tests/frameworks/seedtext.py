@@ -156,3 +156,10 @@ def strong_trusts_elements(text: str) -> dict[int, SeedElement]:
             element.raw[column].append(cell)
         elements[element.number] = element
     return elements
+
+
+def paragraphs(text: str, start: str, end: str) -> list[str]:
+    """The clean paragraphs strictly between two lines of the source, list dashes dropped."""
+    section = text.split(f"\n{start}\n", 1)[1].split(f"\n{end}\n", 1)[0]
+    lines = (line.strip().removeprefix("- ") for line in section.splitlines())
+    return [clean(line) for line in lines if clean(line)]

@@ -565,3 +565,30 @@ def test_seed_prose_verbatim(
         *(m.meaning for m in framework.markers),
     ]
     assert [p for p in prose if p not in source] == []
+
+
+def test_seed_governance_introduction_whole(
+    governance: Framework, seed_texts: dict[str, str]
+) -> None:
+    """Every paragraph from the title to the heat map, in order, headings aside: none left out."""
+    source = seedtext.paragraphs(
+        seed_texts[GOVERNANCE],
+        "IMPROVEMENT CAPACITY FRAMEWORK FOR TRUST GOVERNANCE",
+        "Capturing the output from self-assessment",
+    )
+    assert [p for p in source if p != "How to use the framework"] == list(governance.introduction)
+
+
+def test_governance_introduction_names_peer_review_and_learning_sets(
+    governance: Framework,
+) -> None:
+    """Pinned without the source: the paragraph the learning sets are built on."""
+    last = governance.introduction[-1]
+    assert last.startswith(
+        "The framework can be used for the purposes of self-assessment or peer review."
+    )
+    assert (
+        "A governance learning set is comprised of a small group of chairs (typically four or"
+        " five) and the learning set would typically identify three or four elements of the"
+        " framework to focus on across the group of trusts." in last
+    )
