@@ -5,8 +5,8 @@ and all, through msrest: most of the bot's CPU for a message (py-spy, bench/deli
 bench/turns.py). The bot's messages are plain JSON already, so they are posted as they are, with
 the bearer token of the same credentials botbuilder would use (`Tokens`). Every call has its own
 timeout; nothing is retried here (the delivery worker retries; a turn's reply is not retried).
-A failure is a `DeliveryError` with the HTTP status (None without an answer), the service's error
-code and Retry-After.
+A failure is a `TeamsError` (dialogs/boards/ports.py, the one Teams error type) with the HTTP
+status (None without an answer), the service's error code and Retry-After.
 
 The gateway (bot/gateway.py) keeps botbuilder's client for its occasional calls: the roster,
 posting in a channel, updating a board's card.
@@ -24,7 +24,9 @@ from urllib.parse import quote
 import aiohttp
 from botframework.connector.aio import ConnectorClient
 
-from .delivery.sender import DeliveryError, parse_retry_after
+from dialogs.boards.ports import TeamsError
+
+from .delivery.sender import parse_retry_after
 
 ClientSource = Callable[[str], Awaitable[ConnectorClient]]
 TokenSource = Callable[[str], Awaitable[str | None]]
@@ -50,14 +52,14 @@ class Tokens:
         try:
             client = await self.clients(service_url)
         except ValueError as exc:
-            raise DeliveryError(None, f"unusable service URL: {exc}") from exc
+            raise TeamsError(None, f"unusable service URL: {exc}") from exc
         credentials = client.config.credentials
         token = None
         if getattr(credentials, "microsoft_app_id", None):  # none: an unauthenticated local run
             try:
                 token = await asyncio.to_thread(credentials.get_access_token)
             except Exception as exc:  # MSAL's own errors, or no answer from Entra ID
-                raise DeliveryError(None, f"no token for the bot: {type(exc).__name__}") from exc
+                raise TeamsError(None, f"no token for the bot: {type(exc).__name__}") from exc
         self._held[service_url] = (token, now)
         return token
 
@@ -73,7 +75,7 @@ class Connector:
         created = await self._call("POST", service_url, "v3/conversations", parameters)
         conversation = created.get("id")
         if not isinstance(conversation, str) or not conversation:
-            raise DeliveryError(None, "Teams created no conversation")
+            raise TeamsError(None, "Teams created no conversation")
         return conversation
 
     async def personal_chat(
@@ -133,15 +135,15 @@ class Connector:
                     status, text = answer.status, await answer.text()
                     retry_after = answer.headers.get("Retry-After")
         except TimeoutError as exc:
-            raise DeliveryError(None, f"no answer within {self.call_timeout:g} s") from exc
+            raise TeamsError(None, f"no answer within {self.call_timeout:g} s") from exc
         except aiohttp.ClientError as exc:
-            raise DeliveryError(None, f"connection problem: {type(exc).__name__}: {exc}") from exc
+            raise TeamsError(None, f"connection problem: {type(exc).__name__}: {exc}") from exc
         if not 200 <= status < 300:
-            raise delivery_error(status, text, retry_after)
+            raise teams_error(status, text, retry_after)
         try:
             found = json.loads(text) if text else {}
         except ValueError as exc:
-            raise DeliveryError(None, f"HTTP {status} with a body that is not JSON") from exc
+            raise TeamsError(None, f"HTTP {status} with a body that is not JSON") from exc
         return found if isinstance(found, dict) else {}
 
     def _client(self) -> aiohttp.ClientSession:
@@ -157,13 +159,13 @@ def _part(value: str) -> str:
     return quote(value, safe="")
 
 
-def delivery_error(
+def teams_error(
     status: int | None, text: str, retry_after: str | None, fallback: str = ""
-) -> DeliveryError:
+) -> TeamsError:
     """The status, the service's error code and message, and Retry-After of a failed call."""
     code, message = _error_body(text)
     retry = parse_retry_after(retry_after)
-    return DeliveryError(status, message or fallback, code=code, retry_after=retry)
+    return TeamsError(status, message or fallback, code=code, retry_after=retry)
 
 
 def _error_body(text: str) -> tuple[str, str]:

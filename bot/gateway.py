@@ -5,8 +5,9 @@ channel, a card updated, a personal message. Messages go through our own `Connec
 bot/connector.py), as turn replies and delivery do; the roster and the team's name through
 botbuilder 4.17.1's client (`ConnectorClients`: built once per service URL with the bot's
 credentials, no retries of their own, requests' own timeout). Every failure becomes a
-`TeamsError` with the HTTP status (None when there was no answer), so the board logic can tell a
-clerk what happened without knowing any Bot Framework type.
+`TeamsError` with the HTTP status (None when there was no answer), the service's error code and
+any Retry-After, so the board logic can tell a clerk what happened without knowing any Bot
+Framework type.
 
 Retries are the caller's business: a roster or a channel post is what a clerk asked for just now,
 and telling them promptly beats retrying behind their back. Personal messages in bulk go through
@@ -16,9 +17,8 @@ the outbox (bot/delivery), which retries and paces.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator, Awaitable, Iterable
+from collections.abc import Awaitable, Iterable
 from typing import TypeVar
 
 from botbuilder.schema import ChannelAccount
@@ -36,31 +36,14 @@ from dialogs.messages import Card, Text
 
 from . import teams
 from .config import Settings
-from .connector import ClientSource, Connector, Tokens
-from .delivery.sender import DeliveryError
-from .delivery.teams_sender import TEAMS_BOT_PREFIX, ConnectorClients, as_delivery_error
+from .connector import ClientSource, Connector, Tokens, teams_error
+from .delivery.teams_sender import TEAMS_BOT_PREFIX, ConnectorClients
 
 T = TypeVar("T")
 
 PAGE_SIZE = 100
 MAX_PAGES = 1000  # 100,000 members: far beyond any board's team; stops a token that never ends
 NO_PAGED_ROUTE = frozenset({404, 405, 501})  # emulators without /pagedmembers answer these
-
-
-class ConnectorError(TeamsError):
-    """A `TeamsError` that also keeps the service's error code and any Retry-After (seconds)."""
-
-    def __init__(
-        self,
-        status: int | None,
-        message: str = "",
-        *,
-        code: str = "",
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(status, message)
-        self.code = code
-        self.retry_after = retry_after
 
 
 class TeamsGateway:
@@ -95,7 +78,7 @@ class TeamsGateway:
         client = await self._client(service_url)
         try:
             accounts = await self._paged_members(client, team_id)
-        except ConnectorError as exc:
+        except TeamsError as exc:
             if exc.status not in NO_PAGED_ROUTE:
                 raise
             conversations = client.conversations
@@ -103,24 +86,19 @@ class TeamsGateway:
         return _members(accounts)
 
     async def post(self, service_url: str, conversation: str, message: Card | Text) -> Posted:
-        async with _as_teams_error():
-            posted = await self.connector.send(service_url, conversation, teams.message(message))
+        posted = await self.connector.send(service_url, conversation, teams.message(message))
         if not posted:
-            raise ConnectorError(None, "Teams accepted the message but returned no activity id")
+            raise TeamsError(None, "Teams accepted the message but returned no activity id")
         return Posted(conversation, posted)
 
     async def update(self, service_url: str, conversation: str, activity: str, card: Card) -> None:
-        async with _as_teams_error():
-            await self.connector.update(service_url, conversation, activity, teams.message(card))
+        await self.connector.update(service_url, conversation, activity, teams.message(card))
 
     async def personal(
         self, service_url: str, tenant: str, teams_id: str, message: Card | Text
     ) -> Posted:
         """Create (or, as Teams does for an existing 1:1 chat, find) the chat, then post in it."""
-        async with _as_teams_error():
-            chat = await self.connector.personal_chat(
-                service_url, self.bot, tenant, {"id": teams_id}
-            )
+        chat = await self.connector.personal_chat(service_url, self.bot, tenant, {"id": teams_id})
         return await self.post(service_url, chat, message)
 
     async def close(self) -> None:
@@ -147,13 +125,13 @@ class TeamsGateway:
             if token is None:
                 return accounts
         # A partial roster would silently leave trustees out of a board: say so instead.
-        raise ConnectorError(None, f"the roster did not end after {MAX_PAGES} pages")
+        raise TeamsError(None, f"the roster did not end after {MAX_PAGES} pages")
 
     async def _client(self, service_url: str) -> ConnectorClient:
         try:
             client = await self._call(self.clients(service_url))
         except ValueError as exc:
-            raise ConnectorError(None, f"unusable service URL: {exc}") from exc
+            raise TeamsError(None, f"unusable service URL: {exc}") from exc
         answer_every_status(client)
         return client
 
@@ -162,18 +140,15 @@ class TeamsGateway:
         try:
             return await asyncio.wait_for(operation, self.call_timeout)
         except TimeoutError as exc:
-            raise ConnectorError(None, f"no answer within {self.call_timeout:g} s") from exc
+            raise TeamsError(None, f"no answer within {self.call_timeout:g} s") from exc
         except HttpOperationError as exc:
-            error = as_delivery_error(exc)
-            raise ConnectorError(
-                error.status, error.summary(), code=error.code, retry_after=error.retry_after
-            ) from exc
+            raise _from_msrest(exc) from exc
         except ClientRequestError as exc:
             # Connection refused or reset, or requests' own read timeout.
-            raise ConnectorError(None, f"connection problem: {exc}") from exc
+            raise TeamsError(None, f"connection problem: {exc}") from exc
         except (ClientException, DeserializationError) as exc:
             # Getting the bot's token failed, or the answer could not be read.
-            raise ConnectorError(None, f"{type(exc).__name__}: {exc}") from exc
+            raise TeamsError(None, f"{type(exc).__name__}: {exc}") from exc
 
 
 def answer_every_status(client: ConnectorClient) -> None:
@@ -199,20 +174,18 @@ async def _team_name(client: ConnectorClient, team_id: str) -> str:
     try:
         details = json.loads(response.text())
     except ValueError as exc:
-        raise ConnectorError(200, "the team's details were not JSON") from exc
+        raise TeamsError(200, "the team's details were not JSON") from exc
     name = details.get("name") if isinstance(details, dict) else None
     return name.strip() if isinstance(name, str) else ""
 
 
-@contextlib.asynccontextmanager
-async def _as_teams_error() -> AsyncIterator[None]:
-    """Our Connector's failures as the port's: the same status, code and Retry-After."""
-    try:
-        yield
-    except DeliveryError as exc:
-        raise ConnectorError(
-            exc.status, exc.summary(), code=exc.code, retry_after=exc.retry_after
-        ) from exc
+def _from_msrest(exc: HttpOperationError) -> TeamsError:
+    """botbuilder's connector client's failure, read as our Connector reads an answer."""
+    response = exc.response
+    status = int(getattr(response, "status_code", 0) or 0) or None
+    headers = getattr(response, "headers", None) or {}
+    text = getattr(response, "text", "") or ""
+    return teams_error(status, text, headers.get("Retry-After"), fallback=str(exc))
 
 
 def _members(accounts: Iterable[ChannelAccount]) -> list[RosterMember]:

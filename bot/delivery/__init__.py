@@ -7,11 +7,10 @@ that does, so import it explicitly where the real sender is wanted.
 from .jobs import Job, JobStatus, Recipient
 from .pacing import Pace
 from .queue import Outbox
-from .sender import DeliveryError, Sender, Sent
+from .sender import Sender, Sent
 from .worker import Retry, Timing, Worker
 
 __all__ = [
-    "DeliveryError",
     "Job",
     "JobStatus",
     "Outbox",

@@ -1,8 +1,9 @@
 """The seam between the queue and whatever posts to Teams, with no Bot Framework types in it.
 
-A sender either returns `Sent` or raises `DeliveryError` carrying the HTTP status (None for a
-connection error or a timeout), the service's error code and any Retry-After. The worker decides
-from those alone what happens next, so the same decisions hold for the real and a fake sender.
+A sender either returns `Sent` or raises `TeamsError` (the board port's one Teams error type)
+carrying the HTTP status (None for a connection error or a timeout), the service's error code and
+any Retry-After. The worker decides from those alone what happens next, so the same decisions
+hold for the real and a fake sender.
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Protocol
 
-from .jobs import Job
+from dialogs.boards.ports import TeamsError
 
-RETRYABLE = frozenset({412, 429, 502, 503, 504})
-UNREACHABLE = frozenset({403, 404})
+from .jobs import Job
 
 ASK_TO_OPEN = "ask them to open a chat with trustboard"
 REASON_BLOCKED = (
@@ -43,43 +43,13 @@ class Sent:
     activity_id: str
 
 
-class DeliveryError(Exception):
-    """The connector refused or did not answer. `status` is None for no HTTP answer at all."""
-
-    def __init__(
-        self,
-        status: int | None,
-        message: str = "",
-        *,
-        code: str = "",
-        retry_after: float | None = None,
-    ) -> None:
-        super().__init__(message or (f"HTTP {status}" if status else "no answer"))
-        self.status = status
-        self.code = code
-        self.retry_after = retry_after
-
-    @property
-    def retryable(self) -> bool:
-        return self.status is None or self.status in RETRYABLE
-
-    @property
-    def unreachable(self) -> bool:
-        return self.status in UNREACHABLE
-
-    def summary(self) -> str:
-        status = f"HTTP {self.status}" if self.status else "no answer"
-        code = f" {self.code}" if self.code else ""
-        return f"{status}{code}: {self}"
-
-
 class Sender(Protocol):
     async def send(self, job: Job) -> Sent:
-        """Post `job.message` to the recipient's 1:1 chat; raise DeliveryError if refused."""
+        """Post `job.message` to the recipient's 1:1 chat; raise TeamsError if refused."""
         ...
 
 
-def unreachable_reason(error: DeliveryError) -> str:
+def unreachable_reason(error: TeamsError) -> str:
     """What a clerk can do about a 403 or 404, from the codes Teams uses."""
     text = f"{error.code} {error}".lower()
     if error.status == 404:
@@ -93,7 +63,7 @@ def unreachable_reason(error: DeliveryError) -> str:
     return REASON_FORBIDDEN
 
 
-def failed_reason(error: DeliveryError, attempts: int) -> str:
+def failed_reason(error: TeamsError, attempts: int) -> str:
     """Plain English for a job that will not be tried again."""
     if error.retryable:
         return (

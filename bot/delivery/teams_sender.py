@@ -14,13 +14,12 @@ from botframework.connector.auth import (
     BotFrameworkAuthenticationFactory,
     ClaimsIdentity,
 )
-from msrest.exceptions import HttpOperationError
 
 from ..adapter import credentials_factory
 from ..config import Settings
-from ..connector import Connector, Tokens, delivery_error
+from ..connector import Connector, Tokens
 from .jobs import Job
-from .sender import DeliveryError, Sent
+from .sender import Sent
 
 TEAMS_BOT_PREFIX = "28:"  # Teams names a bot "28:<app id>"
 
@@ -86,12 +85,3 @@ class TeamsSender:
 
     async def close(self) -> None:
         await self.connector.close()
-
-
-def as_delivery_error(exc: HttpOperationError) -> DeliveryError:
-    """A botbuilder connector client's failure (the gateway still uses that client)."""
-    response = exc.response
-    status = int(getattr(response, "status_code", 0) or 0) or None
-    headers = getattr(response, "headers", None) or {}
-    text = getattr(response, "text", "") or ""
-    return delivery_error(status, text, headers.get("Retry-After"), fallback=str(exc))

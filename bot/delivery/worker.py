@@ -17,10 +17,12 @@ from dataclasses import dataclass
 
 from redis.exceptions import RedisError
 
+from dialogs.boards.ports import TeamsError
+
 from .jobs import DELIVERED, FAILED, RETRYING, UNREACHABLE, Job, JobStatus
 from .pacing import Pace, RateLimiter
 from .queue import Entry, Outbox
-from .sender import DeliveryError, Sender, failed_reason, unreachable_reason
+from .sender import Sender, failed_reason, unreachable_reason
 
 log = logging.getLogger("trustboard.delivery")
 
@@ -198,15 +200,15 @@ class Worker:
     async def _attempt(self, entry: Entry, job: Job, token: str, attempt: int) -> None:
         try:
             sent = await asyncio.wait_for(self.sender.send(job), self.timing.attempt_timeout)
-        except DeliveryError as exc:
+        except TeamsError as exc:
             state, fields, delay = await self._after_error(job, exc, attempt)
         except TimeoutError:
-            error = DeliveryError(None, f"no answer within {self.timing.attempt_timeout:g} s")
+            error = TeamsError(None, f"no answer within {self.timing.attempt_timeout:g} s")
             state, fields, delay = await self._after_error(job, error, attempt)
         except Exception as exc:
-            # A sender should raise DeliveryError only; anything else is retried, but boundedly.
+            # A sender should raise TeamsError only; anything else is retried, but boundedly.
             log.exception("sender raised an unexpected error for %s", job.job_id)
-            error = DeliveryError(None, f"unexpected {type(exc).__name__}: {exc}")
+            error = TeamsError(None, f"unexpected {type(exc).__name__}")
             state, fields, delay = await self._after_error(job, error, attempt)
         else:
             state = DELIVERED
@@ -223,7 +225,7 @@ class Worker:
             await self._tell(job.job_id)
 
     async def _after_error(
-        self, job: Job, error: DeliveryError, attempt: int
+        self, job: Job, error: TeamsError, attempt: int
     ) -> tuple[str, dict[str, str], float]:
         if error.status == 429:
             await self.limiter.hold(job.tenant_id, error.retry_after or self.retry.base)

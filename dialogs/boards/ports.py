@@ -2,7 +2,9 @@
 
 Nothing here is a Bot Framework type: a card is `dialogs.messages.Card`, a member is `Member`.
 Every call raises `TeamsError` when Teams refuses or does not answer, carrying the HTTP status
-(None when there was no answer), so the caller can tell a clerk what happened.
+(None when there was no answer), the service's error code and any Retry-After, so the caller can
+tell a clerk what happened and the delivery worker can decide whether to try again. It is the one
+Teams error type: `bot/` raises it from every call it makes to Teams.
 """
 
 from __future__ import annotations
@@ -12,11 +14,46 @@ from typing import Protocol
 
 from ..messages import Card, Text
 
+RETRYABLE = frozenset({412, 429, 502, 503, 504})
+UNREACHABLE = frozenset({403, 404})  # the person or the conversation cannot be reached
+
 
 class TeamsError(Exception):
-    def __init__(self, status: int | None, message: str = "") -> None:
+    """Teams refused a call or did not answer. `status` is None for no HTTP answer at all;
+    `code` is the service's error code, with any subCode after a slash
+    ("Forbidden/MessageWritesBlocked"); `retry_after` is in seconds."""
+
+    def __init__(
+        self,
+        status: int | None,
+        message: str = "",
+        *,
+        code: str = "",
+        retry_after: float | None = None,
+    ) -> None:
         super().__init__(message or (f"HTTP {status}" if status else "no answer"))
         self.status = status
+        self.code = code
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.status is None or self.status in RETRYABLE
+
+    @property
+    def unreachable(self) -> bool:
+        return self.status in UNREACHABLE
+
+    def summary(self) -> str:
+        """Status, code and Teams' own message, for the job's record (not for logs)."""
+        status = f"HTTP {self.status}" if self.status else "no answer"
+        code = f" {self.code}" if self.code else ""
+        return f"{status}{code}: {self}"
+
+    def brief(self) -> str:
+        """Status and code only, for logs: Teams' message could quote what was sent."""
+        status = f"HTTP {self.status}" if self.status else "no answer"
+        return f"{status} {self.code}".strip()
 
 
 @dataclass(frozen=True)

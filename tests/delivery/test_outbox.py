@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from redis.asyncio import Redis
 
-from bot.delivery import DeliveryError, Outbox, Recipient, Retry
+from bot.delivery import Outbox, Recipient, Retry
 from bot.delivery.jobs import DeliveryKeys, Job, split_job_id
 from bot.delivery.sender import (
     REASON_BLOCKED,
@@ -18,6 +18,7 @@ from bot.delivery.sender import (
     parse_retry_after,
     unreachable_reason,
 )
+from dialogs.boards.ports import TeamsError
 
 from .conftest import make_job
 
@@ -124,7 +125,7 @@ def test_back_off_has_full_jitter_and_honours_retry_after() -> None:
     ],
 )
 def test_unreachable_reasons_say_what_a_clerk_can_do(status: int, code: str, reason: str) -> None:
-    error = DeliveryError(status, "refused", code=code)
+    error = TeamsError(status, "refused", code=code)
     assert error.unreachable and not error.retryable
     assert unreachable_reason(error) == reason
     assert reason.startswith("Not reachable:")

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from bot.connector import Connector, Tokens
-from bot.delivery.sender import DeliveryError
 from bot.delivery.teams_sender import TeamsSender
+from dialogs.boards.ports import TeamsError
 from tests.support.fake_connector import FakeConnector
 
 from .conftest import make_job
@@ -86,18 +86,18 @@ async def test_an_unauthenticated_local_run_sends_no_token(
     assert all("authorization" not in c.headers for c in connector.calls)
 
 
-async def test_no_token_is_a_delivery_error_without_the_secret_in_it(
+async def test_no_token_is_a_teams_error_without_the_secret_in_it(
     connector: FakeConnector, sender_for: Any
 ) -> None:
     sender = sender_for(Tokens(clients_with(Credentials("app-id", broken=True))))
-    with pytest.raises(DeliveryError) as raised:
+    with pytest.raises(TeamsError) as raised:
         await sender.send(make_job(1, service_url=connector.url))
     assert raised.value.status is None  # retried by the worker like no answer at all
     assert str(raised.value) == "no token for the bot: RuntimeError"
     assert connector.calls == []
 
 
-async def test_an_unusable_service_url_is_a_delivery_error(sender_for: Any) -> None:
+async def test_an_unusable_service_url_is_a_teams_error(sender_for: Any) -> None:
     sender = sender_for(Tokens(clients_with(Credentials("app-id"))))
-    with pytest.raises(DeliveryError, match="unusable service URL"):
+    with pytest.raises(TeamsError, match="unusable service URL"):
         await sender.send(make_job(1, service_url="ftp://nowhere.example/"))
