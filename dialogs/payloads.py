@@ -76,18 +76,28 @@ class Payload(BaseModel):
     """A button's data. Subclasses name their `verb` and declare their keys (with short
     aliases); fields left None are not sent.
 
-    `ignores` are the ids of inputs on the card the button sits on that this verb does not read
-    (an id ending in "." covers every id it begins): a card posts all its inputs with every
-    button, and anything else unexpected is tampering.
+    `inputs` are the fields the card's inputs fill in (what the trustee typed or chose): they
+    are read from a click but never packed into the button. `ignores` are the ids of inputs on
+    the card the button sits on that this verb does not read (an id ending in "." covers every
+    id it begins): a card posts all its inputs with every button, and anything else unexpected
+    is tampering.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    # Built in Python by field name (`Rate(assessment=…, number=…)`); read off the wire by
+    # its short keys only.
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", strict=True, validate_by_name=True, validate_by_alias=True
+    )
 
     verb: ClassVar[str]
+    inputs: ClassVar[tuple[str, ...]] = ()
     ignores: ClassVar[tuple[str, ...]] = ()
 
     def pack(self) -> dict[str, Any]:
-        return {VERB: self.verb, **self.model_dump(mode="json", by_alias=True, exclude_none=True)}
+        fields = self.model_dump(
+            mode="json", by_alias=True, exclude_none=True, exclude=set(self.inputs)
+        )
+        return {VERB: self.verb, **fields}
 
     @classmethod
     def unpack(cls, data: Mapping[str, Any]) -> Self:
@@ -95,7 +105,7 @@ class Payload(BaseModel):
             raise Tampered(cls.verb)
         fields = {k: v for k, v in data.items() if k != VERB and not cls._ignored(k)}
         try:
-            return cls.model_validate(fields)
+            return cls.model_validate(fields, by_alias=True, by_name=False)
         except ValidationError:
             raise Tampered(cls.verb) from None
 
@@ -168,8 +178,9 @@ class Results(OnAssessment):
 class OnElement(OnAssessment):
     """A button on an element's card: it acts on that element, with the evidence typed so far."""
 
+    inputs = ("evidence",)
     number: ElementNumber | None = Field(None, alias="n")
-    evidence: str | None = None  # the card's input; None: keep what is saved
+    evidence: str | None = None  # None: keep what is saved
 
 
 class Rate(OnElement):
@@ -197,6 +208,7 @@ class Goto(OnAssessment):
     """Open an element: the button's own number, else the one chosen on the review card."""
 
     verb = "goto"
+    inputs = ("chosen",)
     number: ElementNumber | None = Field(None, alias="n")
     chosen: ElementNumber | None = Field(None, alias="goto")
 

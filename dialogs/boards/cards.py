@@ -35,10 +35,10 @@ from .model import (
     Progress,
     Round,
 )
+from .payloads import ROLES_PAGE
 
 MESSAGE_MAX = 1000  # characters (UTF-16 units) of the clerk's message to trustees
 PLAN_MAX = 500  # characters of each of the chair's two plan fields, per priority
-ROLES_PAGE = 20  # members per roles page
 PROGRESS_LINES = 60  # trustees listed on the round card before "and N more"
 
 BOARD_MAX = 150  # wire bytes of a board's name in a heading

@@ -1,0 +1,263 @@
+"""What the board's buttons carry: one class per board verb (see dialogs/payloads.py).
+
+Every board button names its board (`b`, the Teams team id); the desk looks the board up from
+the turn's own tenant and checks the clicker's role, so a payload only ever says *which* board,
+round or page, never *who may*.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal, Self
+
+from pydantic import Field, PlainSerializer, PlainValidator, model_validator
+
+from ..payloads import BoardId, Payload, WholeNumber, verbs, whole_number
+from .model import ROLES
+
+ROLES_PAGE = 20  # members per page of the roles card
+MIN_RESPONSES_MAX = 20
+PLAN_PAGES_MAX = 100
+ELEMENTS_MAX = 999
+# The round form's inputs: a card posts them with each of its buttons, Back included.
+FORM_INPUTS = ("elements", "deadline", "visibility", "min", "message")
+ROUND_INPUTS = ("deadline",)  # the round card's new-deadline box, posted with every button
+
+
+def _element_list(value: object) -> tuple[int, ...]:
+    """Element numbers as a multi-select posts them ("1,3,5"); a button may pack a list."""
+    if isinstance(value, list | tuple):
+        parts: list[object] = list(value)
+    elif isinstance(value, str):
+        parts = [p for p in value.split(",") if p.strip()]
+    else:
+        raise ValueError("expected element numbers")
+    return tuple(sorted({whole_number(p, 1, ELEMENTS_MAX) for p in parts}))
+
+
+def _chosen_elements(value: object) -> tuple[int, ...]:
+    if not isinstance(value, str):
+        raise ValueError("a multi-select posts its choices as text")
+    return _element_list(value)
+
+
+def _role(value: object) -> str:
+    if value not in ROLES:
+        raise ValueError("not a role")
+    return str(value)
+
+
+# Empty when none was chosen (the form says so); anything but numbers is tampering.
+_AS_LIST = PlainSerializer(list, return_type=list[int])
+ElementList = Annotated[tuple[int, ...], PlainValidator(_element_list), _AS_LIST]
+ChosenElements = Annotated[tuple[int, ...], PlainValidator(_chosen_elements), _AS_LIST]
+Role = Annotated[str, PlainValidator(_role)]
+MemberKey = Annotated[str, Field(min_length=1, max_length=400)]
+
+
+class OnBoard(Payload):
+    board: BoardId = Field(alias="b")
+
+
+class OnRound(OnBoard):
+    # Any text: an id that is no round of this board is "not found", not tampering.
+    round: str = Field(alias="r", max_length=400)
+
+
+# ---- the board and its roles (board_steps.py) ---------------------------------------------------
+
+
+class BoardSetup(OnBoard):
+    verb = "board.setup"
+
+
+class BoardShow(OnBoard):
+    verb = "board.show"
+    ignores = ("role.",)  # "Back to the board" on the roles card
+
+
+class BoardRefresh(OnBoard):
+    verb = "board.refresh"
+
+
+class RolesShow(OnBoard):
+    verb = "roles.show"
+    ignores = ("role.",)  # Previous and Next on the roles card
+    page: WholeNumber(0, 10_000) = 0
+
+
+_ROLE_KEY = re.compile(r"role\.([0-9]{1,3})")
+
+
+class RolesSave(OnBoard):
+    """A page of the roles card: `keys[i]` is the member whose role the input `role.<i>` holds."""
+
+    verb = "roles.save"
+    inputs = ("roles",)
+    page: WholeNumber(0, 10_000) = 0
+    keys: list[MemberKey] = Field(min_length=1, max_length=ROLES_PAGE)
+    roles: dict[int, Role] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_roles(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        roles = {int(m[1]): v for k, v in data.items() if (m := _ROLE_KEY.fullmatch(str(k)))}
+        rest = {k: v for k, v in data.items() if not _ROLE_KEY.fullmatch(str(k))}
+        return {**rest, "roles": roles} if roles else rest
+
+    @model_validator(mode="after")
+    def _a_role_for_each_key(self) -> Self:
+        if set(self.roles) != set(range(len(self.keys))):
+            raise ValueError("each member on the card has one role")
+        return self
+
+    @property
+    def changes(self) -> dict[str, str]:
+        return {key: self.roles[i] for i, key in enumerate(self.keys)}
+
+
+# ---- rounds (round_steps.py) --------------------------------------------------------------------
+
+
+class RoundNew(OnBoard):
+    verb = "round.new"
+    ignores = FORM_INPUTS  # "Back" on the round form
+
+
+class RoundForm(OnBoard):
+    """The round form for a framework; a follow-up round comes with its elements chosen."""
+
+    verb = "round.form"
+    ignores = ROUND_INPUTS
+    framework: str = Field(alias="fw", max_length=200)
+    elements: ElementList | None = Field(None, alias="els")
+
+
+class RoundOpen(OnBoard):
+    """The round form as the clerk filled it in. A field a clerk can get wrong (the fewest
+    responses, the deadline) is kept as typed, for the handler to explain and hand back."""
+
+    verb = "round.open"
+    inputs = ("elements", "deadline", "visibility", "min_responses", "message")
+    framework: str = Field(alias="fw", max_length=200)
+    elements: ChosenElements = ()
+    deadline: str | None = None
+    visibility: Literal["anonymous", "attributed"] = "anonymous"
+    min_responses: str | int | float = Field("3", alias="min")
+    message: str = ""
+
+    @property
+    def attributed(self) -> bool:
+        return self.visibility == "attributed"
+
+
+class RoundStatus(OnRound):
+    verb = "round.status"
+    ignores = ROUND_INPUTS
+
+
+class RoundRemind(OnRound):
+    """`sent` is how many reminders the round had when the card was drawn: a second click of
+    the same card, or its data replayed, finds the count moved on and sends nothing."""
+
+    verb = "round.remind"
+    ignores = ROUND_INPUTS
+    sent: WholeNumber(0, 10_000)
+
+
+class RoundExtend(OnRound):
+    verb = "round.extend"
+    inputs = ("deadline",)
+    deadline: str | None = None  # the card's date input, as the client posted it
+
+
+class RoundClose(OnRound):
+    verb = "round.close"
+    ignores = ROUND_INPUTS
+
+
+# ---- the summary and the chair's priorities -----------------------------------------------------
+
+
+class SummaryShow(OnRound):
+    verb = "summary.show"
+    ignores = ROUND_INPUTS
+
+
+_PLAN_KEY = re.compile(r"(actions|progress)\.([0-9]{1,3})")
+
+
+class PlanSave(OnRound):
+    """The chair's plan card: `v` is the plan's version when the card was drawn (a card older
+    than the plan is refused), `page` the page of priorities to show next; the inputs
+    `actions.<n>` and `progress.<n>` hold what the card's page of priorities says."""
+
+    verb = "plan.save"
+    inputs = ("actions", "progress")
+    version: WholeNumber(0, 1_000_000) = Field(alias="v")
+    page: WholeNumber(0, 1_000_000) | None = None  # None: a plan on one page
+    actions: dict[int, str] = Field(default_factory=dict)
+    progress: dict[int, str] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _gather_boxes(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        boxes: dict[str, dict[int, Any]] = {}
+        rest = {}
+        for key, value in data.items():
+            found = _PLAN_KEY.fullmatch(str(key))
+            if found:
+                boxes.setdefault(found[1], {})[int(found[2])] = value
+            else:
+                rest[key] = value
+        return {**rest, **boxes}
+
+    @property
+    def shown(self) -> set[int]:
+        """The priorities whose boxes the card carried."""
+        return set(self.actions) | set(self.progress)
+
+
+class PlanPublish(PlanSave):
+    verb = "plan.publish"
+
+
+# ---- the board's data (data_steps.py) -----------------------------------------------------------
+
+
+class DataShow(OnBoard):
+    verb = "data.show"
+
+
+class DataExport(OnBoard):
+    verb = "data.export"
+
+
+class DataDelete(OnBoard):
+    verb = "data.delete"
+
+
+BOARD = verbs(
+    BoardSetup,
+    BoardShow,
+    BoardRefresh,
+    RolesShow,
+    RolesSave,
+    RoundNew,
+    RoundForm,
+    RoundOpen,
+    RoundStatus,
+    RoundRemind,
+    RoundExtend,
+    RoundClose,
+    SummaryShow,
+    PlanSave,
+    PlanPublish,
+    DataShow,
+    DataExport,
+    DataDelete,
+)
