@@ -453,7 +453,7 @@ def behind(connector: FakeConnector, boards: Sequence[Board]) -> list[Board]:
 
 async def delivery_settled(redis: Redis, expected: int) -> bool:
     states = []
-    async for key in redis.scan_iter(match=f"{PREFIX}:*:dq:job:*", count=1000):
+    async for key in redis.scan_iter(match=Keys(PREFIX).jobs_pattern(), count=1000):
         states.append(await redis.hget(key, "state"))
     return len(states) >= expected and all(s in FINAL_STATES for s in states)
 

@@ -28,6 +28,7 @@ from dialogs.boards.ports import Teams
 from dialogs.boards.store import BoardStore
 from dialogs.engine import Walkthrough
 from dialogs.store import Keys, Store, connect
+from dialogs.store.keys import split_job_id
 from frameworks import Framework, load_all
 
 from .adapter import build_adapter
@@ -35,7 +36,6 @@ from .background import Background
 from .config import Settings
 from .connector import Connector, Tokens
 from .delivery import JobStatus, Outbox, Sender, Timing
-from .delivery.jobs import split_job_id
 from .delivery.teams_sender import ConnectorClients
 from .gateway import TeamsGateway
 from .mailer import OutboxMailer
@@ -245,9 +245,6 @@ def delivery_timing(settings: Settings) -> Timing:
     )
 
 
-LINK_SECRET_KEY = "{links}:secret"
-
-
 async def _set_up_links(settings: Settings, desk: Desk) -> None:
     """Download links need where the bot is reached and a secret every process shares."""
     base = settings.public_url or (
@@ -258,7 +255,7 @@ async def _set_up_links(settings: Settings, desk: Desk) -> None:
         return
     secret = settings.link_secret
     if not secret:
-        key = f"{settings.key_prefix}:{LINK_SECRET_KEY}"
+        key = Keys(settings.key_prefix).link_secret()
         try:
             await desk.store.redis.set(key, secrets.token_hex(32), nx=True)
             secret = await desk.store.redis.get(key) or ""

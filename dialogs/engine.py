@@ -29,11 +29,8 @@ from .commands import Command, match_framework, parse
 from .messages import Action, Card, Reply, Text, Turn
 from .state import ROUND_SCOPE, Answer, Assessment, RoundLink, Who, round_scope
 from .store import Store, StoreUnavailable
-from .store.keys import ASSESSMENT_ID
+from .store.keys import ASSESSMENT_ID, ROUND_ID
 from .text import clean, length
-
-ROUND_ID = ASSESSMENT_ID  # 12 hex digits too
-
 
 log = logging.getLogger("trustboard.engine")
 

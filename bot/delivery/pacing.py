@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from .jobs import DeliveryKeys
+from dialogs.store.keys import Keys
 
 # KEYS: tenant log, recipient log, tenant hold. ARGV: tenant limit, recipient limit, window ms,
 # slot id. Returns 0 when a slot was taken, else how many ms to wait before asking again.
@@ -80,7 +80,7 @@ class Pace:
 
 
 class RateLimiter:
-    def __init__(self, redis: Redis, keys: DeliveryKeys, pace: Pace) -> None:
+    def __init__(self, redis: Redis, keys: Keys, pace: Pace) -> None:
         self.keys = keys
         self.pace = pace
         self._take = redis.register_script(_TAKE)

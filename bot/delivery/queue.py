@@ -43,15 +43,9 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
-from .jobs import (
-    FINAL_STATES,
-    DeliveryKeys,
-    Job,
-    JobStatus,
-    Recipient,
-    from_ms,
-    split_job_id,
-)
+from dialogs.store.keys import Keys, split_job_id
+
+from .jobs import FINAL_STATES, Job, JobStatus, Recipient, from_ms
 
 GROUP = "senders"
 DEFAULT_RETENTION = timedelta(days=90)
@@ -175,7 +169,7 @@ class Outbox:
         retention: timedelta | None = DEFAULT_RETENTION,
     ) -> None:
         self.redis = redis
-        self.keys = DeliveryKeys(prefix)
+        self.keys = Keys(prefix)
         self.retention_ms = int(retention.total_seconds() * 1000) if retention else 0
         self._enqueue = redis.register_script(_ENQUEUE)
         self._begin = redis.register_script(_BEGIN)
@@ -202,11 +196,11 @@ class Outbox:
             "message": json.dumps(job.message),
         }
         args = [job_id, *[part for pair in fields.items() for part in pair]]
-        round_key = self.keys.round(job.tenant_id, job.board_id, job.round_id)
+        round_key = self.keys.round_jobs(job.tenant_id, job.board_id, job.round_id)
         created, streamed = await self._enqueue(keys=[key, round_key], args=args)
         if int(created) or str(streamed) != "1":
             await self.ensure_group()
-            await self.redis.xadd(self.keys.stream, {"job": job_id})
+            await self.redis.xadd(self.keys.job_stream(), {"job": job_id})
             await self._mark_streamed(keys=[key])
         return job_id
 
@@ -223,7 +217,7 @@ class Outbox:
 
     async def round_status(self, tenant_id: str, board_id: str, round_id: str) -> list[JobStatus]:
         """Every job of one round, in the order they were queued."""
-        ids = await self.redis.zrange(self.keys.round(tenant_id, board_id, round_id), 0, -1)
+        ids = await self.redis.zrange(self.keys.round_jobs(tenant_id, board_id, round_id), 0, -1)
         if not ids:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -236,7 +230,7 @@ class Outbox:
         """Delete the jobs of these rounds and their indexes (a round's data is deleted)."""
         deleted = 0
         for round_id in round_ids:
-            index = self.keys.round(tenant_id, board_id, round_id)
+            index = self.keys.round_jobs(tenant_id, board_id, round_id)
             ids = await self.redis.zrange(index, 0, -1)
             keys = [index, *(self.keys.job(job_id) for job_id in ids)]
             deleted += int(await self.redis.delete(*keys))
@@ -248,7 +242,7 @@ class Outbox:
         if self._group_ready:
             return
         try:
-            await self.redis.xgroup_create(self.keys.stream, GROUP, id="0", mkstream=True)
+            await self.redis.xgroup_create(self.keys.job_stream(), GROUP, id="0", mkstream=True)
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
                 raise
@@ -267,7 +261,7 @@ class Outbox:
         """New entries for this consumer; they stay pending until `ack`."""
         async with self._group_check():
             answer = await self.redis.xreadgroup(
-                GROUP, consumer, {self.keys.stream: ">"}, count=count, block=block_ms
+                GROUP, consumer, {self.keys.job_stream(): ">"}, count=count, block=block_ms
             )
         return [entry for _, messages in answer or [] for entry in _entries(messages)]
 
@@ -275,7 +269,7 @@ class Outbox:
         """Entries other consumers left pending for longer than `min_idle_ms`, now ours."""
         async with self._group_check():
             answer = await self.redis.xautoclaim(
-                self.keys.stream, GROUP, consumer, min_idle_ms, "0-0", count=count
+                self.keys.job_stream(), GROUP, consumer, min_idle_ms, "0-0", count=count
             )
         return _entries(answer[1])
 
@@ -283,11 +277,13 @@ class Outbox:
         """Reset the idle time of entries still being worked on, so nobody claims them."""
         if entry_ids:
             await self.redis.xclaim(
-                self.keys.stream, GROUP, consumer, 0, list(entry_ids), justid=True
+                self.keys.job_stream(), GROUP, consumer, 0, list(entry_ids), justid=True
             )
 
     async def promote_due(self, limit: int = 100) -> int:
-        return int(await self._promote(keys=[self.keys.due, self.keys.stream], args=[limit]))
+        return int(
+            await self._promote(keys=[self.keys.jobs_due(), self.keys.job_stream()], args=[limit])
+        )
 
     async def load(self, job_id: str) -> tuple[Job, JobStatus] | None:
         raw = await self.redis.hgetall(self.keys.job(job_id))
@@ -322,7 +318,10 @@ class Outbox:
     ) -> bool:
         """Record an outcome; for a retry, also schedule it. False if nothing was written."""
         job_id = job.job_id
-        keys = [self.keys.job(job_id), self.keys.round(job.tenant_id, job.board_id, job.round_id)]
+        keys = [
+            self.keys.job(job_id),
+            self.keys.round_jobs(job.tenant_id, job.board_id, job.round_id),
+        ]
         args: list[Any] = [token, state, retry_in_ms, self.retention_ms]
         args += [part for pair in fields.items() for part in pair]
         written = int(await self._settle(keys=keys, args=args))
@@ -331,17 +330,17 @@ class Outbox:
         return written != 0
 
     async def schedule(self, job_id: str, due_ms: int) -> None:
-        await self.redis.zadd(self.keys.due, {job_id: due_ms})
+        await self.redis.zadd(self.keys.jobs_due(), {job_id: due_ms})
 
     async def ack(self, entry_id: str) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xack(self.keys.stream, GROUP, entry_id)
-            pipe.xdel(self.keys.stream, entry_id)
+            pipe.xack(self.keys.job_stream(), GROUP, entry_id)
+            pipe.xdel(self.keys.job_stream(), entry_id)
             await pipe.execute()
 
     async def pending(self) -> int:
         """How many stream entries are taken but not yet settled, across all consumers."""
-        info = await self.redis.xpending(self.keys.stream, GROUP)
+        info = await self.redis.xpending(self.keys.job_stream(), GROUP)
         return int(info["pending"])
 
 

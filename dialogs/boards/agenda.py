@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 
 from redis.asyncio import Redis
 
+from ..store.keys import Keys
+
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _NOW_MS = """
@@ -92,8 +94,9 @@ class Claim:
 class Agenda:
     def __init__(self, redis: Redis, prefix: str = "tb") -> None:
         self.redis = redis
-        self.key = f"{prefix}:{{agenda}}:due"
-        self.counter = f"{prefix}:{{agenda}}:claims"  # same hash slot as the due set
+        keys = Keys(prefix)
+        self.key = keys.agenda_due()
+        self.counter = keys.agenda_claims()
         self._claim = redis.register_script(_CLAIM)
         self._done = redis.register_script(_DONE)
         self._release = redis.register_script(_RELEASE)

@@ -1,11 +1,4 @@
-"""Boards, members and rounds in Redis.
-
-    {p}:{t:<tenant>:b:<board>}:board           hash  name, service_url, channel, created, card,
-                                                     open (the id of the round now open)
-    {p}:{t:<tenant>:b:<board>}:members         hash  member key -> "role<TAB>teams id<TAB>name"
-    {p}:{t:<tenant>:b:<board>}:rounds          zset  round ids by opening time
-    {p}:{t:<tenant>:b:<board>}:round:<id>      hash  the round (fields: see `_round_fields`)
-    {p}:{t:<tenant>}:boards                    set   the tenant's board ids
+"""Boards, members and rounds in Redis (the keys: dialogs/store/keys.py).
 
 Every key of a board carries the tenant and the team id in one hash tag, so a board's scripts
 are atomic in one Redis Cluster slot and no id from a card can reach another tenant's board: the
@@ -17,18 +10,16 @@ the version it was edited from) are checked inside the scripts that write.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
-from ..store.keys import key_part
+from ..store.keys import ROUND_ID, Keys
 from ..store.store import stored
 from .model import CLERK, OPEN, TRUSTEE, Board, CardRef, Member, Plan, Round
 
 T = TypeVar("T")
-ROUND_ID = re.compile(r"^[0-9a-f]{12}$")
 
 _ROLE = "local function role_of(v) return v and string.match(v, '^([^\\t]*)') end\n"
 
@@ -186,31 +177,6 @@ return 0
 CARD_TURN_MS = 20_000  # longer than reading a round and one update of a card can take
 
 
-class BoardKeys:
-    def __init__(self, prefix: str = "tb") -> None:
-        self.prefix = prefix
-
-    def board_tag(self, tenant: str, board: str) -> str:
-        return f"{self.prefix}:{{t:{key_part(tenant)}:b:{key_part(board)}}}"
-
-    def board(self, tenant: str, board: str) -> str:
-        return f"{self.board_tag(tenant, board)}:board"
-
-    def members(self, tenant: str, board: str) -> str:
-        return f"{self.board_tag(tenant, board)}:members"
-
-    def tenant_boards(self, tenant: str) -> str:
-        return f"{self.prefix}:{{t:{key_part(tenant)}}}:boards"
-
-    def rounds(self, tenant: str, board: str) -> str:
-        return f"{self.board_tag(tenant, board)}:rounds"
-
-    def round(self, tenant: str, board: str, round_id: str) -> str:
-        if not ROUND_ID.match(round_id):
-            raise ValueError("not a round id")
-        return f"{self.board_tag(tenant, board)}:round:{round_id}"
-
-
 class RoleChange:
     """What `set_roles` did: ok, or the reason it did nothing."""
 
@@ -223,7 +189,7 @@ class RoleChange:
 class BoardStore:
     def __init__(self, redis: Redis, prefix: str = "tb") -> None:
         self.redis = redis
-        self.keys = BoardKeys(prefix)
+        self.keys = Keys(prefix)
         self._ensure = redis.register_script(_ENSURE)
         self._claim = redis.register_script(_CLAIM)
         self._merge = redis.register_script(_MERGE)
@@ -369,11 +335,11 @@ class BoardStore:
 
     async def card_turn(self, tenant: str, board: str, round_id: str, token: str) -> bool:
         """The right to update the clerk's card, for one process at a time (a short lease)."""
-        key = f"{self.keys.round(tenant, board, round_id)}:card"
+        key = self.keys.card_turn(tenant, board, round_id)
         return bool(await self._call(lambda: self.redis.set(key, token, nx=True, px=CARD_TURN_MS)))
 
     async def end_card_turn(self, tenant: str, board: str, round_id: str, token: str) -> None:
-        key = f"{self.keys.round(tenant, board, round_id)}:card"
+        key = self.keys.card_turn(tenant, board, round_id)
         await self._call(lambda: self._release(keys=[key], args=[token]))
 
     async def count_reminder(self, tenant: str, board: str, round_id: str, seen: int) -> int | None:
@@ -412,7 +378,7 @@ class BoardStore:
 
     async def delete_board(self, tenant: str, board: str) -> int:
         """Every key of the board (its delivery records too), and its place in the tenant."""
-        pattern = f"{_glob_escape(self.keys.board_tag(tenant, board))}:*"
+        pattern = self.keys.board_pattern(tenant, board)
 
         async def run() -> int:
             found = [key async for key in self.redis.scan_iter(match=pattern, count=500)]
@@ -421,10 +387,6 @@ class BoardStore:
             return deleted
 
         return await self._call(run)
-
-
-def _glob_escape(text: str) -> str:
-    return "".join(f"\\{ch}" if ch in "*?[]\\" else ch for ch in text)
 
 
 # -- encoding ------------------------------------------------------------------------------------
@@ -533,4 +495,4 @@ def _json(raw: Mapping[str, str], field: str, default: Any) -> Any:
         return default
 
 
-__all__ = ["CLERK", "BoardKeys", "BoardStore", "RoleChange", "card_ref_value"]
+__all__ = ["CLERK", "BoardStore", "RoleChange", "card_ref_value"]

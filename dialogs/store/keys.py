@@ -1,34 +1,66 @@
-"""The Redis key layout, in one place.
+"""The Redis key layout: every key the bot reads or writes is built here, and only here.
 
-    {p}:{t:<tenant>:u:<user>}:profile      hash   open:<framework> -> assessment id,
-                                                  last:<framework> -> last finished id,
-                                                  conv -> conversation reference (JSON)
-    {p}:{t:<tenant>:u:<user>}:sa           zset   assessment ids by start time (history)
-    {p}:{t:<tenant>:u:<user>}:sa:<id>      hash   framework, version, status, started, updated,
-                                                  finished, cursor, card, and per element n:
-                                                  r:<n> rating, e:<n> evidence, t:<n> saved at;
-                                                  in a board round also scope ("round:<id>"),
-                                                  elements, round, board, board_name, deadline,
-                                                  locked
+Prefix `p` (REDIS_KEY_PREFIX, default `tb`); tenant, user, board and round ids percent-encoded
+(`key_part`), so that a `:`, `{` or `}` in an id can neither break the layout nor move a key to
+another slot. The part in braces is the Redis Cluster hash tag: keys with the same tag live in
+one slot, so a script or transaction over them is legal.
 
-A trustee's answers in a board round are an assessment like any other, in the trustee's own
-keys, with the profile fields `open:round:<id>` / `last:round:<id>`; the board's keys (see
-dialogs/boards/store.py) hold the round itself and only point at trustees by member key.
+A trustee, `{t:<tenant>:u:<user>}`:
 
-Everything of one trustee shares the hash tag `{t:…:u:…}`, so it lives in one Redis Cluster slot
-and a multi-key script or transaction over it is legal. Boards and rounds take
-`{t:<tenant>:b:<board>}` the same way. Tenant and user ids are percent-encoded so that a `:`, `{`
-or `}` in an id can neither break the layout nor move a key to another slot.
+    p:{t:…:u:…}:profile              hash    open:<framework> -> assessment id,
+                                             last:<framework> -> last finished id,
+                                             conv -> conversation reference (JSON)
+    p:{t:…:u:…}:sa                   zset    assessment ids by start time (history)
+    p:{t:…:u:…}:sa:<id>              hash    framework, version, status, started, updated,
+                                             finished, cursor, card, and per element n:
+                                             r:<n> rating, e:<n> evidence, t:<n> saved at;
+                                             in a board round also scope ("round:<id>"),
+                                             elements, round, board, board_name, deadline,
+                                             locked
+
+A trustee's answers in a board round are an assessment like any other, in the trustee's own keys,
+with the profile fields `open:round:<id>` / `last:round:<id>`; the board's keys only point at
+trustees by member key.
+
+A board, `{t:<tenant>:b:<board>}` (`board_tag`; every key below starts with it, which is what
+lets `delete_board` find them all with one pattern):
+
+    p:{t:…:b:…}:board                hash    name, service_url, channel, created, card,
+                                             open (the id of the round now open)
+    p:{t:…:b:…}:members              hash    member key -> "role<TAB>teams id<TAB>name"
+    p:{t:…:b:…}:rounds               zset    round ids by opening time
+    p:{t:…:b:…}:round:<id>           hash    the round (fields: see boards/store.py)
+    p:{t:…:b:…}:round:<id>:card      string  lease on updating the clerk's round card
+    p:{t:…:b:…}:dq:job:<digest>      hash    one delivery job (see bot/delivery/jobs.py)
+    p:{t:…:b:…}:dq:round:<id>        zset    delivery job ids of one round by enqueue time (ms)
+
+A tenant, and what all processes share:
+
+    p:{t:<tenant>}:boards            set     the tenant's board ids
+    p:{dq}:stream                    stream  delivery work items {job: <job id>}
+    p:{dq}:due                       zset    delivery job id -> time (ms) a retry is due
+    p:{dq:t:<tenant>}:rate           zset    sliding log of the tenant's recent sends
+    p:{dq:t:<tenant>}:rate:u:<user>  zset    sliding log of recent sends to one person
+    p:{dq:t:<tenant>}:hold           string  present (with a TTL) while Teams throttles the tenant
+    p:{agenda}:due                   zset    agenda item -> time (ms) it is due
+    p:{agenda}:claims                string  counter that makes each agenda lease its own
+    p:{links}:secret                 string  the download links' signing secret, when not set
+
+A delivery job id is `<tenant>/<board>/<digest>`, the first two percent-encoded (so neither holds
+a `/`), the digest a hash of (round id, recipient's Teams user id): enqueueing the same person
+for the same round twice names the same job, and the id alone says where the job is stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from ..state import Who
 
 ASSESSMENT_ID = re.compile(r"^[0-9a-f]{12}$")
+ROUND_ID = ASSESSMENT_ID  # 12 hex digits too
 
 
 def key_part(value: str) -> str:
@@ -36,12 +68,35 @@ def key_part(value: str) -> str:
     return quote(value, safe="-._~@")
 
 
+def glob_escape(text: str) -> str:
+    """`text` as a SCAN/KEYS pattern that matches only itself."""
+    return "".join(f"\\{ch}" if ch in "*?[]\\" else ch for ch in text)
+
+
+def job_id_for(tenant_id: str, board_id: str, round_id: str, recipient_id: str) -> str:
+    digest = hashlib.sha256(f"{round_id}\0{recipient_id}".encode()).hexdigest()[:32]
+    return f"{key_part(tenant_id)}/{key_part(board_id)}/{digest}"
+
+
+def split_job_id(job_id: str) -> tuple[str, str, str]:
+    """(tenant, board, digest) of a delivery job id; ValueError if it is not one."""
+    parts = job_id.split("/")
+    if len(parts) != 3 or not all(parts) or len(parts[2]) != 32:
+        raise ValueError(f"not a delivery job id: {job_id!r}")
+    return unquote(parts[0]), unquote(parts[1]), parts[2]
+
+
 class Keys:
     def __init__(self, prefix: str = "tb") -> None:
         self.prefix = prefix
 
+    def _tagged(self, tag: str) -> str:
+        return f"{self.prefix}:{{{tag}}}"
+
+    # -- a trustee ------------------------------------------------------------------------------
+
     def user(self, who: Who) -> str:
-        return f"{self.prefix}:{{t:{key_part(who.tenant)}:u:{key_part(who.user)}}}"
+        return self._tagged(f"t:{key_part(who.tenant)}:u:{key_part(who.user)}")
 
     def profile(self, who: Who) -> str:
         return f"{self.user(who)}:profile"
@@ -53,3 +108,73 @@ class Keys:
         if not ASSESSMENT_ID.match(assessment_id):
             raise ValueError("not an assessment id")
         return f"{self.user(who)}:sa:{assessment_id}"
+
+    # -- a board --------------------------------------------------------------------------------
+
+    def board_tag(self, tenant: str, board: str) -> str:
+        """The start of every key of one board."""
+        return self._tagged(f"t:{key_part(tenant)}:b:{key_part(board)}")
+
+    def board_pattern(self, tenant: str, board: str) -> str:
+        """A SCAN pattern that matches every key of one board, and no other key."""
+        return f"{glob_escape(self.board_tag(tenant, board))}:*"
+
+    def board(self, tenant: str, board: str) -> str:
+        return f"{self.board_tag(tenant, board)}:board"
+
+    def members(self, tenant: str, board: str) -> str:
+        return f"{self.board_tag(tenant, board)}:members"
+
+    def rounds(self, tenant: str, board: str) -> str:
+        return f"{self.board_tag(tenant, board)}:rounds"
+
+    def round(self, tenant: str, board: str, round_id: str) -> str:
+        if not ROUND_ID.match(round_id):
+            raise ValueError("not a round id")
+        return f"{self.board_tag(tenant, board)}:round:{round_id}"
+
+    def card_turn(self, tenant: str, board: str, round_id: str) -> str:
+        return f"{self.round(tenant, board, round_id)}:card"
+
+    def job(self, job_id: str) -> str:
+        tenant, board, digest = split_job_id(job_id)
+        return f"{self.board_tag(tenant, board)}:dq:job:{digest}"
+
+    def round_jobs(self, tenant: str, board: str, round_id: str) -> str:
+        return f"{self.board_tag(tenant, board)}:dq:round:{key_part(round_id)}"
+
+    # -- a tenant, and what every process shares ------------------------------------------------
+
+    def tenant_boards(self, tenant: str) -> str:
+        return f"{self._tagged(f't:{key_part(tenant)}')}:boards"
+
+    def job_stream(self) -> str:
+        return f"{self._tagged('dq')}:stream"
+
+    def jobs_due(self) -> str:
+        """Same hash tag as the stream: promoting a due retry onto it is one script."""
+        return f"{self._tagged('dq')}:due"
+
+    def jobs_pattern(self) -> str:
+        """A SCAN pattern that matches every delivery job of every board."""
+        return f"{glob_escape(self.prefix)}:*:dq:job:*"
+
+    def tenant_rate(self, tenant: str) -> str:
+        return f"{self._tagged(f'dq:t:{key_part(tenant)}')}:rate"
+
+    def recipient_rate(self, tenant: str, recipient: str) -> str:
+        return f"{self.tenant_rate(tenant)}:u:{key_part(recipient)}"
+
+    def tenant_hold(self, tenant: str) -> str:
+        """Same hash tag as the tenant's rate logs: one script checks them all."""
+        return f"{self._tagged(f'dq:t:{key_part(tenant)}')}:hold"
+
+    def agenda_due(self) -> str:
+        return f"{self._tagged('agenda')}:due"
+
+    def agenda_claims(self) -> str:
+        """Same hash tag as the due set: a claim reads and writes both in one script."""
+        return f"{self._tagged('agenda')}:claims"
+
+    def link_secret(self) -> str:
+        return f"{self._tagged('links')}:secret"

@@ -8,7 +8,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.delivery import Outbox, Recipient, Retry
-from bot.delivery.jobs import DeliveryKeys, Job, split_job_id
+from bot.delivery.jobs import Job
 from bot.delivery.sender import (
     REASON_BLOCKED,
     REASON_DISABLED,
@@ -19,6 +19,7 @@ from bot.delivery.sender import (
     unreachable_reason,
 )
 from dialogs.boards.ports import TeamsError
+from dialogs.store.keys import Keys, split_job_id
 
 from .conftest import make_job
 
@@ -31,7 +32,7 @@ async def test_enqueue_queues_once_per_round_and_recipient(outbox: Outbox, redis
         Job(**{**job.__dict__, "message": {"type": "message", "text": "a different text"}})
     )
     assert first == again == changed_text
-    assert await redis.xlen(outbox.keys.stream) == 1
+    assert await redis.xlen(outbox.keys.job_stream()) == 1
     statuses = await outbox.round_status("tenant-a", "board-1", "round-1")
     assert [s.job_id for s in statuses] == [first]
     status = statuses[0]
@@ -51,11 +52,11 @@ async def test_a_job_lost_before_reaching_the_stream_is_put_on_by_enqueueing_aga
 ) -> None:
     job_id = await outbox.enqueue(make_job(1))
     # As if the process died after writing the job and before adding it to the stream.
-    await redis.delete(outbox.keys.stream)
+    await redis.delete(outbox.keys.job_stream())
     await redis.hset(outbox.keys.job(job_id), "streamed", "0")
     outbox._group_ready = False
     assert await outbox.enqueue(make_job(1)) == job_id
-    assert await redis.xlen(outbox.keys.stream) == 1
+    assert await redis.xlen(outbox.keys.job_stream()) == 1
     assert await redis.hget(outbox.keys.job(job_id), "streamed") == "1"
 
 
@@ -63,10 +64,10 @@ async def test_keys_share_the_board_hash_tag(outbox: Outbox) -> None:
     job = make_job(1, tenant="t:{odd}/1", board="b 2")
     job_id = await outbox.enqueue(job)
     assert split_job_id(job_id)[:2] == ("t:{odd}/1", "b 2")
-    keys = DeliveryKeys("tb")
+    keys = Keys("tb")
     tag = "{t:t%3A%7Bodd%7D%2F1:b:b%202}"
     assert keys.job(job_id).startswith(f"tb:{tag}:dq:job:")
-    assert keys.round(job.tenant_id, job.board_id, "round-1") == f"tb:{tag}:dq:round:round-1"
+    assert keys.round_jobs(job.tenant_id, job.board_id, "round-1") == f"tb:{tag}:dq:round:round-1"
     status = await outbox.status(job_id)
     assert status is not None and status.state == "queued"
 

@@ -97,7 +97,7 @@ async def test_jobs_of_a_dead_worker_are_claimed_and_sent_once(
 ) -> None:
     ids = await outbox.enqueue_all([make_job(n) for n in range(6)])
     await outbox.ensure_group()
-    taken = await redis.xreadgroup(GROUP, "dead", {outbox.keys.stream: ">"}, count=10)
+    taken = await redis.xreadgroup(GROUP, "dead", {outbox.keys.job_stream(): ">"}, count=10)
     assert len(taken[0][1]) == 6  # the dead consumer holds all six and never acknowledges
     # One of them was delivered before the crash: its marker is written, the entry not acked.
     done = ids[0]
@@ -120,7 +120,7 @@ async def test_jobs_of_a_dead_worker_are_claimed_and_sent_once(
     assert sorted(sender.job_ids()) == sorted(ids[1:])
     assert statuses[0].activity_id == "act-0"
     assert await outbox.pending() == 0
-    assert await redis.xlen(outbox.keys.stream) == 0
+    assert await redis.xlen(outbox.keys.job_stream()) == 0
 
 
 async def test_a_job_leased_by_a_dead_worker_waits_for_the_lease_then_is_sent_once(
@@ -128,7 +128,7 @@ async def test_a_job_leased_by_a_dead_worker_waits_for_the_lease_then_is_sent_on
 ) -> None:
     job_id = await outbox.enqueue(make_job(1))
     await outbox.ensure_group()
-    await redis.xreadgroup(GROUP, "dead", {outbox.keys.stream: ">"}, count=1)
+    await redis.xreadgroup(GROUP, "dead", {outbox.keys.job_stream(): ">"}, count=1)
     # It died mid-send: the attempt is counted and leased (for 0.6 s) but has no outcome.
     assert (await outbox.begin(job_id, "dead:1", 600)).verdict == "go"
 
@@ -184,13 +184,13 @@ async def test_re_enqueueing_after_delivery_sends_nothing_more(outbox: Outbox) -
 
 async def test_a_duplicate_stream_entry_sends_nothing_twice(outbox: Outbox, redis: Redis) -> None:
     job_id = await outbox.enqueue(make_job(1))
-    await redis.xadd(outbox.keys.stream, {"job": job_id})  # as a racing re-enqueue could
-    await redis.xadd(outbox.keys.stream, {"job": "junk"})  # and one that is not a job at all
+    await redis.xadd(outbox.keys.job_stream(), {"job": job_id})  # as a racing re-enqueue could
+    await redis.xadd(outbox.keys.job_stream(), {"job": "junk"})  # and one that is not a job at all
     sender = RecordingSender()
     async with running(worker(outbox, sender)):
         await settled(outbox, [job_id])
         for _ in range(100):
-            if await outbox.pending() == 0 and await redis.xlen(outbox.keys.stream) == 0:
+            if await outbox.pending() == 0 and await redis.xlen(outbox.keys.job_stream()) == 0:
                 break
             await asyncio.sleep(0.02)
     assert sender.job_ids() == [job_id]

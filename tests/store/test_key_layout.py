@@ -1,0 +1,132 @@
+"""The Redis key layout: the exact key strings (data already stored must still be found), and a
+board's keys all under one hash tag, so that deleting the board finds and deletes every one."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from redis.asyncio import Redis
+
+from bot.delivery import Outbox
+from dialogs.boards.store import BoardStore
+from dialogs.state import Who
+from dialogs.store.keys import Keys, job_id_for
+from tests.boards.cardkit import CLOSED_AT, board, open_round
+from tests.delivery.conftest import make_job
+
+TENANT = "t:{odd}"
+BOARD = "19:team-oak@thread.tacv2"
+ROUND = "a1b2c3d4e5f6"
+LATER = "ffffffffffff"
+
+
+def test_the_keys_are_spelled_as_they_always_were() -> None:
+    keys = Keys("tb")
+    who = Who(TENANT, "aad:{1}")
+    job_id = job_id_for(TENANT, BOARD, ROUND, "29:1")
+    assert job_id.startswith("t%3A%7Bodd%7D/19%3Ateam-oak@thread.tacv2/")
+    digest = job_id.rsplit("/", 1)[1]
+    built = [
+        keys.profile(who),
+        keys.assessments(who),
+        keys.assessment(who, "0123456789ab"),
+        keys.board(TENANT, BOARD),
+        keys.members(TENANT, BOARD),
+        keys.rounds(TENANT, BOARD),
+        keys.round(TENANT, BOARD, ROUND),
+        keys.card_turn(TENANT, BOARD, ROUND),
+        keys.job(job_id),
+        keys.round_jobs(TENANT, BOARD, ROUND),
+        keys.tenant_boards(TENANT),
+        keys.job_stream(),
+        keys.jobs_due(),
+        keys.tenant_rate(TENANT),
+        keys.recipient_rate(TENANT, "29:1"),
+        keys.tenant_hold(TENANT),
+        keys.agenda_due(),
+        keys.agenda_claims(),
+        keys.link_secret(),
+    ]
+    user = "tb:{t:t%3A%7Bodd%7D:u:aad%3A%7B1%7D}"
+    tag = "tb:{t:t%3A%7Bodd%7D:b:19%3Ateam-oak@thread.tacv2}"
+    assert built == [
+        f"{user}:profile",
+        f"{user}:sa",
+        f"{user}:sa:0123456789ab",
+        f"{tag}:board",
+        f"{tag}:members",
+        f"{tag}:rounds",
+        f"{tag}:round:{ROUND}",
+        f"{tag}:round:{ROUND}:card",
+        f"{tag}:dq:job:{digest}",
+        f"{tag}:dq:round:{ROUND}",
+        "tb:{t:t%3A%7Bodd%7D}:boards",
+        "tb:{dq}:stream",
+        "tb:{dq}:due",
+        "tb:{dq:t:t%3A%7Bodd%7D}:rate",
+        "tb:{dq:t:t%3A%7Bodd%7D}:rate:u:29%3A1",
+        "tb:{dq:t:t%3A%7Bodd%7D}:hold",
+        "tb:{agenda}:due",
+        "tb:{agenda}:claims",
+        "tb:{links}:secret",
+    ]
+
+
+def hash_tag(key: str) -> str:
+    """What Redis Cluster hashes: from the first `{` to the first `}` after it, when not empty."""
+    start = key.find("{")
+    end = key.find("}", start + 1)
+    return key[start + 1 : end] if start >= 0 and end > start + 1 else key
+
+
+async def fill_board(redis: Redis, prefix: str) -> None:
+    """One board with everything a board gets: members, two rounds, a card lease, a plan saved,
+    delivery jobs of both rounds."""
+    boards, outbox = BoardStore(redis, prefix), Outbox(redis, prefix)
+    the_board = replace(board(), tenant=TENANT, id=BOARD)
+    assert await boards.ensure(TENANT, BOARD, "2026-11-20T09:00:00Z", {"name": "Oak"})
+    await boards.set_card(TENANT, BOARD, "activity-1")
+    assert await boards.claim_clerk(TENANT, BOARD, the_board.clerks[0], the_board.members)
+    first = replace(open_round(the_board), id=ROUND)
+    assert await boards.open_round(TENANT, BOARD, first) is None
+    assert await boards.close_round(TENANT, BOARD, ROUND, CLOSED_AT, first.opened_by)
+    assert await boards.save_plan(TENANT, BOARD, ROUND, 0, {}, None) is not None
+    second = replace(open_round(the_board), id=LATER, opened="2026-11-23T09:00:00+00:00")
+    assert await boards.open_round(TENANT, BOARD, second) is None
+    await boards.card_stale(TENANT, BOARD, LATER)
+    assert await boards.card_turn(TENANT, BOARD, LATER, "token")
+    for n, round_id in enumerate((ROUND, LATER)):
+        await outbox.enqueue(make_job(n, tenant=TENANT, board=BOARD, round_id=round_id))
+
+
+async def test_every_key_of_a_board_has_its_hash_tag_and_delete_removes_them_all(
+    redis: Redis,
+) -> None:
+    # A glob character in the prefix, and a neighbour whose prefix it would match unescaped.
+    prefix, neighbour = "tb*", "tbX"
+    await fill_board(redis, neighbour)
+    await BoardStore(redis, neighbour).ensure(TENANT, "19:other@thread.tacv2", "x", {})
+    before = set(await redis.keys("*"))
+    await fill_board(redis, prefix)
+    shared = {Keys(prefix).tenant_boards(TENANT), Keys(prefix).job_stream()}
+    added = set(await redis.keys("*")) - before - shared
+    assert {key.split("}", 1)[1] for key in added} == {
+        ":board",
+        ":members",
+        ":rounds",
+        f":round:{ROUND}",
+        f":round:{LATER}",
+        f":round:{LATER}:card",
+        f":dq:round:{ROUND}",
+        f":dq:round:{LATER}",
+        ":dq:job:" + job_id_for(TENANT, BOARD, ROUND, "29:user-t:{odd}-0").rsplit("/")[-1],
+        ":dq:job:" + job_id_for(TENANT, BOARD, LATER, "29:user-t:{odd}-1").rsplit("/")[-1],
+    }
+    assert {hash_tag(key) for key in added} == {hash_tag(Keys(prefix).board(TENANT, BOARD))}
+
+    deleted = await BoardStore(redis, prefix).delete_board(TENANT, BOARD)
+
+    assert deleted == len(added)
+    assert set(await redis.keys("*")) == before | {Keys(prefix).job_stream()}
+    assert await BoardStore(redis, prefix).tenant_boards(TENANT) == []
+    assert await BoardStore(redis, neighbour).board(TENANT, BOARD) is not None
