@@ -19,7 +19,10 @@ from typing import Any
 from redis.asyncio import Redis
 
 from bench.common import EVIDENCE, Poster, Timings, save, session, table, trustee_chat, walkthrough
+from dialogs.state import Who
+from dialogs.store.keys import Keys, glob_escape
 from tests.dialogs.cardkit import walk
+from tests.support.activities import Chat
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector, adaptive_cards
 from tests.support.redis_server import RedisServer
@@ -76,7 +79,7 @@ async def main() -> dict[str, Any]:
                     poster = Poster(bot, http, Timings())
                     seen = await one_rating_turn(bot, connector, redis, poster)
                     per_response = await memory_per_response(connector, redis, poster)
-                    sample = await _one_response_keys(redis)
+                    sample = await _one_response_keys(redis, trustee_chat(connector, 10_000))
             finally:
                 bot.cleanup()
                 await redis.aclose()
@@ -92,11 +95,13 @@ async def main() -> dict[str, Any]:
     }
 
 
-async def _one_response_keys(redis: Redis) -> dict[str, int]:
-    keys = sorted(await redis.keys("*u:*Bench%20trustee%2010000*"))
+async def _one_response_keys(redis: Redis, chat: Chat) -> dict[str, int]:
+    """The keys of one trustee who finished, by what follows the trustee's part of the key."""
+    user = Keys().user(Who(chat.tenant, chat.user.aad_object_id or chat.user.id))
+    keys = sorted(await redis.keys(f"{glob_escape(user)}:*"))
     if not keys:
-        keys = sorted(await redis.keys("*"))[:3]
-    return {k.rsplit("}", 1)[-1] or k: await redis.memory_usage(k, samples=0) or 0 for k in keys}
+        raise RuntimeError(f"no keys under {user}: has the key layout changed?")
+    return {k.removeprefix(user): await redis.memory_usage(k, samples=0) or 0 for k in keys}
 
 
 def report(result: dict[str, Any]) -> None:
