@@ -4,6 +4,7 @@ The queue and the worker know nothing of the Bot Framework; `teams_sender` is th
 that does, so import it explicitly where the real sender is wanted.
 """
 
+from .gate import Gate, OpenGate
 from .jobs import Job, JobStatus, Recipient
 from .pacing import Pace
 from .queue import Outbox
@@ -11,8 +12,10 @@ from .sender import Sender, Sent
 from .worker import Retry, Timing, Worker
 
 __all__ = [
+    "Gate",
     "Job",
     "JobStatus",
+    "OpenGate",
     "Outbox",
     "Pace",
     "Recipient",

@@ -4,12 +4,25 @@ Where jobs live in Redis, and what a job id is: dialogs/store/keys.py. Jobs of o
 board's hash tag, so every update of a job is one atomic script in one Redis Cluster slot, and
 deleting the board deletes its delivery records.
 Times are Redis server time in milliseconds, so processes with skewed clocks agree.
+
+A job is one of three kinds:
+- personal: to one person's 1:1 chat (created if need be), e.g. a trustee's invitation;
+- channel: into a conversation the bot is in already (`conversation`: the board's channel);
+- role: to whoever holds a role on the board when it is sent (`audience`, e.g. the chair, or the
+  clerks while there is no chair). The worker asks the board (its `Gate`) who that is and
+  queues one personal job for each of them, which is what is then sent.
+A personal or channel job with an `audience` is sent only if the board still says, at that
+moment, that the recipient may have it (see gate.py); otherwise it is dropped, not sent.
+A job carries one message or several (`more`), posted in order; each one posted is recorded on
+the job hash (`part:<n>`), so a retry after a crash posts only those that were not.
+A job's address, hashed into its id with its batch, is the recipient's Teams user id, or
+`#<conversation>` for a channel post, or `@<audience>` for a role.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +33,13 @@ RETRYING = "retrying"
 DELIVERED = "delivered"
 UNREACHABLE = "unreachable"
 FAILED = "failed"
-FINAL_STATES = frozenset({DELIVERED, UNREACHABLE, FAILED})
+DROPPED = "dropped"  # not sent: the recipient was no longer entitled to it when its turn came
+FORWARDED = "forwarded"  # a role job, handed on as one personal job to each holder of the role
+FINAL_STATES = frozenset({DELIVERED, UNREACHABLE, FAILED, DROPPED, FORWARDED})
+
+PERSONAL = "personal"
+CHANNEL = "channel"
+ROLE = "role"
 
 MAX_MESSAGE_BYTES = 40_000  # Teams refuses far smaller cards (about 28 KB); this catches mistakes
 
@@ -42,7 +61,8 @@ class Recipient:
 
 @dataclass(frozen=True)
 class Job:
-    """One personal message to one trustee; `message` is an Activity as plain JSON."""
+    """One message (or a few, in order) for one person, one conversation or one role on a board;
+    each message is an Activity as plain JSON. `round_id` names the batch it belongs to."""
 
     tenant_id: str
     service_url: str
@@ -50,10 +70,39 @@ class Job:
     board_id: str
     round_id: str
     message: dict[str, Any] = field(default_factory=dict)
+    conversation: str = ""  # a channel post: post here, not in a 1:1 chat
+    audience: str = ""  # who may have it, asked of the board when it is sent ("" = anyone)
+    more: tuple[dict[str, Any], ...] = ()  # further messages, posted after `message`, in order
+    parent: str = ""  # the role job this personal job was handed on from
+
+    @property
+    def kind(self) -> str:
+        if self.conversation:
+            return CHANNEL
+        return PERSONAL if self.recipient.id else ROLE
+
+    @property
+    def address(self) -> str:
+        """What the job is for: a Teams user id, `#<conversation>` or `@<audience>`."""
+        if self.conversation:
+            return f"#{self.conversation}"
+        return self.recipient.id or f"@{self.audience}"
 
     @property
     def job_id(self) -> str:
-        return job_id_for(self.tenant_id, self.board_id, self.round_id, self.recipient.id)
+        return job_id_for(self.tenant_id, self.board_id, self.round_id, self.address)
+
+    @property
+    def parts(self) -> tuple[dict[str, Any], ...]:
+        return (self.message, *self.more)
+
+    def part(self, index: int) -> Job:
+        """The same job with only its `index`th message, as a sender posts it."""
+        return replace(self, message=self.parts[index], more=())
+
+    def handed_to(self, recipient: Recipient) -> Job:
+        """The personal job a role job becomes for one holder of the role."""
+        return replace(self, recipient=recipient, parent=self.job_id)
 
     def problems(self) -> list[str]:
         """Why this job cannot be queued; empty when it can."""
@@ -61,20 +110,29 @@ class Job:
         for name in ("tenant_id", "board_id", "round_id"):
             if not getattr(self, name):
                 found.append(f"{name} is empty")
-        if not self.recipient.id:
+        if not self.recipient.id and not self.conversation and not self.audience:
             found.append("recipient.id (the Teams user id) is empty")
+        if self.conversation and self.recipient.id:
+            found.append("a channel post has no personal recipient")
         if not self.service_url.startswith(("https://", "http://")):
             found.append("service_url must be an http(s) URL")
-        if not isinstance(self.message, dict):
+        if not all(isinstance(part, dict) for part in self.parts):
             found.append("message must be a JSON object (an Activity)")
             return found
-        if self.message.get("type", "message") != "message":
-            found.append("message must be an Activity of type 'message'")
-        if not self.message.get("text") and not self.message.get("attachments"):
-            found.append("message has neither text nor attachments")
-        if len(json.dumps(self.message).encode()) > MAX_MESSAGE_BYTES:
-            found.append(f"message is larger than {MAX_MESSAGE_BYTES} bytes")
+        for part in self.parts:
+            found += _message_problems(part)
         return found
+
+
+def _message_problems(message: dict[str, Any]) -> list[str]:
+    found = []
+    if message.get("type", "message") != "message":
+        found.append("message must be an Activity of type 'message'")
+    if not message.get("text") and not message.get("attachments"):
+        found.append("message has neither text nor attachments")
+    if len(json.dumps(message).encode()) > MAX_MESSAGE_BYTES:
+        found.append(f"message is larger than {MAX_MESSAGE_BYTES} bytes")
+    return found
 
 
 @dataclass(frozen=True)
@@ -82,9 +140,12 @@ class JobStatus:
     """What became of a job, as the round logic sees it."""
 
     job_id: str
-    state: str  # queued, retrying, delivered, unreachable, failed
+    state: str  # queued, retrying, delivered, unreachable, failed, dropped, forwarded
     round_id: str
     recipient: Recipient
+    conversation: str = ""  # for a channel post: where it goes
+    audience: str = ""
+    parent: str = ""
     attempts: int = 0
     next_at: datetime | None = None  # when retrying: when the next attempt is due
     activity_id: str | None = None  # when delivered
@@ -96,6 +157,12 @@ class JobStatus:
     @property
     def final(self) -> bool:
         return self.state in FINAL_STATES
+
+    @property
+    def kind(self) -> str:
+        if self.conversation:
+            return CHANNEL
+        return PERSONAL if self.recipient.id else ROLE
 
 
 def from_ms(value: str | None) -> datetime | None:

@@ -14,8 +14,12 @@ How a job moves (keys in jobs.py):
    it counts the attempt and leases the job to this attempt.
 4. Right after the connector answers, `settle` (one script) records the outcome: delivered (the
    marker: activity id and conversation id), unreachable or failed (with the reason), or
-   retrying (attempt n, next at). A retry goes into the due set, which workers move back onto the
-   stream (one script) when it is due. Then the entry is acknowledged and deleted.
+   retrying (attempt n, next at). A job of several messages records each one as it is posted
+   (`mark_part`, by the lease holder only), so a retry posts only what is left. A job the board
+   says its recipient may no longer have is settled `dropped`, unsent; a role job is settled
+   `forwarded` once a personal job is queued for each holder of the role. A retry goes into the
+   due set, which workers move back onto the stream (one script) when it is due. Then the entry
+   is acknowledged and deleted.
 
 A stream entry is only a prompt to look at a job; the job hash decides. So a duplicate entry (a
 re-enqueue racing, a claim of a slow worker's entry) sends nothing twice.
@@ -46,8 +50,10 @@ from redis.exceptions import ResponseError
 from dialogs.store.keys import Keys, split_job_id
 
 from .jobs import FINAL_STATES, Job, JobStatus, Recipient, from_ms
+from .sender import Sent
 
 GROUP = "senders"
+_FINAL_LUA = "{" + ", ".join(f"['{state}'] = true" for state in sorted(FINAL_STATES)) + "}"
 DEFAULT_RETENTION = timedelta(days=90)
 
 _NOW_MS = """
@@ -75,12 +81,11 @@ return {1, '0'}
 # KEYS: job. ARGV: attempt token, lease ms. Returns {verdict, detail}.
 _BEGIN = (
     _NOW_MS
+    + f"local FINAL = {_FINAL_LUA}\n"
     + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return {'missing', ''} end
-if state == 'delivered' or state == 'unreachable' or state == 'failed' then
-  return {'settled', state}
-end
+if FINAL[state] then return {'settled', state} end
 local now = now_ms()
 local lease = tonumber(redis.call('HGET', KEYS[1], 'lease') or '0')
 if lease > now then return {'busy', string.format('%d', lease - now)} end
@@ -98,11 +103,12 @@ return {'go', tostring(attempts)}
 # unsettled job. Returns 0 if nothing was written, else the due time (ms) of a retry, or 1.
 _SETTLE = (
     _NOW_MS
+    + f"local FINAL = {_FINAL_LUA}\n"
     + """
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state or state == 'delivered' then return 0 end
 if ARGV[2] ~= 'delivered' then
-  if state == 'unreachable' or state == 'failed' then return 0 end
+  if FINAL[state] then return 0 end
   if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
 end
 local now = now_ms()
@@ -135,6 +141,29 @@ for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
 end
 return #ids
+"""
+)
+
+# KEYS: job. ARGV: attempt token, part number, activity id, conversation id. One message of a
+# job posted, recorded by the attempt holding the lease only. Returns 1 if it was written.
+_PART = """
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'part:' .. ARGV[2], ARGV[3], 'conversation_id', ARGV[4])
+return 1
+"""
+
+# KEYS: job, round index. A job that failed (Teams kept refusing, retryably) made new: queued,
+# no attempts, to go on the stream again. Returns 1 if it was failed and is now queued.
+_REQUEUE = (
+    _NOW_MS
+    + """
+if redis.call('HGET', KEYS[1], 'state') ~= 'failed' then return 0 end
+redis.call('HDEL', KEYS[1], 'next_at', 'reason', 'owner', 'lease')
+redis.call('HSET', KEYS[1], 'state', 'queued', 'attempts', '0', 'streamed', '0',
+  'updated', string.format('%d', now_ms()))
+redis.call('PERSIST', KEYS[1])
+redis.call('PERSIST', KEYS[2])
+return 1
 """
 )
 
@@ -176,6 +205,8 @@ class Outbox:
         self._settle = redis.register_script(_SETTLE)
         self._promote = redis.register_script(_PROMOTE)
         self._mark_streamed = redis.register_script(_MARK_STREAMED)
+        self._part = redis.register_script(_PART)
+        self._requeue = redis.register_script(_REQUEUE)
         self._group_ready = False
 
     # -- for the round logic -------------------------------------------------------------------
@@ -187,22 +218,30 @@ class Outbox:
             raise ValueError("cannot queue this message: " + "; ".join(problems))
         job_id = job.job_id
         key = self.keys.job(job_id)
-        fields = {
-            "tenant": job.tenant_id,
-            "board": job.board_id,
-            "round": job.round_id,
-            "service_url": job.service_url,
-            "recipient": job.recipient.to_json(),
-            "message": json.dumps(job.message),
-        }
-        args = [job_id, *[part for pair in fields.items() for part in pair]]
+        args = [job_id, *[part for pair in _job_fields(job).items() for part in pair]]
         round_key = self.keys.round_jobs(job.tenant_id, job.board_id, job.round_id)
         created, streamed = await self._enqueue(keys=[key, round_key], args=args)
         if int(created) or str(streamed) != "1":
-            await self.ensure_group()
-            await self.redis.xadd(self.keys.job_stream(), {"job": job_id})
-            await self._mark_streamed(keys=[key])
+            await self._stream(job_id)
         return job_id
+
+    async def _stream(self, job_id: str) -> None:
+        await self.ensure_group()
+        await self.redis.xadd(self.keys.job_stream(), {"job": job_id})
+        await self._mark_streamed(keys=[self.keys.job(job_id)])
+
+    async def requeue(self, job_id: str) -> bool:
+        """Try a failed job again from the start (Teams was down for longer than the worker's
+        retries last); a job in any other state is left as it is. True if it was requeued."""
+        tenant_id, board_id, _ = split_job_id(job_id)
+        raw = await self.redis.hget(self.keys.job(job_id), "round")
+        if raw is None:
+            return False
+        keys = [self.keys.job(job_id), self.keys.round_jobs(tenant_id, board_id, raw)]
+        if not int(await self._requeue(keys=keys)):
+            return False
+        await self._stream(job_id)
+        return True
 
     async def enqueue_all(self, jobs: Sequence[Job]) -> list[str]:
         return [await self.enqueue(job) for job in jobs]
@@ -296,8 +335,27 @@ class Outbox:
             board_id=raw["board"],
             round_id=raw["round"],
             message=json.loads(raw["message"]),
+            conversation=raw.get("conversation", ""),
+            audience=raw.get("audience", ""),
+            more=tuple(json.loads(raw.get("more") or "[]")),
+            parent=raw.get("parent", ""),
         )
         return job, _status(job_id, raw)
+
+    async def posted_parts(self, job_id: str) -> dict[int, Sent]:
+        """The messages of a job posted so far, by part number."""
+        raw = await self.redis.hgetall(self.keys.job(job_id))
+        conversation = raw.get("conversation_id", "")
+        return {
+            int(name[5:]): Sent(conversation, value)
+            for name, value in raw.items()
+            if name.startswith("part:") and name[5:].isdigit()
+        }
+
+    async def mark_part(self, job: Job, token: str, index: int, sent: Sent) -> bool:
+        """Record one message of a job as posted; False if this attempt no longer holds it."""
+        args = [token, index, sent.activity_id, sent.conversation_id]
+        return bool(int(await self._part(keys=[self.keys.job(job.job_id)], args=args)))
 
     async def begin(self, job_id: str, token: str, lease_ms: int) -> Begin:
         verdict, detail = await self._begin(keys=[self.keys.job(job_id)], args=[token, lease_ms])
@@ -344,6 +402,24 @@ class Outbox:
         return int(info["pending"])
 
 
+def _job_fields(job: Job) -> dict[str, str]:
+    fields = {
+        "tenant": job.tenant_id,
+        "board": job.board_id,
+        "round": job.round_id,
+        "service_url": job.service_url,
+        "recipient": job.recipient.to_json(),
+        "message": json.dumps(job.message),
+    }
+    optional = {
+        "conversation": job.conversation,
+        "audience": job.audience,
+        "more": json.dumps(list(job.more)) if job.more else "",
+        "parent": job.parent,
+    }
+    return {**fields, **{name: value for name, value in optional.items() if value}}
+
+
 def _entries(messages: Any) -> list[Entry]:
     found = []
     for entry_id, fields in messages or []:
@@ -361,6 +437,9 @@ def _status(job_id: str, raw: dict[str, str]) -> JobStatus:
         state=state,
         round_id=raw.get("round", ""),
         recipient=recipient,
+        conversation=raw.get("conversation", ""),
+        audience=raw.get("audience", ""),
+        parent=raw.get("parent", ""),
         attempts=int(raw.get("attempts") or 0),
         next_at=from_ms(raw.get("next_at")) if state not in FINAL_STATES else None,
         activity_id=raw.get("activity_id") or None,

@@ -45,7 +45,8 @@ class Sent:
 
 class Sender(Protocol):
     async def send(self, job: Job) -> Sent:
-        """Post `job.message` to the recipient's 1:1 chat; raise TeamsError if refused."""
+        """Post `job.message` to the recipient's 1:1 chat (or into `job.conversation`, if set);
+        raise TeamsError if refused."""
         ...
 
 

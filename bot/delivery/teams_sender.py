@@ -1,4 +1,5 @@
-"""The real sender: a 1:1 chat created with the trustee, then the message posted into it.
+"""The real sender: a 1:1 chat created with the trustee, then the message posted into it; or,
+for a channel post, the message posted into the channel.
 
 Both calls go through `Connector` (bot/connector.py: aiohttp, the bot's own token), which posts
 the job's JSON as it is. `ConnectorClients` builds botbuilder's connector clients, once per
@@ -73,13 +74,16 @@ class TeamsSender:
         return cls(Connector(tokens, call_timeout=call_timeout), bot_id, bot_name)
 
     async def send(self, job: Job) -> Sent:
+        message = {"type": "message", **job.message}
+        if job.conversation:  # a channel the bot is in: no chat to open
+            posted = await self.connector.send(job.service_url, job.conversation, message)
+            return Sent(conversation_id=job.conversation, activity_id=posted)
         member = {"id": job.recipient.id}
         if job.recipient.name:
             member["name"] = job.recipient.name
         conversation = await self.connector.personal_chat(
             job.service_url, self.bot, job.tenant_id, member
         )
-        message = {"type": "message", **job.message}
         posted = await self.connector.send(job.service_url, conversation, message)
         return Sent(conversation_id=conversation, activity_id=posted)
 

@@ -3,26 +3,39 @@
 Run as many as you like, in one process or many, each with its own consumer name: they share the
 work through the consumer group, the pace through Redis, and claim what a dead one left pending.
 Every decision about a job is made from the job hash (see queue.py), never from the entry alone.
+Whether its recipient may still have it is asked of the `Gate` (gate.py) just before each send.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import secrets
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from redis.exceptions import RedisError
 
 from dialogs.boards.ports import TeamsError
 
-from .jobs import DELIVERED, FAILED, RETRYING, UNREACHABLE, Job, JobStatus
+from .gate import NOBODY, Gate, OpenGate
+from .jobs import (
+    DELIVERED,
+    DROPPED,
+    FAILED,
+    FORWARDED,
+    RETRYING,
+    ROLE,
+    UNREACHABLE,
+    Job,
+    JobStatus,
+)
 from .pacing import Pace, RateLimiter
 from .queue import Entry, Outbox
-from .sender import Sender, failed_reason, unreachable_reason
+from .sender import Sender, Sent, failed_reason, unreachable_reason
 
 log = logging.getLogger("trustboard.delivery")
 
@@ -80,9 +93,11 @@ class Worker:
         timing: Timing | None = None,
         concurrency: int = 8,
         on_outcome: OutcomeHook | None = None,
+        gate: Gate | None = None,
     ) -> None:
         self.outbox = outbox
         self.sender = sender
+        self.gate: Gate = gate or OpenGate()
         self.consumer = consumer
         self.limiter = RateLimiter(outbox.redis, outbox.keys, pace or Pace())
         self.retry = retry or Retry()
@@ -184,7 +199,8 @@ class Worker:
             await self.outbox.ack(entry.entry_id)
             return
         job = loaded[0]
-        await self.limiter.take(job.tenant_id, job.recipient.id)
+        if job.kind != ROLE:  # a role job sends nothing itself
+            await self.limiter.take(job.tenant_id, job.address)
         token = f"{self.consumer}:{secrets.token_hex(6)}"
         begin = await self.outbox.begin(entry.job_id, token, int(self.timing.lease * 1000))
         if begin.verdict == "busy":
@@ -195,11 +211,57 @@ class Worker:
         if begin.verdict != "go":
             await self.outbox.ack(entry.entry_id)
             return
-        await self._attempt(entry, job, token, begin.attempt)
+        if job.kind == ROLE:
+            await self._forward(entry, job, token)
+        else:
+            await self._attempt(entry, job, token, begin.attempt)
+
+    async def _forward(self, entry: Entry, job: Job, token: str) -> None:
+        """A role job becomes one personal job for each holder of the role now."""
+        handed = await self._hand_on(job)
+        if handed:
+            state, fields = FORWARDED, {"to": json.dumps(handed)}
+        else:
+            state, fields = DROPPED, {"reason": NOBODY}
+        written = await self.outbox.settle(job, token, state, fields)
+        await self.outbox.ack(entry.entry_id)
+        log.info("delivery %s: %s to %d", job.job_id, state, len(handed))
+        if written:
+            await self._tell(job.job_id)
+
+    async def _hand_on(self, job: Job) -> list[str]:
+        recipients = await self.gate.recipients(job)
+        for recipient in recipients:
+            await self.outbox.enqueue(job.handed_to(recipient))
+        return [r.id for r in recipients]
+
+    async def _post(self, job: Job, token: str) -> Sent | str | None:
+        """Post the job's messages not posted yet, each only if the gate lets it go. Returns the
+        last one posted, or why the rest may not go, or None if this attempt lost its lease."""
+        posted = await self.outbox.posted_parts(job.job_id)
+        sent = None
+        for index in range(len(job.parts)):
+            if index in posted:
+                sent = posted[index]
+                continue
+            if job.audience:
+                reason = await self.gate.check(job)
+                if reason:
+                    return reason
+            part = job.part(index)
+            if sent is not None and not part.conversation:
+                # The chat is open already: the rest of the job goes into it, without opening
+                # it again (one request a message instead of two).
+                part = replace(part, conversation=sent.conversation_id)
+            sent = await self.sender.send(part)
+            if len(job.parts) > 1 and not await self.outbox.mark_part(job, token, index, sent):
+                return None
+        assert sent is not None
+        return sent
 
     async def _attempt(self, entry: Entry, job: Job, token: str, attempt: int) -> None:
         try:
-            sent = await asyncio.wait_for(self.sender.send(job), self.timing.attempt_timeout)
+            sent = await asyncio.wait_for(self._post(job, token), self.timing.attempt_timeout)
         except TeamsError as exc:
             state, fields, delay = await self._after_error(job, exc, attempt)
         except TimeoutError:
@@ -211,9 +273,16 @@ class Worker:
             error = TeamsError(None, f"unexpected {type(exc).__name__}")
             state, fields, delay = await self._after_error(job, error, attempt)
         else:
-            state = DELIVERED
-            fields = {"activity_id": sent.activity_id, "conversation_id": sent.conversation_id}
-            delay = 0.0
+            if sent is None:
+                # Another attempt took the job over (this one outlived its lease): it settles.
+                await self.outbox.ack(entry.entry_id)
+                return
+            if isinstance(sent, str):
+                state, fields, delay = DROPPED, {"reason": sent}, 0.0
+            else:
+                state = DELIVERED
+                fields = {"activity_id": sent.activity_id, "conversation_id": sent.conversation_id}
+                delay = 0.0
         written = await self.outbox.settle(job, token, state, fields, int(delay * 1000))
         await self.outbox.ack(entry.entry_id)
         if state == DELIVERED:
@@ -221,8 +290,17 @@ class Worker:
             if not written:
                 log.warning("delivery %s: sent again after an earlier delivery", job.job_id)
         log.info("delivery %s: %s (attempt %d)", job.job_id, state, attempt)
+        if written and state == DROPPED and job.parent:
+            await self._hand_on_again(job)
         if written:
             await self._tell(job.job_id)
+
+    async def _hand_on_again(self, job: Job) -> None:
+        """A holder of a role lost it before their copy went: whoever holds it now gets one
+        (each person once: their job's id is the same whenever it is queued)."""
+        loaded = await self.outbox.load(job.parent)
+        if loaded is not None:
+            await self._hand_on(loaded[0])
 
     async def _after_error(
         self, job: Job, error: TeamsError, attempt: int

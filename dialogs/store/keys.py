@@ -47,8 +47,9 @@ A tenant, and what all processes share:
     p:{links}:secret                 string  the download links' signing secret, when not set
 
 A delivery job id is `<tenant>/<board>/<digest>`, the first two percent-encoded (so neither holds
-a `/`), the digest a hash of (round id, recipient's Teams user id): enqueueing the same person
-for the same round twice names the same job, and the id alone says where the job is stored.
+a `/`), the digest a hash of (round id, address: the recipient's Teams user id, `#<conversation>`
+for a channel post, `@<audience>` for a role): enqueueing the same person for the same round
+twice names the same job, and the id alone says where the job is stored.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ def glob_escape(text: str) -> str:
     return "".join(f"\\{ch}" if ch in "*?[]\\" else ch for ch in text)
 
 
-def job_id_for(tenant_id: str, board_id: str, round_id: str, recipient_id: str) -> str:
-    digest = hashlib.sha256(f"{round_id}\0{recipient_id}".encode()).hexdigest()[:32]
+def job_id_for(tenant_id: str, board_id: str, round_id: str, address: str) -> str:
+    digest = hashlib.sha256(f"{round_id}\0{address}".encode()).hexdigest()[:32]
     return f"{key_part(tenant_id)}/{key_part(board_id)}/{digest}"
 
 
