@@ -1,4 +1,5 @@
-"""Shared fixtures: a throwaway Redis, clients and stores on it, and a fake Bot Connector.
+"""Shared fixtures: a throwaway Redis, clients and stores on it, a fake Bot Connector, and the
+bot served in-process on them (`bot_app`, `bot_app_with`; see tests/support/bot_app.py).
 
 The Redis on 6379 of this machine is never used: `redis_url` starts a server of our own on a free
 port, so flushing it between tests harms nobody.
@@ -6,12 +7,13 @@ port, so flushing it between tests harms nobody.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 
 import pytest
 from redis.asyncio import Redis
 
 from dialogs.store import Store, connect
+from tests.support.bot_app import BotApp
 from tests.support.fake_connector import FakeConnector
 from tests.support.redis_server import RedisServer, RedisServerError
 
@@ -81,3 +83,35 @@ async def connector() -> AsyncIterator[FakeConnector]:
         yield fake
     if fake.unknown:
         pytest.fail(f"calls to unknown connector routes: {fake.unknown}", pytrace=False)
+
+
+StartBot = Callable[..., Awaitable[BotApp]]
+
+
+@pytest.fixture
+async def bot_app_with(redis_client: Redis, redis_url: str) -> AsyncIterator[StartBot]:
+    """Start bots in-process on the throwaway redis-server (emptied first), stopped after the test:
+
+        bot = await bot_app_with({"DELIVERY_CLAIM_IDLE": "2"}, teams=recording_teams)
+
+    The mapping is added to the environment, as for a `BotProcess`; keyword arguments go to
+    `BotApp` (create_app's seams: teams, sender, timing).
+    """
+    started: list[BotApp] = []
+
+    async def start(env: Mapping[str, str | None] | None = None, **seams: object) -> BotApp:
+        bot = BotApp({"REDIS_URL": redis_url, **(env or {})}, **seams)  # type: ignore[arg-type]
+        started.append(await bot.start())
+        return bot
+
+    try:
+        yield start
+    finally:
+        for bot in reversed(started):
+            await bot.stop()
+
+
+@pytest.fixture
+async def bot_app(bot_app_with: StartBot) -> BotApp:
+    """The bot served in-process on the throwaway redis-server, as `python -m bot` would run."""
+    return await bot_app_with()

@@ -1,5 +1,6 @@
-"""Fixtures for the HTTP tests: a real `python -m bot` process on the throwaway Redis, and a
-trustee's Teams client talking to it through the fake connector."""
+"""Fixtures for the HTTP tests: the bot served in-process on the throwaway Redis (`bot`), a real
+`python -m bot` process where a test must stop or kill it (`bot_process`), and a trustee's Teams
+client talking to either through the fake connector."""
 
 from __future__ import annotations
 
@@ -10,12 +11,18 @@ from redis.asyncio import Redis
 
 from tests.http.teams_client import TeamsClient
 from tests.support.activities import Chat
+from tests.support.bot_app import BotApp
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector
 
 
 @pytest.fixture
-async def bot(redis_client: Redis, redis_url: str) -> AsyncIterator[BotProcess]:
+def bot(bot_app: BotApp) -> BotApp:
+    return bot_app
+
+
+@pytest.fixture
+async def bot_process(redis_client: Redis, redis_url: str) -> AsyncIterator[BotProcess]:
     process = BotProcess({"REDIS_URL": redis_url}).start()
     try:
         yield process
@@ -25,8 +32,14 @@ async def bot(redis_client: Redis, redis_url: str) -> AsyncIterator[BotProcess]:
 
 
 @pytest.fixture
-def alex(bot: BotProcess, connector: FakeConnector) -> Iterator[TeamsClient]:
-    client = TeamsClient(bot, connector, Chat(service_url=connector.url))
+def alex(bot: BotApp, connector: FakeConnector) -> TeamsClient:
+    return TeamsClient(bot, connector, Chat(service_url=connector.url))
+
+
+@pytest.fixture
+def alex_on_a_process(bot_process: BotProcess, connector: FakeConnector) -> Iterator[TeamsClient]:
+    """Alex talking to a real bot process, for tests that stop or kill it (and start another)."""
+    client = TeamsClient(bot_process, connector, Chat(service_url=connector.url))
     yield client
-    if client.bot is not bot:  # restarted during the test: stop the process it restarted
-        client.bot.cleanup()
+    if client.bot is not bot_process and isinstance(client.bot, BotProcess):
+        client.bot.cleanup()  # restarted during the test: stop the process it restarted

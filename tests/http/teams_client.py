@@ -7,12 +7,12 @@ from typing import Any
 
 from tests.dialogs.cardkit import walk
 from tests.support.activities import Chat
-from tests.support.bot_process import BotProcess
+from tests.support.bot_http import BotHttp
 from tests.support.fake_connector import FakeConnector, adaptive_cards
 
 
 class TeamsClient:
-    def __init__(self, bot: BotProcess, connector: FakeConnector, chat: Chat) -> None:
+    def __init__(self, bot: BotHttp, connector: FakeConnector, chat: Chat) -> None:
         self.bot = bot
         self.connector = connector
         self.chat = chat

@@ -10,7 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.http.teams_client import TeamsClient
-from tests.support.bot_process import BotProcess
+from tests.support.bot_app import BotApp
 from tests.support.fake_connector import FakeConnector
 from tests.support.redis_state import everything
 
@@ -24,7 +24,7 @@ async def started(alex: TeamsClient, redis_client: Redis) -> dict[str, Any]:
     return await everything(redis_client)
 
 
-async def assert_refused(bot: BotProcess, status: int, body: Any, expected: int, says: str) -> None:
+async def assert_refused(bot: BotApp, status: int, body: Any, expected: int, says: str) -> None:
     assert status == expected, body
     assert isinstance(body, dict) and says in body["error"], body
     assert "Traceback" not in json.dumps(body)
@@ -43,7 +43,7 @@ BAD_BODIES = [
 
 @pytest.mark.parametrize(("body", "says"), BAD_BODIES)
 async def test_malformed_bodies_get_400(
-    bot: BotProcess, connector: FakeConnector, body: bytes, says: str
+    bot: BotApp, connector: FakeConnector, body: bytes, says: str
 ) -> None:
     status, answer = await bot.post_raw(body)
     await assert_refused(bot, status, answer, 400, says)
@@ -184,7 +184,7 @@ async def test_unknown_words_get_a_hint_and_change_nothing(
     assert await everything(redis_client) == started
 
 
-async def test_messages_only_accepts_post_and_health_answers(bot: BotProcess) -> None:
+async def test_messages_only_accepts_post_and_health_answers(bot: BotApp) -> None:
     status, _ = await bot.get("/api/messages")
     assert status == 405
     status, body = await bot.get("/healthz")

@@ -1,6 +1,7 @@
 """Redis going away mid-walkthrough: the trustee is told their answer was not saved, /healthz says
 the store is down, nothing saved before is lost, and the bot carries on by itself once Redis is
-back (a server with the append-only file, as deployed)."""
+back (a server with the append-only file, as deployed). Redis is stopped and restarted; the bot
+keeps running, served in-process."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from redis.asyncio import Redis
 from dialogs.engine import NOT_SAVED
 from tests.http.teams_client import TeamsClient
 from tests.support.activities import Chat
-from tests.support.bot_process import BotProcess
+from tests.support.bot_app import BotApp
 from tests.support.fake_connector import FakeConnector
 from tests.support.redis_server import RedisServer
 
@@ -27,7 +28,7 @@ async def saved_ratings(url: str) -> dict[str, str]:
     return {k: v for k, v in saved.items() if k.startswith("r:")}
 
 
-async def until_healthy(bot: BotProcess, timeout: float = 15) -> None:
+async def until_healthy(bot: BotApp, timeout: float = 15) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while (await bot.get("/healthz"))[0] != 200:
         assert asyncio.get_running_loop().time() < deadline, "the bot did not recover"
@@ -38,7 +39,7 @@ async def test_an_outage_refuses_answers_clearly_and_the_bot_recovers(
     connector: FakeConnector, tmp_path: Path
 ) -> None:
     with RedisServer(tmp_path, appendonly=True) as redis:
-        async with BotProcess({"REDIS_URL": redis.url}) as bot:
+        async with BotApp({"REDIS_URL": redis.url}) as bot:
             alex = TeamsClient(bot, connector, Chat(service_url=connector.url))
             await alex.say("start governance")
             await alex.click("rate", "Green", evidence="Strategy agreed in May.")

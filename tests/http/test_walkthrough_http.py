@@ -1,8 +1,9 @@
 """The walkthrough through the real Bot Framework protocol.
 
-A real `python -m bot` process, real Activity JSON posted to /api/messages, replies read at a fake
-connector, state in a real redis-server. Both frameworks are completed end to end, each with a
-pause, a restart (graceful, then a hard kill) and a resume.
+Real Activity JSON posted to /api/messages, replies read at a fake connector, state in a real
+redis-server. Both frameworks are completed end to end by a real `python -m bot` process, each
+with a pause, a restart (graceful, then a hard kill) and a resume; the other tests serve the same
+app in-process.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from redis.asyncio import Redis
 from tests.dialogs.cardkit import walk
 from tests.http.teams_client import TeamsClient
 from tests.support.activities import SAM, Chat, channel
+from tests.support.bot_app import BotApp
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector
 
@@ -46,14 +48,16 @@ async def assessment_hashes(redis: Redis) -> list[dict[str, str]]:
 
 def restart(client: TeamsClient, redis_url: str, *, hard: bool) -> None:
     old = client.bot
+    assert isinstance(old, BotProcess)
     old.kill() if hard else old.stop()
     old.cleanup()
     client.bot = BotProcess({"REDIS_URL": redis_url}).start()
 
 
 async def test_governance_walkthrough_with_pause_restart_and_resume(
-    alex: TeamsClient, redis_client: Redis, redis_url: str
+    alex_on_a_process: TeamsClient, redis_client: Redis, redis_url: str
 ) -> None:
+    alex = alex_on_a_process
     await alex.say("hello")
     assert "Board self-assessment" in alex.words()
     await alex.click("start")  # the first framework: trust governance
@@ -101,8 +105,9 @@ async def test_governance_walkthrough_with_pause_restart_and_resume(
 
 
 async def test_strong_trusts_walkthrough_survives_a_killed_process(
-    alex: TeamsClient, redis_client: Redis, redis_url: str
+    alex_on_a_process: TeamsClient, redis_client: Redis, redis_url: str
 ) -> None:
+    alex = alex_on_a_process
     await alex.say("start strong trusts")
     assert "Element 1 of 14 · Strategic governance" in alex.words()
     for number in range(1, 7):
@@ -167,7 +172,7 @@ async def test_install_welcomes_and_remembers_the_chat(
 
 
 async def test_in_a_channel_it_asks_for_a_private_chat(
-    bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     board = TeamsClient(
         bot, connector, Chat(service_url=connector.url, user=SAM, conversation=channel())

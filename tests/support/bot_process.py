@@ -11,8 +11,6 @@ go to temporary files (`logs()`), kept until the `with` block ends so a test can
 from __future__ import annotations
 
 import asyncio
-import json
-import os
 import shutil
 import signal
 import subprocess
@@ -24,25 +22,19 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
 
-import aiohttp
-
+from .bot_http import HEALTH_PATH, BotHttp, bot_environment
 from .net import LOOPBACK, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BOT_COMMAND = (sys.executable, "-m", "bot")
-MESSAGES_PATH = "/api/messages"
-HEALTH_PATH = "/healthz"
-# Inherited values of these never reach the bot: a stray REDIS_URL could point at a shared Redis.
-_NOT_INHERITED = ("PORT", "REDIS_URL", "LOCAL_MODE")
 
 
 class BotProcessError(RuntimeError):
     """The bot did not come up (or not in time); the message carries its stderr."""
 
 
-class BotProcess:
+class BotProcess(BotHttp):
     def __init__(
         self,
         env: Mapping[str, str | None] | None = None,
@@ -71,24 +63,13 @@ class BotProcess:
         return f"http://{LOOPBACK}:{self.port}"
 
     @property
-    def messages_url(self) -> str:
-        return self.url + MESSAGES_PATH
-
-    @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def environment(self) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if k not in _NOT_INHERITED}
-        env.update(PORT=str(self.port), LOCAL_MODE="1", PYTHONUNBUFFERED="1")
-        for name, value in self.extra_env.items():
-            if value is None:
-                env.pop(name, None)
-            else:
-                env[name] = value
-        return env
+        return bot_environment(self.port, self.extra_env)
 
     def start(self) -> BotProcess:
         """Start the process and wait until GET /healthz answers 200."""
@@ -205,62 +186,3 @@ class BotProcess:
     @staticmethod
     def _read(path: Path) -> str:
         return path.read_text(errors="replace") if path.exists() else ""
-
-    # -- HTTP ----------------------------------------------------------------------------------
-
-    async def post(
-        self,
-        activity: Any,
-        *,
-        path: str = MESSAGES_PATH,
-        headers: Mapping[str, str] | None = None,
-        timeout: float = 30,
-    ) -> tuple[int, Any]:
-        """POST an activity as JSON; returns (status, parsed JSON, or text, or None if empty)."""
-        data = json.dumps(activity).encode()
-        return await self.post_raw(data, path=path, headers=headers, timeout=timeout)
-
-    async def post_raw(
-        self,
-        data: bytes,
-        *,
-        content_type: str | None = "application/json",
-        path: str = MESSAGES_PATH,
-        headers: Mapping[str, str] | None = None,
-        timeout: float = 30,
-    ) -> tuple[int, Any]:
-        """POST any bytes (malformed JSON, a wrong or missing Content-Type, …)."""
-        sent = dict(headers or {})
-        if content_type is not None:
-            sent.setdefault("Content-Type", content_type)
-        return await self.request("POST", path, data=data, headers=sent, timeout=timeout)
-
-    async def get(self, path: str, timeout: float = 30) -> tuple[int, Any]:
-        return await self.request("GET", path, timeout=timeout)
-
-    async def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        data: bytes | None = None,
-        headers: Mapping[str, str] | None = None,
-        timeout: float = 30,
-    ) -> tuple[int, Any]:
-        limit = aiohttp.ClientTimeout(total=timeout)
-        # skip_auto_headers keeps aiohttp from inventing a Content-Type when the test sends none.
-        async with (
-            aiohttp.ClientSession(timeout=limit, skip_auto_headers={"Content-Type"}) as session,
-            session.request(method, self.url + path, data=data, headers=headers) as response,
-        ):
-            return response.status, _decode(await response.read())
-
-
-def _decode(raw: bytes) -> Any:
-    if not raw:
-        return None
-    text = raw.decode(errors="replace")
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
