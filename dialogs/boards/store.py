@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
+from ..store import text
 from ..store.keys import ROUND_ID, Keys
 from ..store.store import stored
 from .model import CLERK, OPEN, TRUSTEE, Board, CardRef, Member, Plan, Round
@@ -219,7 +220,7 @@ class BoardStore:
     async def tenant_boards(self, tenant: str) -> list[str]:
         """The boards of one tenant, so a clerk can run theirs from a 1:1 chat."""
         index = self.keys.tenant_boards(tenant)
-        return sorted(await self._call(lambda: self.redis.smembers(index)))
+        return sorted(await self._call(lambda: text.smembers(self.redis, index)))
 
     async def set_card(self, tenant: str, board: str, activity: str) -> None:
         key = self.keys.board(tenant, board)
@@ -249,7 +250,7 @@ class BoardStore:
 
     async def open_round_id(self, tenant: str, board: str) -> str | None:
         key = self.keys.board(tenant, board)
-        return await self._call(lambda: self.redis.hget(key, "open")) or None
+        return await self._call(lambda: text.hget(self.redis, key, "open")) or None
 
     async def claim_clerk(
         self, tenant: str, board: str, clerk: Member, roster: Iterable[Member]
@@ -296,13 +297,13 @@ class BoardStore:
         if not ROUND_ID.match(round_id):
             return None
         key = self.keys.round(tenant, board, round_id)
-        raw = await self._call(lambda: self.redis.hgetall(key))
+        raw = await self._call(lambda: text.hgetall(self.redis, key))
         return _round(round_id, raw) if raw else None
 
     async def rounds(self, tenant: str, board: str) -> list[str]:
         """Round ids, oldest first."""
         key = self.keys.rounds(tenant, board)
-        return list(await self._call(lambda: self.redis.zrange(key, 0, -1)))
+        return await self._call(lambda: text.zrange(self.redis, key))
 
     async def while_open(
         self, tenant: str, board: str, round_id: str, fields: Mapping[str, str]
@@ -315,8 +316,7 @@ class BoardStore:
         self, tenant: str, board: str, round_id: str, fields: Mapping[str, str]
     ) -> None:
         key = self.keys.round(tenant, board, round_id)
-        mapping = dict(fields)
-        await self._call(lambda: self.redis.hset(key, mapping=mapping))
+        await self._call(lambda: text.hset(self.redis, key, fields))
 
     async def close_round(self, tenant: str, board: str, round_id: str, now: str, by: str) -> bool:
         keys = [self.keys.board(tenant, board), self.keys.round(tenant, board, round_id)]

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from ..state import Answer, Assessment, Profile, RoundLink, Who
+from . import text
 from .keys import ASSESSMENT_ID, Keys
 
 T = TypeVar("T")
@@ -114,7 +116,7 @@ class Store:
         await self.redis.aclose()
 
     async def profile(self, who: Who) -> Profile:
-        raw = await self._call(lambda: self.redis.hgetall(self.keys.profile(who)))
+        raw = await self._call(lambda: text.hgetall(self.redis, self.keys.profile(who)))
         return _profile(raw)
 
     async def save_conversation(self, who: Who, reference: str) -> None:
@@ -157,7 +159,7 @@ class Store:
         if not ASSESSMENT_ID.match(assessment_id):
             return None
         key = self.keys.assessment(who, assessment_id)
-        raw = await self._call(lambda: self.redis.hgetall(key))
+        raw = await self._call(lambda: text.hgetall(self.redis, key))
         return _assessment(assessment_id, raw) if raw else None
 
     async def update(self, who: Who, assessment_id: str, fields: dict[str, str]) -> bool:
@@ -214,7 +216,7 @@ class Store:
     async def set_fields(self, who: Who, assessment_id: str, fields: dict[str, str]) -> None:
         """Fields that describe an assessment rather than answer it (a round's new deadline)."""
         key = self.keys.assessment(who, assessment_id)
-        await self._call(lambda: self.redis.hset(key, mapping=fields))
+        await self._call(lambda: text.hset(self.redis, key, fields))
 
     async def set_card(self, who: Who, assessment_id: str, activity_id: str) -> str | None:
         """Remember the live card of an assessment; returns the one it supersedes."""
@@ -232,9 +234,7 @@ class Store:
                 *(self.keys.assessment(who, i) for i in ids if ASSESSMENT_ID.match(i)),
             ]
             seen = [len(ids)]
-            deleted = int(
-                await self._call(lambda keys=keys, seen=seen: self._forget(keys=keys, args=seen))
-            )
+            deleted = int(await self._call(partial(self._forget, keys=keys, args=seen)))
             if deleted >= 0:
                 return deleted
         raise StoreUnavailable("the assessments kept changing while being deleted")
@@ -255,7 +255,7 @@ class Store:
 
     async def history(self, who: Who) -> list[str]:
         key = self.keys.assessments(who)
-        return list(await self._call(lambda: self.redis.zrange(key, 0, -1)))
+        return await self._call(lambda: text.zrange(self.redis, key))
 
 
 def _flatten(fields: dict[str, str]) -> list[str]:

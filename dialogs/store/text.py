@@ -1,0 +1,40 @@
+"""Redis replies as the text they are.
+
+Every client the bot makes (dialogs/store/connect.py) decodes replies (`decode_responses`), so a
+reply is `str`; redis-py's types cannot know that and say `bytes | str` for every command. These
+few typed calls are where the bot says so, once, instead of a cast at each call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import cast
+
+from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
+
+
+async def get(redis: Redis, key: str) -> str | None:
+    return cast(str | None, await redis.get(key))
+
+
+async def hget(redis: Redis, key: str, field: str) -> str | None:
+    return cast(str | None, await redis.hget(key, field))
+
+
+async def hgetall(redis: Redis, key: str) -> dict[str, str]:
+    return cast(dict[str, str], await redis.hgetall(key))
+
+
+async def hset(redis: Redis, key: str, fields: Mapping[str, str]) -> int:
+    """Set several fields of a hash at once."""
+    mapping: dict[FieldT, EncodableT] = {name: value for name, value in fields.items()}
+    return await redis.hset(key, mapping=mapping)
+
+
+async def smembers(redis: Redis, key: str) -> set[str]:
+    return cast(set[str], await redis.smembers(key))
+
+
+async def zrange(redis: Redis, key: str, start: int = 0, end: int = -1) -> list[str]:
+    return cast(list[str], await redis.zrange(key, start, end))
