@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from frameworks import Framework
 
+from .payloads import whole_number
+
 _RATING = re.compile(
     r"^\s*(amber[\s_-]*red|amber[\s_-]*green|red|green|ar|ag|r|g)(?=$|[\s:,.;!–—-])[\s:,.;!–—-]*(.*)$",
     re.IGNORECASE | re.DOTALL,
@@ -22,7 +24,7 @@ _RATING_CODES = {
     "g": "G",
     "green": "G",
 }
-_GOTO = re.compile(r"^(?:go\s*to|goto|element|show|open|change)?\s*#?(\d{1,3})$")
+_GOTO = re.compile(r"^(?:go\s*to|goto|element|show|open|change)?\s*#?([0-9]{1,3})$")
 _WORDS = {
     "help": ("help", "?", "hi", "hello", "hey", "menu", "commands", "what can you do"),
     "start": ("start", "begin", "new", "start again", "self-assessment", "self assessment"),
@@ -58,7 +60,7 @@ def parse(text: str, frameworks: Sequence[Framework]) -> Command:
         return Command("rate", rating=code, evidence=rating.group(2).strip() or None)
     goto = _GOTO.match(lowered)
     if goto:
-        return Command("goto", number=int(goto.group(1)))
+        return Command("goto", number=whole_number(goto.group(1), 0, 999))
     for verb, words in _WORDS.items():
         if lowered in words:
             return Command(verb)
@@ -71,8 +73,10 @@ def parse(text: str, frameworks: Sequence[Framework]) -> Command:
 def match_framework(words: str, frameworks: Sequence[Framework]) -> str | None:
     """A framework named by its number in the list, its id, or words of its title."""
     words = words.strip().lower()
-    if words.isdigit() and 1 <= int(words) <= len(frameworks):
-        return frameworks[int(words) - 1].id
+    try:
+        return frameworks[whole_number(words, 1, len(frameworks)) - 1].id
+    except ValueError:
+        pass  # not its number in the list ("start ²" included): perhaps its name
     wanted = set(re.findall(r"[a-z]+", words)) - _FRAMEWORK_STOPWORDS
     scores = []
     for framework in frameworks:

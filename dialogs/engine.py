@@ -27,9 +27,9 @@ from . import cards, privacy
 from .cards import Notice
 from .commands import Command, match_framework, parse
 from .messages import Action, Card, Reply, Text, Turn
+from .payloads import WALKTHROUGH, Goto, OnAssessment, OnElement, Rate, Start, Tampered, in_scope
 from .state import ROUND_SCOPE, Answer, Assessment, RoundLink, Who, round_scope
 from .store import Store, StoreUnavailable
-from .store.keys import ASSESSMENT_ID, ROUND_ID
 from .text import clean, length
 
 log = logging.getLogger("trustboard.engine")
@@ -149,6 +149,8 @@ class Walkthrough:
             return reply
         except Stop as stop:
             return stop.reply
+        except Tampered:
+            return _tampered().reply
         except StoreUnavailable as exc:
             log.warning("store unavailable: %s", exc)
             return Reply(send=[Text(NOT_SAVED)])
@@ -187,43 +189,26 @@ class Walkthrough:
 
 
 def _from_action(engine: Walkthrough, turn: Turn, action: Action) -> Context:
-    data = action.data
+    """A button's typed payload read into the turn's context; data that does not decode
+    raises `Tampered`, answered in `handle`."""
     context = Context(engine, turn, from_card=True)
-    a = data.get("a")
-    if a is not None and not (isinstance(a, str) and ASSESSMENT_ID.match(a)):
-        raise _tampered()
-    context.assessment_id = a
-    context.number = _number(data.get("n", data.get("goto")))
-    rating = data.get("rating")
-    if rating is not None and not isinstance(rating, str):
-        raise _tampered()
-    context.rating = rating
-    evidence = data.get("evidence")
-    if evidence is not None and not isinstance(evidence, str):
-        raise _tampered()
-    context.evidence = clean(evidence) if evidence is not None else None
-    fw = data.get("fw")
-    context.framework_id = fw if isinstance(fw, str) else None
-    board, round_id = data.get("b"), data.get("r")
-    if round_id is not None or board is not None:
-        if not (isinstance(board, str) and 0 < len(board) <= 400 and isinstance(round_id, str)):
-            raise _tampered()
-        if not ROUND_ID.match(round_id):
-            raise _tampered()
-        context.board_id, context.round_id = board, round_id
+    kind = WALKTHROUGH.get(action.verb)
+    if kind is None:
+        return context  # no such step: `handle` says the button is not one it knows
+    payload = kind.unpack(action.data)
+    if isinstance(payload, OnAssessment):
+        context.assessment_id = payload.assessment
+    if isinstance(payload, OnElement):
+        context.number = payload.number
+        context.evidence = clean(payload.evidence) if payload.evidence is not None else None
+    if isinstance(payload, Rate):
+        context.rating = payload.rating
+    if isinstance(payload, Goto):
+        context.number = payload.target
+    if isinstance(payload, Start):
+        context.framework_id = payload.framework
+        context.board_id, context.round_id = payload.board, payload.round
     return context
-
-
-def _number(value: object) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise _tampered()
-    if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
-        number = int(value)
-        if 0 < number < 1000:
-            return number
-    raise _tampered()
 
 
 def _tampered() -> Stop:
@@ -301,15 +286,21 @@ def _element(ctx: Context, assessment: Assessment, framework: Framework) -> Elem
             "You're on the review of your answers. Type go to and an element number "
             "(for example go to 5) to open one."
         )
-    element = framework.element(number)
-    if element is None:
+    return _scoped(assessment, framework, number)
+
+
+def _scoped(assessment: Assessment, framework: Framework, number: int) -> Element:
+    """The element a card's button names, if this assessment asks about it; a forged one
+    outside it is refused, and nothing is changed."""
+    element = in_scope(framework, assessment, number)
+    if element is not None:
+        return element
+    if framework.element(number) is None:
         raise say(
             f"{framework.short_title} has elements 1 to {len(framework.elements)}; there is "
             f"no element {number}. Nothing was changed."
         )
-    if not assessment.covers(number):
-        raise say(_not_covered(assessment, number))
-    return element
+    raise say(_not_covered(assessment, number))
 
 
 def _not_covered(assessment: Assessment, number: int) -> str:
@@ -563,7 +554,10 @@ def _previous(assessment: Assessment, number: int) -> int:
 
 async def pause(ctx: Context) -> Reply:
     assessment, fw = await _target(ctx)
-    element = fw.element(ctx.number if ctx.from_card and ctx.number else assessment.cursor)
+    if ctx.from_card and ctx.number:
+        element: Element | None = _scoped(assessment, fw, ctx.number)
+    else:
+        element = in_scope(fw, assessment, assessment.cursor)
     if element is not None:
         _evidence_ok(ctx, assessment, fw, element)
         await _save(
@@ -575,14 +569,12 @@ async def pause(ctx: Context) -> Reply:
 
 async def goto(ctx: Context) -> Reply:
     assessment, fw = await _target(ctx)
-    element = fw.element(ctx.number or 0)
-    if element is None:
+    if fw.element(ctx.number or 0) is None:
         raise say(
             f"{fw.short_title} has elements 1 to {len(fw.elements)}. Type go to and one "
             "of those numbers."
         )
-    if not assessment.covers(element.number):
-        raise say(_not_covered(assessment, element.number))
+    element = _scoped(assessment, fw, ctx.number or 0)
     await _save(ctx, assessment, {"cursor": str(element.number)})
     return ctx.show(_screen(ctx, replace(assessment, cursor=element.number), fw))
 
@@ -590,7 +582,7 @@ async def goto(ctx: Context) -> Reply:
 async def review(ctx: Context) -> Reply:
     assessment, fw = await _target(ctx)
     fields: dict[str, str] = {"cursor": "0"}
-    element = fw.element(ctx.number or 0) if ctx.from_card else None
+    element = _scoped(assessment, fw, ctx.number) if ctx.from_card and ctx.number else None
     if element is not None:
         _evidence_ok(ctx, assessment, fw, element)
         fields.update(_draft(ctx, assessment, element))

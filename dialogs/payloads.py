@@ -24,13 +24,25 @@ from pydantic import (
     PlainValidator,
     StringConstraints,
     ValidationError,
+    ValidationInfo,
     model_validator,
 )
 
 from frameworks import Element, Framework
 
+from .store.keys import ASSESSMENT_ID, ROUND_ID
+
 VERB = "verb"  # the key of the verb in a button's data, as Teams' Action.Submit carries it
 _DIGITS = re.compile(r"[0-9]{1,18}")  # ASCII only: "²" and "٣" pass str.isdigit, not int()
+
+
+# The validation context of a click: a validator of the card's inputs checks them only then,
+# since a button being built carries none.
+CLICKED = {"clicked": True}
+
+
+def clicked(info: ValidationInfo) -> bool:
+    return bool(info.context and info.context.get("clicked"))
 
 
 class Tampered(Exception):
@@ -66,8 +78,8 @@ def WholeNumber(low: int, high: int) -> Any:  # a type, named like one (as conin
     return Annotated[int, PlainValidator(partial(_whole, low, high))]
 
 
-AssessmentId = Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{12}$")]
-RoundId = AssessmentId  # 12 hex digits too
+AssessmentId = Annotated[str, StringConstraints(pattern=ASSESSMENT_ID.pattern)]
+RoundId = Annotated[str, StringConstraints(pattern=ROUND_ID.pattern)]
 BoardId = Annotated[str, StringConstraints(min_length=1, max_length=400)]  # a Teams team id
 ElementNumber = WholeNumber(1, 999)
 
@@ -105,7 +117,7 @@ class Payload(BaseModel):
             raise Tampered(cls.verb)
         fields = {k: v for k, v in data.items() if k != VERB and not cls._ignored(k)}
         try:
-            return cls.model_validate(fields, by_alias=True, by_name=False)
+            return cls.model_validate(fields, by_alias=True, by_name=False, context=CLICKED)
         except ValidationError:
             raise Tampered(cls.verb) from None
 

@@ -9,10 +9,11 @@ from frameworks import Framework
 from .cards.build import action, count, day
 from .cards.render import render
 from .messages import Card
+from .payloads import ForgetConfirmed, Help
 from .state import Assessment, Who
 from .store import Store
 
-FORGET_VERB = "forget.confirm"
+FORGET_VERB = ForgetConfirmed.verb
 
 
 async def assessments_of(store: Store, who: Who) -> list[Assessment]:
@@ -71,8 +72,8 @@ def forget_card(assessments: list[Assessment], mode: str) -> Card:
         heading=summary,
         details=details,
         actions_list=[
-            action("Delete my data", FORGET_VERB, mode, style="destructive"),
-            action("Keep it", "help", mode),
+            action("Delete my data", ForgetConfirmed(), mode, style="destructive"),
+            action("Keep it", Help(), mode),
         ],
     )
     return Card(card, summary)

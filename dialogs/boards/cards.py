@@ -19,6 +19,7 @@ from frameworks import Framework
 from ..cards.build import STYLE, Notice, action, clip, count, day, excerpt, wire_bytes
 from ..cards.render import MAX_CARD_BYTES, CardTooLarge, card_bytes, render
 from ..messages import Card
+from ..payloads import Start
 from ..rounds.summary import Evidence, Priority, RoundSummary
 from ..text import length
 from .model import (
@@ -35,7 +36,27 @@ from .model import (
     Progress,
     Round,
 )
-from .payloads import ROLES_PAGE
+from .payloads import (
+    ROLES_PAGE,
+    BoardRefresh,
+    BoardSetup,
+    BoardShow,
+    DataDelete,
+    DataExport,
+    DataShow,
+    PlanPublish,
+    PlanSave,
+    RolesSave,
+    RolesShow,
+    RoundClose,
+    RoundExtend,
+    RoundForm,
+    RoundNew,
+    RoundOpen,
+    RoundRemind,
+    RoundStatus,
+    SummaryShow,
+)
 
 MESSAGE_MAX = 1000  # characters (UTF-16 units) of the clerk's message to trustees
 PLAN_MAX = 500  # characters of each of the chair's two plan fields, per priority
@@ -90,7 +111,7 @@ def setup_card(board_name: str, board_id: str, mode: str, notice: Notice | None 
             "Whoever sets up the board becomes its clerk: they can then choose the chair and "
             "other clerks, and open rounds.",
         ],
-        actions_list=[action("Set up this board", "board.setup", mode, "positive", b=board_id)],
+        actions_list=[action("Set up this board", BoardSetup(board=board_id), mode, "positive")],
     )
     return Card(content, summary)
 
@@ -104,14 +125,15 @@ def board_card(
 ) -> Card:
     """The board's public card in its channel: who is who, and the open round if there is one."""
     name = _board_name(board.name)
-    ids = {"b": board.id}
-    buttons = [action("Manage roles", "roles.show", mode, page=0, **ids)]
+    b = board.id
+    buttons = [action("Manage roles", RolesShow(board=b, page=0), mode)]
     if open_round:
-        buttons.append(action("Round progress", "round.status", mode, r=open_round.id, **ids))
+        progress = RoundStatus(board=b, round=open_round.id)
+        buttons.append(action("Round progress", progress, mode))
     else:
-        buttons.append(action("Open a round", "round.new", mode, **ids))
-    buttons.append(action("Refresh members", "board.refresh", mode, **ids))
-    buttons.append(action("Board data", "data.show", mode, **ids))
+        buttons.append(action("Open a round", RoundNew(board=b), mode))
+    buttons.append(action("Refresh members", BoardRefresh(board=b), mode))
+    buttons.append(action("Board data", DataShow(board=b), mode))
     round_block = _open_round_block(open_round, frameworks) if open_round else None
     summary = (
         f"{name}: a self-assessment round is open, answers due {day(open_round.deadline)}."
@@ -206,18 +228,17 @@ def roles_card(board: Board, page: int, mode: str, notice: Notice | None = None)
 def _roles_actions(
     board: Board, page: int, pages: int, shown: Sequence[Member], mode: str
 ) -> list[dict[str, Any]]:
-    ids = {"b": board.id}
+    b = board.id
     buttons = []
     if shown:
         keys = [m.key for m in shown]  # the server pairs role.<i> with keys[i]
-        buttons.append(
-            action("Save roles", "roles.save", mode, "positive", page=page, keys=keys, **ids)
-        )
+        save = RolesSave(board=b, page=page, keys=keys)
+        buttons.append(action("Save roles", save, mode, "positive"))
     if page > 0:
-        buttons.append(action("Previous", "roles.show", mode, page=page - 1, **ids))
+        buttons.append(action("Previous", RolesShow(board=b, page=page - 1), mode))
     if page < pages - 1:
-        buttons.append(action("Next", "roles.show", mode, page=page + 1, **ids))
-    buttons.append(action("Back to the board", "board.show", mode, **ids))
+        buttons.append(action("Next", RolesShow(board=b, page=page + 1), mode))
+    buttons.append(action("Back to the board", BoardShow(board=b), mode))
     return buttons
 
 
@@ -239,7 +260,7 @@ def choose_framework_card(
             "title": fw.title,
             "detail": f"{count(len(fw.elements), 'element', 'elements')} · {fw.publisher}"
             + (f", {fw.published}" if fw.published else ""),
-            "actions": [action("Choose", "round.form", mode, b=board.id, fw=fw.id)],
+            "actions": [action("Choose", RoundForm(board=board.id, framework=fw.id), mode)],
         }
         for fw in frameworks
     ]
@@ -255,7 +276,7 @@ def choose_framework_card(
         ],
         frameworks=blocks,
         none_available="No frameworks are available yet.",
-        actions_list=[action("Back to the board", "board.show", mode, b=board.id)],
+        actions_list=[action("Back to the board", BoardShow(board=board.id), mode)],
     )
     return Card(content, summary)
 
@@ -323,8 +344,13 @@ def round_form_card(
         # enforce by cutting it), so the clerk can shorten it themselves.
         "message_max": MESSAGE_MAX if length(message) <= MESSAGE_MAX else None,
         "actions_list": [
-            action("Open the round", "round.open", mode, "positive", b=board.id, fw=framework.id),
-            action("Back", "round.new", mode, b=board.id),
+            action(
+                "Open the round",
+                RoundOpen(board=board.id, framework=framework.id),
+                mode,
+                "positive",
+            ),
+            action("Back", RoundNew(board=board.id), mode),
         ],
     }
     return Card(_with_long_text(context, "board_round_form.json.j2", "message"), summary)
@@ -378,7 +404,6 @@ def round_card(
         if rnd.is_open
         else f"closed {day(rnd.closed)}."
     )
-    ids = {"b": board.id, "r": rnd.id}
     context = {
         "summary": summary,
         "notice": notice,
@@ -391,10 +416,8 @@ def round_card(
         "remind": (
             action(
                 f"Send a reminder ({waiting})",
-                "round.remind",
+                RoundRemind(board=board.id, round=rnd.id, sent=rnd.reminders),
                 mode,
-                sent=rnd.reminders,
-                **ids,
             )
             if rnd.is_open and waiting
             else None
@@ -402,13 +425,13 @@ def round_card(
         "extend_text": "The round will close at the end of the day you choose (UK time).",
         "extend_min": _date(rnd.deadline).isoformat(),
         "extend_value": (_date(rnd.deadline) + timedelta(EXTEND_DAYS)).isoformat(),
-        "extend": action("Extend", "round.extend", mode, **ids),
+        "extend": action("Extend", RoundExtend(board=board.id, round=rnd.id), mode),
         "close_text": (
             "Closing now sends the summary to the board's channel and to the chair, and "
             "trustees can no longer change their answers. It cannot be undone."
         ),
-        "close": action("Close now", "round.close", mode, "destructive", **ids),
-        "refresh": action("Refresh", "round.status", mode, **ids),
+        "close": action("Close now", RoundClose(board=board.id, round=rnd.id), mode, "destructive"),
+        "refresh": action("Refresh", RoundStatus(board=board.id, round=rnd.id), mode),
         "closed_text": "The summary is in the board's channel and with the chair.",
         "actions_list": _closed_actions(board, rnd, followup, mode),
     }
@@ -499,20 +522,11 @@ def _progress_line(progress: Progress, asked: int, name_max: int, reason_max: in
 def _closed_actions(
     board: Board, rnd: Round, followup: tuple[int, ...], mode: str
 ) -> list[dict[str, Any]]:
-    ids = {"b": board.id, "r": rnd.id}
-    buttons = [action("Show the summary", "summary.show", mode, **ids)]
+    buttons = [action("Show the summary", SummaryShow(board=board.id, round=rnd.id), mode)]
     if followup:
         what = "the priority" if len(followup) == 1 else f"the {len(followup)} priorities"
-        buttons.append(
-            action(
-                f"Open a follow-up round on {what}",
-                "round.form",
-                mode,
-                b=board.id,
-                fw=rnd.framework,
-                els=list(followup),
-            )
-        )
+        again = RoundForm(board=board.id, framework=rnd.framework, elements=followup)
+        buttons.append(action(f"Open a follow-up round on {what}", again, mode))
     return buttons
 
 
@@ -558,7 +572,7 @@ def invitation_card(
             "Your answers are saved as you go; you can change them until the round closes.",
             TONE,
         ],
-        "actions_list": [action("Start", "start", mode, "positive", b=board.id, r=rnd.id)],
+        "actions_list": [action("Start", Start(board=board.id, round=rnd.id), mode, "positive")],
     }
     try:
         content = render("board_invitation.json.j2", **context)
@@ -757,22 +771,18 @@ def _plan_rows(
 
 
 def _plan_actions(board: Board, rnd: Round, where: _PlanPage, mode: str) -> list[dict[str, Any]]:
-    ids: dict[str, Any] = {"b": board.id, "r": rnd.id, "v": rnd.plan_version}
+    ids: dict[str, Any] = {"board": board.id, "round": rnd.id, "version": rnd.plan_version}
+    publish = action("Publish to the channel", PlanPublish(**ids), mode, "positive")
     if where.pages == 1:
-        return [
-            action("Save draft", "plan.save", mode, **ids),
-            action("Publish to the channel", "plan.publish", mode, "positive", **ids),
-        ]
-    buttons = [action("Save draft", "plan.save", mode, page=where.number, **ids)]
+        return [action("Save draft", PlanSave(**ids), mode), publish]
+    buttons = [action("Save draft", PlanSave(**ids, page=where.number), mode)]
     if where.number > 0:
-        buttons.append(action("Save and go back", "plan.save", mode, page=where.number - 1, **ids))
+        back = PlanSave(**ids, page=where.number - 1)
+        buttons.append(action("Save and go back", back, mode))
     if where.number < where.pages - 1:
-        buttons.append(
-            action(
-                "Save and show the next priorities", "plan.save", mode, page=where.number + 1, **ids
-            )
-        )
-    buttons.append(action("Publish to the channel", "plan.publish", mode, "positive", **ids))
+        onward = PlanSave(**ids, page=where.number + 1)
+        buttons.append(action("Save and show the next priorities", onward, mode))
+    buttons.append(publish)
     return buttons
 
 
@@ -1005,12 +1015,12 @@ def data_card(
         notice=notice,
         heading=summary,
         details=details,
-        export=action("Export the board's data", "data.export", mode, b=board.id),
+        export=action("Export the board's data", DataExport(board=board.id), mode),
         delete_text=(
             "This deletes the board's members and roles, every round and every trustee's "
             "answers in them. Messages already in Teams stay there. It cannot be undone."
         ),
-        delete=action("Delete everything", "data.delete", mode, style="destructive", b=board.id),
-        back=action("Back to the board", "board.show", mode, b=board.id),
+        delete=action("Delete everything", DataDelete(board=board.id), mode, style="destructive"),
+        back=action("Back to the board", BoardShow(board=board.id), mode),
     )
     return Card(content, summary)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, PlainSerializer, PlainValidator, model_validator
+from pydantic import Field, PlainSerializer, PlainValidator, ValidationInfo, model_validator
 
-from ..payloads import BoardId, Payload, WholeNumber, verbs, whole_number
+from ..payloads import BoardId, Payload, WholeNumber, clicked, verbs, whole_number
 from .model import ROLES
 
 ROLES_PAGE = 20  # members per page of the roles card
@@ -108,8 +108,8 @@ class RolesSave(OnBoard):
         return {**rest, "roles": roles} if roles else rest
 
     @model_validator(mode="after")
-    def _a_role_for_each_key(self) -> Self:
-        if set(self.roles) != set(range(len(self.keys))):
+    def _a_role_for_each_key(self, info: ValidationInfo) -> Self:
+        if clicked(info) and set(self.roles) != set(range(len(self.keys))):
             raise ValueError("each member on the card has one role")
         return self
 

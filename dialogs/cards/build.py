@@ -11,6 +11,19 @@ from typing import Any
 from frameworks import Element, Framework
 
 from ..messages import Card
+from ..payloads import (
+    Back,
+    Finish,
+    Goto,
+    Pause,
+    Payload,
+    Rate,
+    Results,
+    Resume,
+    Review,
+    Skip,
+    Start,
+)
 from ..results import covered, heat_map, priorities, unrated
 from ..state import Assessment
 from ..text import length
@@ -35,12 +48,13 @@ class Notice:
     style: str = "good"  # good, warning, attention, accent, emphasis
 
 
-def action(
-    title: str, verb: str, mode: str, style: str | None = None, **data: Any
-) -> dict[str, Any]:
-    """One button that works as Action.Execute and, where a host lacks it, as Action.Submit."""
-    payload = {"verb": verb, **data}
-    submit: dict[str, Any] = {"type": "Action.Submit", "title": title, "data": payload}
+def action(title: str, payload: Payload, mode: str, style: str | None = None) -> dict[str, Any]:
+    """One button that works as Action.Execute and, where a host lacks it, as Action.Submit.
+
+    Its data is the payload's class's to define (dialogs/payloads.py, dialogs/boards/payloads.py).
+    """
+    data = payload.pack()
+    submit: dict[str, Any] = {"type": "Action.Submit", "title": title, "data": data}
     if style:
         submit["style"] = style
     if mode == "submit":
@@ -48,8 +62,8 @@ def action(
     return {
         "type": "Action.Execute",
         "title": title,
-        "verb": verb,
-        "data": payload,
+        "verb": payload.verb,
+        "data": data,
         **({"style": style} if style else {}),
         "fallback": submit,
     }
@@ -231,25 +245,22 @@ def _rating_actions(
     return [
         action(
             f"✓ {r.name}" if r.code == current else r.name,
-            "rate",
+            Rate(assessment=assessment.id, number=element.number, rating=r.code),
             mode,
             style="positive" if r.code == current else None,
-            a=assessment.id,
-            n=element.number,
-            rating=r.code,
         )
         for r in framework.ratings
     ]
 
 
 def _nav_actions(assessment: Assessment, element: Element, mode: str) -> list[dict[str, Any]]:
-    ids = {"a": assessment.id, "n": element.number}
-    buttons = [action("Back", "back", mode, **ids)] if element.number > 1 else []
+    ids = {"assessment": assessment.id, "number": element.number}
+    buttons = [action("Back", Back(**ids), mode)] if element.number > 1 else []
     return [
         *buttons,
-        action("Skip for now", "skip", mode, **ids),
-        action("Pause", "pause", mode, **ids),
-        action("Review answers", "review", mode, **ids),
+        action("Skip for now", Skip(**ids), mode),
+        action("Pause", Pause(**ids), mode),
+        action("Review answers", Review(**ids), mode),
     ]
 
 
@@ -287,11 +298,12 @@ def review_card(
             f" Not rated yet: {numbers}. You can rate them first, or finish now and "
             "they will show as not rated."
         )
-    ids = {"a": assessment.id}
-    buttons = [action("Change this answer", "goto", mode, **ids)]
+    buttons = [action("Change this answer", Goto(assessment=assessment.id), mode)]
     if missing:
-        buttons.append(action("Rate the next unrated", "goto", mode, n=missing[0].number, **ids))
-    buttons.append(action("Finish and see my heat map", "finish", mode, style="positive", **ids))
+        nearest = Goto(assessment=assessment.id, number=missing[0].number)
+        buttons.append(action("Rate the next unrated", nearest, mode))
+    finish = Finish(assessment=assessment.id)
+    buttons.append(action("Finish and see my heat map", finish, mode, style="positive"))
     summary = f"Review your answers: {progress}"
 
     def build(excerpt_len: int) -> dict[str, Any]:
@@ -397,10 +409,10 @@ def _standing(assessment: Assessment) -> str | None:
 
 def _results_actions(assessment: Assessment, mode: str) -> list[dict[str, Any]]:
     if assessment.is_open:
-        return [action("Carry on", "resume", mode, a=assessment.id)]
+        return [action("Carry on", Resume(assessment=assessment.id), mode)]
     if assessment.status == "done" and assessment.round is not None:
         # Still changeable until its round closes: the engine reopens it on resume.
-        return [action("Change my answers", "resume", mode, a=assessment.id)]
+        return [action("Change my answers", Resume(assessment=assessment.id), mode)]
     return []
 
 
@@ -430,7 +442,7 @@ def paused_card(
         round_line=round_line(assessment),
         heading=summary,
         detail=detail,
-        actions_list=[action("Resume", "resume", mode, a=assessment.id)],
+        actions_list=[action("Resume", Resume(assessment=assessment.id), mode)],
     )
     return Card(card, summary, assessment.id)
 
@@ -512,7 +524,7 @@ def _round_block(framework: Framework, assessment: Assessment, mode: str) -> dic
     return {
         "title": f"{name}: {framework.title}",
         "status": status,
-        "actions": [action("Continue", "resume", mode, style="positive", a=assessment.id)],
+        "actions": [action("Continue", Resume(assessment=assessment.id), mode, style="positive")],
         "detail": None,
     }
 
@@ -526,12 +538,12 @@ def _framework_block(
     total = len(framework.elements)
     if open_one:
         line = f"In progress: {open_one.rated_count()} of {total} rated."
-        buttons = [action("Resume", "resume", mode, style="positive", a=open_one.id)]
+        buttons = [action("Resume", Resume(assessment=open_one.id), mode, style="positive")]
     else:
         line = f"Last finished {day(last.finished)}." if last else ""
-        buttons = [action("Start", "start", mode, fw=framework.id)]
+        buttons = [action("Start", Start(framework=framework.id), mode)]
     if last:
-        buttons.append(action("My last heat map", "results", mode, a=last.id))
+        buttons.append(action("My last heat map", Results(assessment=last.id), mode))
     published = f", {framework.published}" if framework.published else ""
     return {
         "title": framework.title,

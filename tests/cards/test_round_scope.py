@@ -305,7 +305,7 @@ def round_offers() -> list[Assessment]:
     other = round_link("Riverside Academies", "2027-01-15T12:00:00+00:00")
     return [
         subject(gov),
-        replace(subject(strong, link=other), id="strong000001", answers={}),
+        replace(subject(strong, link=other), id="5d0000000001", answers={}),
         replace(subject(gov), id="unknown00001", framework="cst-not-a-framework"),
         replace(subject(gov, "closed"), id="closed000001"),
     ]
@@ -327,7 +327,7 @@ def test_welcome_card_lists_board_rounds_first(mode: str) -> None:
     continues = [b for b in buttons(card) if b["title"] == "Continue"]
     assert [b["data"] for b in continues] == [
         {"verb": "resume", "a": ASSESSMENT_ID},
-        {"verb": "resume", "a": "strong000001"},
+        {"verb": "resume", "a": "5d0000000001"},
     ]
     assert all(b.get("style") == "positive" for b in continues)
     for b in continues:
