@@ -374,15 +374,24 @@ def credentials_factory(settings: Settings) -> ServiceClientCredentialsFactory:
     )
 
 
-def build_adapter(settings: Settings, env: Mapping[str, str] | None = None) -> CloudAdapterBase:
+def bot_authentication(settings: Settings) -> BotFrameworkAuthentication:
+    """The SDK's authentication for this app: it checks incoming tokens (the adapter) and makes
+    the connector clients that carry the bot's own credentials (ConnectorClients)."""
+    return BotFrameworkAuthenticationFactory.create(
+        validate_authority=True,
+        credential_factory=credentials_factory(settings),
+        auth_configuration=AuthenticationConfiguration(),
+    )
+
+
+def build_adapter(
+    settings: Settings,
+    authentication: BotFrameworkAuthentication,
+    env: Mapping[str, str] | None = None,
+) -> CloudAdapterBase:
     """`env` (default: os.environ) is where `BotOpenIdMetadata` is read."""
     metadata_url = open_id_metadata_url(os.environ if env is None else env)
     use_signing_keys(metadata_url)
     if metadata_url != DEFAULT_OPEN_ID_METADATA:
         log.info("token signing keys from %s (%s)", metadata_url, OPEN_ID_METADATA)
-    authentication = BotFrameworkAuthenticationFactory.create(
-        validate_authority=True,
-        credential_factory=credentials_factory(settings),
-        auth_configuration=AuthenticationConfiguration(),
-    )
     return _Adapter(_CachingAuthentication(authentication, require_token=settings.authenticated))

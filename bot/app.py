@@ -9,36 +9,23 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
 from botbuilder.schema import Activity
-from redis.exceptions import RedisError
 
 from dialogs.boards import data as board_data
 from dialogs.boards import papers, round_steps
-from dialogs.boards.agenda import Agenda
-from dialogs.boards.context import RoundRules
 from dialogs.boards.desk import Desk
-from dialogs.boards.links import Links
 from dialogs.boards.ports import Teams
-from dialogs.boards.store import BoardStore
-from dialogs.engine import Walkthrough
-from dialogs.store import Keys, Store, connect
-from dialogs.store.keys import split_job_id
-from frameworks import Framework, load_all
+from dialogs.store import Store
+from frameworks import Framework
 
-from .adapter import build_adapter
 from .background import Background
 from .config import Settings
-from .connector import Connector, Tokens
-from .delivery import JobStatus, Outbox, Sender, Timing
-from .delivery.teams_sender import ConnectorClients
-from .gateway import TeamsGateway
-from .mailer import OutboxMailer
+from .delivery import Sender, Timing
+from .root import build
 from .turns import TrustboardBot
 
 log = logging.getLogger("trustboard.http")
@@ -111,7 +98,7 @@ async def link(request: web.Request) -> web.StreamResponse:
     """A signed, expiring link: a board's data for its clerk, or a round's board paper and
     ratings for its chair and clerks (see dialogs/boards/links.py)."""
     desk = request.app[DESK]
-    grant = desk.links.open(request.match_info["token"]) if desk.links else None
+    grant = await desk.links.open(request.match_info["token"]) if desk.links else None
     if grant is None:
         return problem(404, "This link has expired or is not valid: ask for a new one in Teams.")
     board = await desk.boards.board(grant.tenant, grant.board)
@@ -174,97 +161,24 @@ def create_app(
     sender: Sender | None = None,
     timing: Timing | None = None,
 ) -> web.Application:
-    frameworks = frameworks or load_all()
-    store = Store(connect(settings.redis_url), Keys(settings.key_prefix))
-    desk = Desk(
-        BoardStore(store.redis, settings.key_prefix),
-        store,
-        frameworks,
-        teams or TeamsGateway.from_settings(settings),
-        OutboxMailer(Outbox(store.redis, settings.key_prefix)),
-        Agenda(store.redis, settings.key_prefix),
-        settings.card_actions,
-        RoundRules(
-            reminder_before=timedelta(hours=settings.round_reminder_hours),
-            timezone=settings.round_timezone,
-            retention_days=settings.round_retention_days or None,
-        ),
-    )
-    engine = Walkthrough(store, frameworks, settings.card_actions, rounds=desk)
+    """The HTTP routes in front of one process's parts, which bot/root.py builds."""
+    root = build(settings, frameworks, teams=teams, sender=sender, timing=timing)
     app = web.Application(client_max_size=MAX_BODY, middlewares=[errors])
     app[SETTINGS] = settings
-    app[STORE] = store
-    app[DESK] = desk
-    replies = Connector(
-        Tokens(ConnectorClients(settings, REPLY_TIMEOUT)), call_timeout=REPLY_TIMEOUT
-    )
-    app[BOT] = TrustboardBot(engine, store, replies, desk=desk)
-    app[ADAPTER] = build_adapter(settings)
+    app[STORE] = root.store
+    app[DESK] = root.desk
+    app[BOT] = root.bot
+    app[ADAPTER] = root.adapter
+    app[BACKGROUND] = root.background
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/links/{token}", link)
-    app.on_startup.append(lambda _: _set_up_links(settings, desk))
-
-    async def close(_: web.Application) -> None:
-        await desk.settle()
-        await replies.close()
-        if isinstance(desk.teams, TeamsGateway):
-            await desk.teams.close()
-        await store.close()
-
-    app.on_cleanup.append(close)
-    background = Background(
-        settings,
-        store.redis,
-        settings.key_prefix,
-        on_outcome=lambda status: _delivered(desk, status),
-        on_due=desk.due,
-        sender=sender,
-        timing=timing or delivery_timing(settings),
-        agenda_every=AGENDA_EVERY,
-    )
-    background.attach(app)
-    app[BACKGROUND] = background
+    if root.desk.links is None:
+        app.on_startup.append(_no_links)
+    app.on_cleanup.append(lambda _: root.close())
+    root.background.attach(app)  # stops before root.close, which closes what it uses
     return app
 
 
-AGENDA_EVERY = 1.0  # seconds between looks for due reminders and deadlines
-REPLY_TIMEOUT = 15.0  # seconds for one reply of a turn to be accepted by the connector
-
-
-def delivery_timing(settings: Settings) -> Timing:
-    """How long one send may take, and how long a dead process's unfinished sends wait before
-    another process takes them (DELIVERY_ATTEMPT_TIMEOUT, DELIVERY_CLAIM_IDLE)."""
-    attempt, idle = settings.delivery_attempt_timeout, settings.delivery_claim_idle
-    return Timing(
-        attempt_timeout=attempt,
-        claim_idle=idle,
-        claim_every=min(5.0, idle / 4),
-        block=min(1.0, idle / 4),
-        lease_margin=min(5.0, attempt / 4),
-    )
-
-
-async def _set_up_links(settings: Settings, desk: Desk) -> None:
-    """Download links need where the bot is reached and a secret every process shares."""
-    base = settings.public_url or (
-        f"http://localhost:{settings.port}" if settings.local_mode else ""
-    )
-    if not base:
-        log.warning("PUBLIC_URL is not set: clerks cannot download their board's data")
-        return
-    secret = settings.link_secret
-    if not secret:
-        key = Keys(settings.key_prefix).link_secret()
-        try:
-            await desk.store.redis.set(key, secrets.token_hex(32), nx=True)
-            secret = await desk.store.redis.get(key) or ""
-        except (RedisError, OSError) as exc:
-            log.warning("no link secret (Redis: %s); download links are off for now", exc)
-            return
-    desk.links = Links(secret.encode(), base)
-
-
-async def _delivered(desk: Desk, status: JobStatus) -> None:
-    tenant, board, _ = split_job_id(status.job_id)
-    await desk.delivered(tenant, board, status.round_id, status.state)
+async def _no_links(_: web.Application) -> None:
+    log.warning("PUBLIC_URL is not set: clerks cannot download their board's data")

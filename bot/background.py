@@ -28,14 +28,11 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from aiohttp import web
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from dialogs.boards.agenda import Agenda, Claim
 
-from .config import Settings
 from .delivery import JobStatus, Outbox, Pace, Retry, Sender, Timing, Worker
-from .delivery.teams_sender import TeamsSender
 from .logs import where
 
 log = logging.getLogger("trustboard.background")
@@ -50,14 +47,13 @@ STOP_ROUNDS = 3  # how many times stop() cancels a task that will not end before
 class Background:
     def __init__(
         self,
-        settings: Settings,
-        redis: Redis,
-        outbox_prefix: str,
+        outbox: Outbox,
+        agenda: Agenda,
         *,
         on_outcome: OnOutcome | None,
         on_due: OnDue,
         sender: Sender | None = None,
-        workers: int | None = None,
+        workers: int = 1,
         pace: Pace | None = None,
         timing: Timing | None = None,
         retry: Retry | None = None,
@@ -66,18 +62,15 @@ class Background:
         agenda_batch: int = 20,
         drain: float | None = None,
     ) -> None:
-        self.settings = settings
-        self.outbox = Outbox(redis, outbox_prefix)
-        self.agenda = Agenda(redis, outbox_prefix)
+        self.outbox = outbox
+        self.agenda = agenda
         self.on_due = on_due
         self.timing = timing or Timing()
         self.agenda_every = agenda_every
         self.agenda_lease = agenda_lease
         self.agenda_batch = agenda_batch
         self.drain = self.timing.drain if drain is None else drain
-        count = settings.delivery_workers if workers is None else workers
-        self._own_sender: TeamsSender | None = None  # made here, so closed here
-        self.workers = self._workers(count, sender, pace, retry, on_outcome)
+        self.workers = self._workers(workers, sender, pace, retry, on_outcome)
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -90,14 +83,14 @@ class Background:
         on_outcome: OnOutcome | None,
     ) -> list[Worker]:
         if count <= 0:
-            return []  # no sender either: a web-only process needs no connector clients
+            return []  # a web-only process: another process sends
         if sender is None:
-            sender = self._own_sender = TeamsSender.from_settings(self.settings)
+            raise ValueError("delivery workers need a sender")
         # Unique per process and per instance: the consumer group tells workers apart by name
         # alone, and a restarted process must not pose as its predecessor (whose pending entries
         # are claimed once idle, like any dead worker's).
         base = f"{socket.gethostname()}-{os.getpid()}-{next(_instances)}"
-        pace = pace or self.settings.pace()
+        pace = pace or Pace()
         return [
             Worker(
                 self.outbox,
@@ -149,8 +142,6 @@ class Background:
                 if task.done() and not task.cancelled():
                     task.exception()  # retrieved, so asyncio does not warn of it at exit
             log.info("background stopped")
-        if self._own_sender is not None:
-            await self._own_sender.close()
 
     @property
     def running(self) -> bool:

@@ -35,9 +35,7 @@ from dialogs.boards.ports import Posted, RosterMember, TeamsError
 from dialogs.messages import Card, Text
 
 from . import teams
-from .config import Settings
-from .connector import ClientSource, Connector, Tokens, teams_error
-from .delivery.teams_sender import TEAMS_BOT_PREFIX, ConnectorClients
+from .connector import ClientSource, Connector, teams_error
 
 T = TypeVar("T")
 
@@ -62,13 +60,6 @@ class TeamsGateway:
         self.bot = {"id": bot_id, "name": bot_name}
         self.call_timeout = call_timeout
         self.page_size = page_size  # a suggestion to Teams, which may send fewer
-
-    @classmethod
-    def from_settings(cls, settings: Settings, *, call_timeout: float = 15.0) -> TeamsGateway:
-        bot_id = TEAMS_BOT_PREFIX + (settings.app_id or "trustboard-local")
-        clients = ConnectorClients(settings, call_timeout)
-        connector = Connector(Tokens(clients), call_timeout=call_timeout)
-        return cls(clients, connector, bot_id, call_timeout=call_timeout)
 
     # -- the Teams port ------------------------------------------------------------------------
 
@@ -100,9 +91,6 @@ class TeamsGateway:
         """Create (or, as Teams does for an existing 1:1 chat, find) the chat, then post in it."""
         chat = await self.connector.personal_chat(service_url, self.bot, tenant, {"id": teams_id})
         return await self.post(service_url, chat, message)
-
-    async def close(self) -> None:
-        await self.connector.close()
 
     async def team_name(self, service_url: str, team_id: str) -> str:
         """The team's name, which Teams leaves out of most activities (GET /v3/teams/{id})."""

@@ -3,22 +3,20 @@ for a channel post, the message posted into the channel.
 
 Both calls go through `Connector` (bot/connector.py: aiohttp, the bot's own token), which posts
 the job's JSON as it is. `ConnectorClients` builds botbuilder's connector clients, once per
-service URL, for the credentials they carry and for the gateway's occasional calls.
+service URL, for the credentials they carry and for the gateway's occasional calls; both are
+built once per process, in bot/root.py.
 """
 
 from __future__ import annotations
 
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import (
-    AuthenticationConfiguration,
     AuthenticationConstants,
-    BotFrameworkAuthenticationFactory,
+    BotFrameworkAuthentication,
     ClaimsIdentity,
 )
 
-from ..adapter import credentials_factory
-from ..config import Settings
-from ..connector import Connector, Tokens
+from ..connector import Connector
 from .jobs import Job
 from .sender import Sent
 
@@ -28,16 +26,13 @@ TEAMS_BOT_PREFIX = "28:"  # Teams names a bot "28:<app id>"
 class ConnectorClients:
     """Connector clients of this app, one per service URL, set up for delivery."""
 
-    def __init__(self, settings: Settings, call_timeout: float) -> None:
-        authentication = BotFrameworkAuthenticationFactory.create(
-            validate_authority=True,
-            credential_factory=credentials_factory(settings),
-            auth_configuration=AuthenticationConfiguration(),
-        )
+    def __init__(
+        self, authentication: BotFrameworkAuthentication, app_id: str, call_timeout: float
+    ) -> None:
         identity = ClaimsIdentity(
             {
-                AuthenticationConstants.AUDIENCE_CLAIM: settings.app_id,
-                AuthenticationConstants.APP_ID_CLAIM: settings.app_id,
+                AuthenticationConstants.AUDIENCE_CLAIM: app_id,
+                AuthenticationConstants.APP_ID_CLAIM: app_id,
             },
             True,
         )
@@ -65,14 +60,6 @@ class TeamsSender:
         self.connector = connector
         self.bot = {"id": bot_id, "name": bot_name}
 
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, *, call_timeout: float = 15.0, bot_name: str = "trustboard"
-    ) -> TeamsSender:
-        bot_id = TEAMS_BOT_PREFIX + (settings.app_id or "trustboard-local")
-        tokens = Tokens(ConnectorClients(settings, call_timeout))
-        return cls(Connector(tokens, call_timeout=call_timeout), bot_id, bot_name)
-
     async def send(self, job: Job) -> Sent:
         message = {"type": "message", **job.message}
         if job.conversation:  # a channel the bot is in: no chat to open
@@ -86,6 +73,3 @@ class TeamsSender:
         )
         posted = await self.connector.send(job.service_url, conversation, message)
         return Sent(conversation_id=conversation, activity_id=posted)
-
-    async def close(self) -> None:
-        await self.connector.close()

@@ -28,7 +28,7 @@ async def data_export(ctx: DeskContext) -> Reply:
             "Downloads are not set up on this installation (it needs PUBLIC_URL), so nothing "
             "was exported. Please ask whoever runs trustboard for your trust."
         )
-    url = links.url("export", ctx.board.tenant, ctx.board.id)
+    url = await links.url("export", ctx.board.tenant, ctx.board.id)
     text = Text(
         f"Here is the board's data, as JSON: [download it]({url}). The link works for an hour, "
         "for whoever holds it, so please don't forward it."

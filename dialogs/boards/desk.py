@@ -31,7 +31,7 @@ from ..store import Store, StoreUnavailable
 from . import board_steps, data_steps, round_steps
 from . import cards as board_cards
 from .context import NOT_SAVED, TAMPERED, DeskContext, Handler, Refusal, RoundRules, iso
-from .links import Links
+from .links import SharedLinks
 from .model import CLERK, Board, Member
 from .ports import Mailer, RosterMember, Teams, TeamsError
 from .store import BoardStore
@@ -77,7 +77,7 @@ class Desk:
         agenda: Any,
         mode: str = "execute",
         rules: RoundRules | None = None,
-        links: Links | None = None,
+        links: SharedLinks | None = None,
     ) -> None:
         self.boards = boards
         self.store = store

@@ -22,6 +22,7 @@ from ..cards import Notice
 from ..messages import Card, Reply, Text
 from ..rounds import Response, RoundSettings, RoundSummary, round_summary_card, summarise
 from ..state import Assessment, Who
+from ..store import StoreUnavailable
 from ..text import clean, length
 from . import cards as board_cards
 from .context import (
@@ -681,19 +682,24 @@ async def _to_chair(desk: Desk, board: Board, rnd: Round) -> None:
         await desk.teams.personal(
             board.service_url, board.tenant, chair.teams_id, await plan_card_for(desk, board, rnd)
         )
-        papers = paper_links(desk, board, rnd)
+        papers = await paper_links(desk, board, rnd)
         if papers is not None:
             await desk.teams.personal(board.service_url, board.tenant, chair.teams_id, papers)
     except TeamsError as exc:
         log.warning("could not send the summary to the chair: %s", exc)
 
 
-def paper_links(desk: Desk, board: Board, rnd: Round) -> Text | None:
-    """Links to the round's printable board paper and its ratings as CSV, valid for an hour."""
+async def paper_links(desk: Desk, board: Board, rnd: Round) -> Text | None:
+    """Links to the round's printable board paper and its ratings as CSV, valid for an hour;
+    none while the link secret cannot be read (Show the summary asks again)."""
     if desk.links is None:
         return None
-    paper = desk.links.url("paper", board.tenant, board.id, rnd.id)
-    ratings = desk.links.url("ratings", board.tenant, board.id, rnd.id)
+    try:
+        paper = await desk.links.url("paper", board.tenant, board.id, rnd.id)
+        ratings = await desk.links.url("ratings", board.tenant, board.id, rnd.id)
+    except StoreUnavailable:
+        log.warning("no board-paper links: the link secret could not be read")
+        return None
     return Text(
         f"For the board's papers: [the board paper, to print]({paper}) and [the ratings as "
         f"CSV]({ratings}). Neither names anyone. The links work for an hour; ask for the "
@@ -755,7 +761,7 @@ async def summary_show(ctx: DeskContext) -> Reply:
     in_private = ctx.place is not None and ctx.place.personal
     attributed = member.role in (CLERK, CHAIR) and in_private
     card = await summary_card(ctx.desk, ctx.board, rnd, attributed=attributed)
-    papers = paper_links(ctx.desk, ctx.board, rnd) if in_private else None
+    papers = await paper_links(ctx.desk, ctx.board, rnd) if in_private else None
     extra = [papers] if papers is not None and member.role in (CLERK, CHAIR) else []
     if _may_plan(ctx) and in_private:
         return Reply(send=[card, await plan_card_for(ctx.desk, ctx.board, rnd), *extra])

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import re
 import time
+from pathlib import Path
 from urllib.parse import quote
 
 import aiohttp
 from redis.asyncio import Redis
 
+from tests.boards.conftest import FAST
 from tests.boards.scripted import CHAIR, CLERK, TRUSTEES, personal_client
 from tests.boards.test_board_round_http import (
     ELEMENTS,
@@ -23,6 +25,7 @@ from tests.boards.test_board_round_http import (
 from tests.support.activities import TENANT
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector
+from tests.support.redis_server import RedisServer
 
 LINK = re.compile(r"\((http://[^)]+/links/[^)]+)\)")
 
@@ -201,3 +204,46 @@ def summaries(connector: FakeConnector) -> list[str]:
     from tests.boards.scripted import channel_cards, words
 
     return [words(c) for _, c in channel_cards(connector) if "Board heat map" in words(c)]
+
+
+async def _listening(bot: BotProcess, timeout: float = 20.0) -> None:
+    """Until the process answers HTTP at all: aiohttp runs the app's start-up before it binds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await bot.get("/healthz", timeout=1)
+            return
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            assert asyncio.get_running_loop().time() < deadline, "the bot never listened"
+            await asyncio.sleep(0.1)
+
+
+async def test_a_process_started_while_redis_was_down_gives_links_every_process_opens(
+    connector: FakeConnector, tmp_path: Path
+) -> None:
+    # No LINK_SECRET: the secret is made once, kept in Redis, and read when first needed.
+    with RedisServer(tmp_path) as redis:
+        await asyncio.to_thread(redis.stop)
+        first = BotProcess({"REDIS_URL": redis.url, **FAST})
+        starting = asyncio.create_task(asyncio.to_thread(first.start))
+        try:
+            await _listening(first)  # started, with Redis down
+            await asyncio.to_thread(redis.restart)
+            await starting
+            async with BotProcess({"REDIS_URL": redis.url, **FAST}) as second:
+                clerk = await _round_with_answers(first, connector, attributed=False)
+                clerk.card = None
+                await clerk.say("board")
+                await clerk.click("data.show")
+                await clerk.click("data.export")
+                words = " ".join(clerk.texts)
+                assert "not set up" not in words
+                url = LINK.search(words).group(1)
+                assert (await _get(url))[0] == 200
+                # The link made by the first process opens on the second: they share the secret.
+                elsewhere = second.url + "/links/" + url.rsplit("/", 1)[1]
+                status, body = await _get(elsewhere)
+                assert status == 200 and len(body["rounds"]) == 1
+        finally:
+            await asyncio.to_thread(first.stop)
+            first.cleanup()

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from pathlib import Path
 
 import pytest
+from redis.asyncio import Redis
 
-from dialogs.boards.links import Grant, Links
+from dialogs.boards.links import Grant, Links, SharedLinks, StoredSecret
+from dialogs.store import StoreUnavailable, connect
+from tests.support.redis_server import RedisServer
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 
@@ -61,3 +66,33 @@ def test_an_unknown_kind_opens_nothing() -> None:
 def test_a_short_secret_is_refused() -> None:
     with pytest.raises(ValueError):
         Links(b"short", "https://a")
+
+
+async def test_processes_share_one_stored_secret_and_sign_alike(redis: Redis) -> None:
+    first, second = (
+        StoredSecret(redis, "tb:{links}:secret"),
+        StoredSecret(redis, "tb:{links}:secret"),
+    )
+    assert await first() == await second()
+    assert len(await first()) == 64
+    made = await SharedLinks(first, "https://a").url("export", "t", "b")
+    grant = await SharedLinks(second, "https://b").open(made.rsplit("/", 1)[1])
+    assert grant is not None and (grant.tenant, grant.board) == ("t", "b")
+
+
+async def test_a_secret_not_yet_read_is_asked_for_again_once_redis_answers(
+    tmp_path: Path,
+) -> None:
+    with RedisServer(tmp_path) as server:
+        client = connect(server.url)
+        secret = StoredSecret(client, "tb:{links}:secret", reread=0.0)
+        try:
+            await asyncio.to_thread(server.stop)
+            with pytest.raises(StoreUnavailable):
+                await secret()
+            await asyncio.to_thread(server.restart)
+            read = await secret()
+            await asyncio.to_thread(server.stop)
+            assert await secret() == read  # the last one read, while Redis is away
+        finally:
+            await client.aclose()

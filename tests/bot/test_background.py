@@ -20,6 +20,8 @@ from bot.background import Background
 from bot.config import Settings
 from bot.delivery import Outbox, Pace, Timing
 from bot.delivery.teams_sender import TeamsSender
+from bot.root import build
+from dialogs.boards.agenda import Agenda
 from dialogs.store import connect
 from tests.delivery.conftest import (
     FAST_RETRY,
@@ -30,8 +32,6 @@ from tests.delivery.conftest import (
     settled,
 )
 from tests.support.redis_server import RedisServer
-
-SETTINGS = Settings(local_mode=True)
 
 
 class Due:
@@ -55,7 +55,7 @@ def background(
     options.setdefault("timing", FAST_TIMING)
     options.setdefault("retry", FAST_RETRY)
     options.setdefault("agenda_every", 0.05)
-    return Background(SETTINGS, redis, "tb", on_due=on_due, **options)
+    return Background(Outbox(redis, "tb"), Agenda(redis, "tb"), on_due=on_due, **options)
 
 
 async def eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
@@ -212,31 +212,47 @@ async def test_stop_hands_back_items_not_started(redis: Redis) -> None:
     assert sorted(c.item for c in claims) == ["remind|b", "remind|c"]
 
 
-async def test_the_settings_decide_workers_sender_and_pace(redis: Redis) -> None:
+async def test_the_settings_decide_workers_sender_and_pace(redis_url: str) -> None:
     settings = Settings(
-        local_mode=True, delivery_workers=3, delivery_per_tenant=9, delivery_per_conversation=2
+        local_mode=True,
+        redis_url=redis_url,
+        delivery_workers=3,
+        delivery_per_tenant=9,
+        delivery_per_conversation=2,
     )
-    subject = Background(settings, redis, "tb", on_outcome=None, on_due=Due())
-    assert len(subject.workers) == 3
-    assert all(isinstance(w.sender, TeamsSender) for w in subject.workers)
-    assert {w.limiter.pace for w in subject.workers} == {Pace(per_tenant=9, per_conversation=2)}
-    other = Background(settings, redis, "tb", on_outcome=None, on_due=Due())
-    names = [w.consumer for w in subject.workers + other.workers]
-    assert len(set(names)) == 6
-    assert all(f"-{os.getpid()}-" in name for name in names)
+    root, other = build(settings), build(settings)
+    try:
+        subject = root.background
+        assert len(subject.workers) == 3
+        assert all(isinstance(w.sender, TeamsSender) for w in subject.workers)
+        # One sender on the process's one Connector, which turn replies use too.
+        assert {id(w.sender) for w in subject.workers} == {id(subject.workers[0].sender)}
+        assert subject.workers[0].sender.connector is root.bot.connector
+        assert {w.limiter.pace for w in subject.workers} == {Pace(per_tenant=9, per_conversation=2)}
+        names = [w.consumer for w in subject.workers + other.background.workers]
+        assert len(set(names)) == 6
+        assert all(f"-{os.getpid()}-" in name for name in names)
+    finally:
+        await root.close()
+        await other.close()
 
 
-async def test_no_workers_means_this_process_sends_nothing(redis: Redis) -> None:
-    settings = Settings(local_mode=True, delivery_workers=0)
-    subject = Background(settings, redis, "tb", on_outcome=None, on_due=Due(), agenda_every=0.05)
+async def test_no_workers_means_this_process_sends_nothing(
+    redis_url: str, redis_client: Redis
+) -> None:
+    settings = Settings(local_mode=True, redis_url=redis_url, delivery_workers=0)
+    root = build(settings)
+    subject = root.background
+    subject.agenda_every = 0.05
     assert subject.workers == []
     await subject.start()
     try:
         job_id = await subject.outbox.enqueue(make_job(1))
         await asyncio.sleep(0.3)
+        status = await subject.outbox.status(job_id)
     finally:
         await subject.stop()
-    status = await subject.outbox.status(job_id)
+        await root.close()
     assert status is not None and status.state == "queued"
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from bot.config import Settings
 from bot.gateway import TeamsGateway
+from bot.root import teams_api
 from dialogs.boards.ports import Posted, RosterMember, TeamsError
 from dialogs.messages import Card, Text
 from tests.delivery.conftest import HangingConnector
@@ -22,7 +23,7 @@ TENANT = "tenant-a"
 
 def gateway(call_timeout: float = 2.0, **options: Any) -> TeamsGateway:
     settings = Settings(local_mode=True)
-    built = TeamsGateway.from_settings(settings, call_timeout=call_timeout)
+    built = teams_api(settings, call_timeout=call_timeout).gateway()
     for name, value in options.items():
         setattr(built, name, value)
     return built

@@ -52,7 +52,7 @@ async def sender_for() -> AsyncIterator[Any]:
 
     yield make
     for sender in made:
-        await sender.close()
+        await sender.connector.close()
 
 
 async def test_both_calls_carry_the_bots_token(connector: FakeConnector, sender_for: Any) -> None:

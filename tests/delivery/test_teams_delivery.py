@@ -10,9 +10,11 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.config import Settings
+from bot.connector import Connector
 from bot.delivery import Outbox, Pace
 from bot.delivery.sender import REASON_BLOCKED, REASON_NOT_FOUND, REASON_NOT_IN_ROSTER
 from bot.delivery.teams_sender import TeamsSender
+from bot.root import teams_api
 from tests.support.fake_connector import FakeConnector, adaptive_cards, error_body
 
 from .conftest import (
@@ -29,13 +31,13 @@ from .conftest import (
 BOT_ID = "28:trustboard-local"
 
 
-_made: list[TeamsSender] = []
+_made: list[Connector] = []
 
 
 def teams_sender(call_timeout: float = 1.0) -> TeamsSender:
-    sender = TeamsSender.from_settings(Settings(local_mode=True), call_timeout=call_timeout)
-    _made.append(sender)
-    return sender
+    api = teams_api(Settings(local_mode=True), call_timeout=call_timeout)
+    _made.append(api.connector)
+    return api.sender()
 
 
 @pytest.fixture(autouse=True)
