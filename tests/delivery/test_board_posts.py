@@ -12,21 +12,23 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
+from bot.connector import Connector
 from bot.delivery import Job, Outbox, Recipient, Sent
 from bot.delivery.teams_sender import TeamsSender
+from bot.root import teams_api
 from dialogs.boards.ports import TeamsError
 from tests.support.fake_connector import FakeConnector, error_body
 
 from .conftest import collecting_hook, make_job, running, settled, until, worker
 
 CHANNEL = "19:board-channel@thread.tacv2"
-_made: list[TeamsSender] = []
+_made: list[Connector] = []
 
 
 def teams_sender() -> TeamsSender:
-    sender = TeamsSender.from_settings(Settings(local_mode=True), call_timeout=1.0)
-    _made.append(sender)
-    return sender
+    api = teams_api(Settings(local_mode=True), call_timeout=1.0)
+    _made.append(api.connector)
+    return api.sender()
 
 
 @pytest.fixture(autouse=True)
