@@ -60,7 +60,7 @@ log = logging.getLogger("trustboard.auth")
 MAX_CLIENTS = 64  # service URLs differ by region; a handful in practice
 
 OPEN_ID_METADATA = AuthenticationConstants.BOT_OPEN_ID_METADATA_KEY  # "BotOpenIdMetadata"
-DEFAULT_OPEN_ID_METADATA = AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
+DEFAULT_OPEN_ID_METADATA: str = AuthenticationConstants.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL
 # Emulator and skill tokens are checked against this document (not configurable, as in the SDK).
 EMULATOR_OPEN_ID_METADATA = AuthenticationConstants.TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
@@ -126,7 +126,9 @@ class _CachingAuthentication(BotFrameworkAuthentication):
             result.connector_factory = _CachedConnectors(result.connector_factory, self._connectors)
         return result
 
-    async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str):
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
         try:
             return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
         except Exception as exc:
@@ -145,11 +147,12 @@ class _CachingAuthentication(BotFrameworkAuthentication):
             self._token_clients[app_id] = client
         return client
 
-    def create_bot_framework_client(self):
+    def create_bot_framework_client(self) -> Any:  # botbuilder's BotFrameworkClient
         return self._inner.create_bot_framework_client()
 
     def get_originating_audience(self) -> str:
-        return self._inner.get_originating_audience()
+        audience: str = self._inner.get_originating_audience()
+        return audience
 
     async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
         try:
@@ -352,7 +355,7 @@ class _Adapter(CloudAdapterBase):
         auth_header_or_authenticate_request_result: str | AuthenticateRequestResult,
         activity: Activity,
         logic: Callable[[TurnContext], Awaitable],
-    ):
+    ) -> Any:  # botbuilder's InvokeResponse, or None
         """PermissionError means "the request is not authorised" only while authenticating."""
         authenticated = auth_header_or_authenticate_request_result
         if isinstance(authenticated, str):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from dialogs.messages import Card
 from dialogs.store.store import stored
 
@@ -33,12 +35,12 @@ class OutboxMailer:
                 round_id=batch,
                 message=body,
             )
-            await stored(lambda job=job: self.outbox.enqueue(job))
+            await stored(partial(self.outbox.enqueue, job))
 
     async def unreachable(self, tenant: str, board: str, batches: list[str]) -> dict[str, str]:
         found: dict[str, str] = {}
         for batch in batches:
-            statuses = await stored(lambda b=batch: self.outbox.round_status(tenant, board, b))
+            statuses = await stored(partial(self.outbox.round_status, tenant, board, batch))
             for status in statuses:
                 if status.state in (UNREACHABLE, FAILED) and status.reason:
                     found[status.recipient.id] = status.reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from dialogs.messages import Action, Card, Place, Text
@@ -23,6 +24,12 @@ def message(item: Card | Text) -> dict[str, Any]:
     }
 
 
+def json_object(raw: Mapping[str, Any], key: str) -> dict[str, Any]:
+    """A JSON object inside an activity; {} when it is missing or not an object."""
+    value = raw.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def who(raw: dict[str, Any]) -> Who:
     """Identity from the activity as Teams posted it (the SDK drops `conversation.tenantId`)."""
     sender = raw.get("from") or {}
@@ -31,7 +38,7 @@ def who(raw: dict[str, Any]) -> Who:
 
 
 def tenant(raw: dict[str, Any]) -> str:
-    channel_data = raw.get("channelData") if isinstance(raw.get("channelData"), dict) else {}
+    channel_data = json_object(raw, "channelData")
     from_channel = (channel_data.get("tenant") or {}).get("id") if channel_data else None
     conversation = raw.get("conversation") or {}
     return str(from_channel or conversation.get("tenantId") or "local")
@@ -60,9 +67,9 @@ def submitted_action(raw: dict[str, Any]) -> Action | None:
 
 def executed_action(raw: dict[str, Any]) -> Action:
     """An Action.Execute arrives as an `adaptiveCard/action` invoke; inputs are in its data."""
-    value = raw.get("value") if isinstance(raw.get("value"), dict) else {}
-    action = value.get("action") if isinstance(value.get("action"), dict) else {}
-    data = action.get("data") if isinstance(action.get("data"), dict) else {}
+    value = json_object(raw, "value")
+    action = json_object(value, "action")
+    data = json_object(action, "data")
     verb = action.get("verb")
     return Action(verb if isinstance(verb, str) else "", data)
 
@@ -75,13 +82,13 @@ def bot_was_added(raw: dict[str, Any]) -> bool:
 
 def place(raw: dict[str, Any]) -> Place:
     """Where the activity happened: a 1:1 chat, a group chat or a team's channel."""
-    conversation = raw.get("conversation") if isinstance(raw.get("conversation"), dict) else {}
+    conversation = json_object(raw, "conversation")
     kind = conversation.get("conversationType") or (
         "groupChat" if conversation.get("isGroup") else "personal"
     )
-    channel_data = raw.get("channelData") if isinstance(raw.get("channelData"), dict) else {}
-    team = channel_data.get("team") if isinstance(channel_data.get("team"), dict) else {}
-    sender = raw.get("from") if isinstance(raw.get("from"), dict) else {}
+    channel_data = json_object(raw, "channelData")
+    team = json_object(channel_data, "team")
+    sender = json_object(raw, "from")
     reply_to = raw.get("replyToId")
     return Place(
         kind=str(kind),

@@ -60,7 +60,7 @@ class TurnChat:
     def __init__(self, connector: Connector, raw: dict[str, Any]) -> None:
         self.connector = connector
         self.service_url = str(raw.get("serviceUrl") or "")
-        conversation = raw.get("conversation") if isinstance(raw.get("conversation"), dict) else {}
+        conversation = teams.json_object(raw, "conversation")
         self.conversation = str(conversation.get("id") or "")
         self.reply_to = raw.get("id") if isinstance(raw.get("id"), str) else None
         addressed = {

@@ -93,7 +93,7 @@ class RateLimiter:
             self.keys.recipient_rate(tenant_id, recipient_id),
             self.keys.tenant_hold(tenant_id),
         ]
-        args = [
+        args: list[int | float | str] = [
             self.pace.per_tenant,
             self.pace.per_conversation,
             int(self.pace.window * 1000),

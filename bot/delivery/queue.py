@@ -47,6 +47,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from dialogs.store import text
 from dialogs.store.keys import Keys, split_job_id
 
 from .jobs import FINAL_STATES, Job, JobStatus, Recipient, from_ms
@@ -234,7 +235,7 @@ class Outbox:
         """Try a failed job again from the start (Teams was down for longer than the worker's
         retries last); a job in any other state is left as it is. True if it was requeued."""
         tenant_id, board_id, _ = split_job_id(job_id)
-        raw = await self.redis.hget(self.keys.job(job_id), "round")
+        raw = await text.hget(self.redis, self.keys.job(job_id), "round")
         if raw is None:
             return False
         keys = [self.keys.job(job_id), self.keys.round_jobs(tenant_id, board_id, raw)]
@@ -251,12 +252,12 @@ class Outbox:
             key = self.keys.job(job_id)
         except ValueError:
             return None
-        raw = await self.redis.hgetall(key)
+        raw = await text.hgetall(self.redis, key)
         return _status(job_id, raw) if raw else None
 
     async def round_status(self, tenant_id: str, board_id: str, round_id: str) -> list[JobStatus]:
         """Every job of one round, in the order they were queued."""
-        ids = await self.redis.zrange(self.keys.round_jobs(tenant_id, board_id, round_id), 0, -1)
+        ids = await text.zrange(self.redis, self.keys.round_jobs(tenant_id, board_id, round_id))
         if not ids:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -270,7 +271,7 @@ class Outbox:
         deleted = 0
         for round_id in round_ids:
             index = self.keys.round_jobs(tenant_id, board_id, round_id)
-            ids = await self.redis.zrange(index, 0, -1)
+            ids = await text.zrange(self.redis, index)
             keys = [index, *(self.keys.job(job_id) for job_id in ids)]
             deleted += int(await self.redis.delete(*keys))
         return deleted
@@ -299,10 +300,10 @@ class Outbox:
     async def read(self, consumer: str, count: int, block_ms: int) -> list[Entry]:
         """New entries for this consumer; they stay pending until `ack`."""
         async with self._group_check():
-            answer = await self.redis.xreadgroup(
-                GROUP, consumer, {self.keys.job_stream(): ">"}, count=count, block=block_ms
+            entries = await text.xreadgroup(
+                self.redis, GROUP, consumer, self.keys.job_stream(), count, block_ms
             )
-        return [entry for _, messages in answer or [] for entry in _entries(messages)]
+        return _entries(entries)
 
     async def claim(self, consumer: str, min_idle_ms: int, count: int) -> list[Entry]:
         """Entries other consumers left pending for longer than `min_idle_ms`, now ours."""
@@ -325,7 +326,7 @@ class Outbox:
         )
 
     async def load(self, job_id: str) -> tuple[Job, JobStatus] | None:
-        raw = await self.redis.hgetall(self.keys.job(job_id))
+        raw = await text.hgetall(self.redis, self.keys.job(job_id))
         if not raw:
             return None
         job = Job(
@@ -344,7 +345,7 @@ class Outbox:
 
     async def posted_parts(self, job_id: str) -> dict[int, Sent]:
         """The messages of a job posted so far, by part number."""
-        raw = await self.redis.hgetall(self.keys.job(job_id))
+        raw = await text.hgetall(self.redis, self.keys.job(job_id))
         conversation = raw.get("conversation_id", "")
         return {
             int(name[5:]): Sent(conversation, value)
@@ -354,7 +355,7 @@ class Outbox:
 
     async def mark_part(self, job: Job, token: str, index: int, sent: Sent) -> bool:
         """Record one message of a job as posted; False if this attempt no longer holds it."""
-        args = [token, index, sent.activity_id, sent.conversation_id]
+        args: list[str | int] = [token, index, sent.activity_id, sent.conversation_id]
         return bool(int(await self._part(keys=[self.keys.job(job.job_id)], args=args)))
 
     async def begin(self, job_id: str, token: str, lease_ms: int) -> Begin:

@@ -16,6 +16,7 @@ import random
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 from redis.exceptions import RedisError
 
@@ -163,7 +164,10 @@ class Worker:
                 continue  # already in hand (claimed back from ourselves)
             task = asyncio.create_task(self._handle(entry))
             self._tasks[entry.entry_id] = task
-            task.add_done_callback(lambda _, done=entry.entry_id: self._tasks.pop(done, None))
+            task.add_done_callback(partial(self._finished, entry.entry_id))
+
+    def _finished(self, entry_id: str, _: asyncio.Task[None]) -> None:
+        self._tasks.pop(entry_id, None)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import cast
 
 from redis.asyncio import Redis
-from redis.typing import EncodableT, FieldT
+from redis.typing import EncodableT, FieldT, KeyT, StreamIdT
 
 
 async def get(redis: Redis, key: str) -> str | None:
@@ -38,3 +38,16 @@ async def smembers(redis: Redis, key: str) -> set[str]:
 
 async def zrange(redis: Redis, key: str, start: int = 0, end: int = -1) -> list[str]:
     return cast(list[str], await redis.zrange(key, start, end))
+
+
+StreamEntries = list[tuple[str, dict[str, str] | None]]  # id, fields (None once deleted)
+
+
+async def xreadgroup(
+    redis: Redis, group: str, consumer: str, stream: str, count: int, block_ms: int
+) -> StreamEntries:
+    """New entries of one stream for one consumer of a group (the RESP2 reply, unwrapped)."""
+    streams: dict[KeyT, StreamIdT] = {stream: ">"}
+    answer = await redis.xreadgroup(group, consumer, streams, count=count, block=block_ms)
+    replies = cast(list[tuple[str, StreamEntries]], answer or [])
+    return [entry for _, entries in replies for entry in entries]
