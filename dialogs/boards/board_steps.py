@@ -6,8 +6,9 @@ from ..cards import Notice
 from ..messages import Reply
 from ..store import StoreUnavailable
 from . import cards as board_cards
-from .context import TAMPERED, DeskContext, Handler, Refusal, clerk_of, member_of
-from .model import CLERK, ROLES, Board, Member
+from .context import DeskContext, Handler, Refusal, clerk_of, member_of
+from .model import CLERK, Board, Member
+from .payloads import ROLES_PAGE, RolesSave, RolesShow
 
 # ---- board and roles -------------------------------------------------------------------------
 
@@ -66,41 +67,30 @@ async def refresh_members(ctx: DeskContext) -> Reply:
     return ctx.show(await ctx.desk.board_card(board, notice))
 
 
-def _page(ctx: DeskContext) -> int:
-    page = ctx.data.get("page", 0)
-    if isinstance(page, bool) or not isinstance(page, int | str):
-        raise Refusal(TAMPERED)
-    if isinstance(page, str):
-        if not page.isdigit():
-            raise Refusal(TAMPERED)
-        page = int(page)
-    pages = max(1, -(-len(ctx.board.members) // board_cards.ROLES_PAGE))
-    return min(max(page, 0), pages - 1)
+def _page(ctx: DeskContext, page: int) -> int:
+    """The page asked for, within the pages the board's members fill now."""
+    pages = max(1, -(-len(ctx.board.members) // ROLES_PAGE))
+    return min(page, pages - 1)
 
 
 async def roles_show(ctx: DeskContext) -> Reply:
     clerk_of(ctx)
-    return ctx.show(board_cards.roles_card(ctx.board, _page(ctx), ctx.mode))
+    page = _page(ctx, ctx.read(RolesShow).page)
+    return ctx.show(board_cards.roles_card(ctx.board, page, ctx.mode))
 
 
 async def roles_save(ctx: DeskContext) -> Reply:
     clerk_of(ctx)
-    keys = ctx.data.get("keys")
-    if not isinstance(keys, list) or not keys or len(keys) > board_cards.ROLES_PAGE:
-        raise Refusal(TAMPERED)
-    changes: dict[str, str] = {}
-    for index, key in enumerate(keys):
-        role = ctx.data.get(f"role.{index}")
-        if not isinstance(key, str) or role not in ROLES:
-            raise Refusal(TAMPERED)
-        if ctx.board.member(key) is None:
-            raise Refusal(
-                "Someone on that card is no longer a member of the board, so nothing was "
-                "changed. Here are the members as they are now."
-            )
-        changes[key] = str(role)
-    page = _page(ctx)  # a tampered page is refused before anything is written
-    result = await ctx.desk.boards.set_roles(ctx.who.tenant, ctx.board.id, ctx.who.user, changes)
+    saved = ctx.read(RolesSave)
+    if any(ctx.board.member(key) is None for key in saved.keys):
+        raise Refusal(
+            "Someone on that card is no longer a member of the board, so nothing was "
+            "changed. Here are the members as they are now."
+        )
+    page = _page(ctx, saved.page)
+    result = await ctx.desk.boards.set_roles(
+        ctx.who.tenant, ctx.board.id, ctx.who.user, saved.changes
+    )
     if not result.ok:
         notice = Notice(_role_problem(result.problem or ""), "attention")
         return ctx.show(board_cards.roles_card(ctx.board, page, ctx.mode, notice=notice))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..messages import Card, Place, Reply, Text, Turn
+from ..payloads import Payload
 from ..state import Who
 from .model import CLERK, Board, Member
 
@@ -36,12 +37,22 @@ class RoundRules:
     retention_days: int | None = 730  # a closed round is deleted this long after; None: kept
 
 
+P = TypeVar("P", bound=Payload)
+
+
 @dataclass
 class DeskContext:
     desk: Desk
     turn: Turn
-    data: Mapping[str, Any]
+    data: Mapping[str, Any]  # the click's data as posted; `payload` is what it decoded to
     board: Board
+    payload: Payload
+
+    def read(self, kind: type[P]) -> P:
+        """The click's payload as the handler's own verb's class (dialogs/boards/payloads.py)."""
+        if not isinstance(self.payload, kind):
+            raise Refusal(TAMPERED)  # a handler reached under a verb that is not its own
+        return self.payload
 
     @property
     def who(self) -> Who:

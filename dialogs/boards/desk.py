@@ -26,6 +26,7 @@ from frameworks import Framework
 from ..cards import Notice
 from ..engine import Joined
 from ..messages import Card, Place, Reply, Text, Turn
+from ..payloads import Tampered
 from ..state import Assessment, RoundLink, Who
 from ..store import Store, StoreUnavailable
 from . import board_steps, data_steps, round_steps
@@ -33,6 +34,7 @@ from . import cards as board_cards
 from .context import NOT_SAVED, TAMPERED, DeskContext, Handler, Refusal, RoundRules, iso
 from .links import SharedLinks
 from .model import CLERK, Board, Member
+from .payloads import BOARD, OnBoard
 from .ports import Mailer, RosterMember, Teams, TeamsError
 from .store import BoardStore
 
@@ -112,6 +114,8 @@ class Desk:
             return await handler(ctx)
         except Refusal as refusal:
             return Reply(send=[Text(refusal.text)])
+        except Tampered:
+            return Reply(send=[Text(TAMPERED)])
         except StoreUnavailable as exc:
             log.warning("store unavailable: %s", exc)
             return Reply(send=[Text(NOT_SAVED)])
@@ -196,9 +200,9 @@ class Desk:
     async def _context(self, turn: Turn) -> DeskContext:
         assert turn.action is not None
         data = turn.action.data
-        board_id = data.get("b")
-        if not isinstance(board_id, str) or not board_id or len(board_id) > 400:
-            raise Refusal(TAMPERED)
+        payload = BOARD[turn.action.verb].unpack(data)  # Tampered: answered in `handle`
+        assert isinstance(payload, OnBoard)
+        board_id = payload.board
         place = turn.place
         if place is not None and place.team and place.team != board_id:
             raise Refusal(TAMPERED)  # a card of one team's board clicked in another's channel
@@ -210,7 +214,7 @@ class Desk:
             )
         if place is not None and place.team == board_id:
             await self.boards.ensure(turn.who.tenant, board_id, iso(turn.now), _board_fields(place))
-        return DeskContext(self, turn, data, board)
+        return DeskContext(self, turn, data, board, payload)
 
     async def _open_round(self, board: Board) -> Any:
         round_id = await self.boards.open_round_id(board.tenant, board.id)

@@ -499,6 +499,7 @@ async def test_tampered_and_stale_payloads_change_nothing(
     await to_round_form(desk)
     round_id = await open_round_here(desk, min="1")
     remind = data_of(desk.card, "round.remind")
+    close = data_of(desk.card, "round.close")
     await eventually(lambda: settled(redis, 3), what="invitations")
     said = await click(bot, connector, CLERK, "round.remind", remind)
     assert "Reminder on its way to 3 trustees" in said.text
@@ -516,7 +517,7 @@ async def test_tampered_and_stale_payloads_change_nothing(
     # The chair's priorities: a stale version, and text over the limit.
     for member_ in (ADA, BEN):
         await answer_round(chat_client(bot, connector, member_), ("R",), finish=True)
-    assert "Round closed." in (await click(bot, connector, CLERK, "round.close", remind)).text
+    assert "Round closed." in (await click(bot, connector, CLERK, "round.close", close)).text
     await eventually(
         lambda: [c for c in personal_cards(connector, CHAIR, "") if "plan.save" in str(c)],
         what="the chair's plan card",
