@@ -20,6 +20,7 @@ from frameworks import Framework
 
 from ..cards import Notice
 from ..messages import Card, Reply, Text
+from ..payloads import whole_number
 from ..rounds import Response, RoundSettings, RoundSummary, round_summary_card, summarise
 from ..state import Assessment, Who
 from ..store import StoreUnavailable
@@ -51,6 +52,7 @@ from .model import (
     Progress,
     Round,
 )
+from .payloads import MIN_RESPONSES_MAX
 from .ports import TeamsError
 from .store import card_ref_value
 
@@ -59,7 +61,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("trustboard.rounds")
 
-MIN_RESPONSES_MAX = 20
 SUMMARY_BACKSTOP = timedelta(minutes=2)  # if posting the summary is cut short, retry after this
 
 
@@ -271,24 +272,26 @@ async def round_form(ctx: DeskContext) -> Reply:
 def _elements(framework: Framework, value: Any) -> tuple[int, ...]:
     if not isinstance(value, str):
         raise Refusal(TAMPERED)
-    parts = [p.strip() for p in value.split(",") if p.strip()]
+    parts = [p for p in value.split(",") if p.strip()]
     if not parts:
         raise Refusal("Choose at least one element for the round.")
-    if not all(p.isdigit() and framework.element(int(p)) for p in parts):
+    try:
+        numbers = {whole_number(p, 1, 999) for p in parts}
+    except ValueError:
+        raise Refusal(TAMPERED) from None
+    if not all(framework.element(n) for n in numbers):
         raise Refusal(TAMPERED)
-    return tuple(sorted({int(p) for p in parts}))
+    return tuple(sorted(numbers))
 
 
 MIN_PROBLEM = "The fewest responses must be a whole number from 1 to 20."
 
 
 def _min_responses(value: Any) -> int:
-    text = (
-        str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
-    )
-    if not text.isdigit() or not 1 <= int(text) <= MIN_RESPONSES_MAX:
-        raise Refusal(MIN_PROBLEM)
-    return int(text)
+    try:
+        return whole_number(value, 1, MIN_RESPONSES_MAX)
+    except ValueError:
+        raise Refusal(MIN_PROBLEM) from None
 
 
 @dataclass
@@ -517,10 +520,8 @@ async def round_remind(ctx: DeskContext) -> Reply:
     rnd = await _round(ctx)
     if not rnd.is_open:
         raise Refusal("That round has closed, so no reminder was sent.")
-    seen = ctx.data.get("sent")
-    if isinstance(seen, bool) or not isinstance(seen, int | str) or not str(seen).isdigit():
-        raise Refusal(TAMPERED)
-    number = await ctx.desk.boards.count_reminder(ctx.board.tenant, ctx.board.id, rnd.id, int(seen))
+    seen = _whole(ctx.data.get("sent"))
+    number = await ctx.desk.boards.count_reminder(ctx.board.tenant, ctx.board.id, rnd.id, seen)
     if number is None:
         fresh = await ctx.desk.boards.round(ctx.board.tenant, ctx.board.id, rnd.id) or rnd
         notice = Notice(
@@ -788,13 +789,7 @@ async def _plan(ctx: DeskContext, publish: bool) -> Reply:
     rnd = await _round(ctx)
     if rnd.is_open:
         raise Refusal("That round is still open: its priorities come when it closes.")
-    version = ctx.data.get("v")
-    if (
-        isinstance(version, bool)
-        or not isinstance(version, int | str)
-        or not str(version).isdigit()
-    ):
-        raise Refusal(TAMPERED)
+    version = _whole(ctx.data.get("v"))
     summary = await summary_of(ctx.desk, ctx.board, rnd, attributed=True)
     plan, too_long = _read_plan(ctx, rnd, summary)
     page = _plan_page(ctx)
@@ -804,7 +799,7 @@ async def _plan(ctx: DeskContext, publish: bool) -> Reply:
         return ctx.show(_plan_card(ctx, edited, summary, notice, page))
     published = ctx.now if publish else None
     saved = await ctx.desk.boards.save_plan(
-        ctx.board.tenant, ctx.board.id, rnd.id, int(version), plan, published
+        ctx.board.tenant, ctx.board.id, rnd.id, version, plan, published
     )
     fresh = await ctx.desk.boards.round(ctx.board.tenant, ctx.board.id, rnd.id) or rnd
     if saved is None:
@@ -861,10 +856,15 @@ def _plan_card(
 
 
 def _plan_page(ctx: DeskContext) -> int:
-    page = ctx.data.get("page", 0)
-    if isinstance(page, bool) or not isinstance(page, int | str) or not str(page).isdigit():
-        raise Refusal(TAMPERED)
-    return min(int(page), 100)
+    return min(_whole(ctx.data.get("page", 0)), 100)
+
+
+def _whole(value: Any) -> int:
+    """A number a button packed (a version, a count, a page): a whole number, or tampering."""
+    try:
+        return whole_number(value, 0, 10**9)
+    except ValueError:
+        raise Refusal(TAMPERED) from None
 
 
 def _with_plan(rnd: Round, plan: dict[int, Plan]) -> Round:
