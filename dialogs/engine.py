@@ -617,10 +617,10 @@ async def results(ctx: Context) -> Reply:
     latest = await _latest(ctx)
     if latest is None:
         raise say("You have no results yet. Type start to begin a self-assessment.")
-    fw = ctx.engine.frameworks.get(latest.framework)
-    if fw is None:
+    framework = ctx.engine.frameworks.get(latest.framework)
+    if framework is None:
         raise say("Your latest results use a framework I no longer have.")
-    return ctx.show(cards.results_card(fw, latest, ctx.mode))
+    return ctx.show(cards.results_card(framework, latest, ctx.mode))
 
 
 async def _latest(ctx: Context) -> Assessment | None:

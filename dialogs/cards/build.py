@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -167,7 +167,7 @@ def element_card(
     text = answer.evidence if evidence is None else evidence
     # A round's elements are not numbered 1 to k, so "Element 5 of 4" would mislead.
     of_total = "" if in_round(assessment) else f" of {total}"
-    context = {
+    context: dict[str, Any] = {
         "summary": f"{element.number}. {element.title}: choose a rating",
         "notice": notice,
         "round_line": round_line(assessment),
@@ -254,7 +254,7 @@ def _rating_actions(
 
 
 def _nav_actions(assessment: Assessment, element: Element, mode: str) -> list[dict[str, Any]]:
-    ids = {"assessment": assessment.id, "number": element.number}
+    ids: dict[str, Any] = {"assessment": assessment.id, "number": element.number}
     buttons = [action("Back", Back(**ids), mode)] if element.number > 1 else []
     return [
         *buttons,
@@ -416,7 +416,7 @@ def _results_actions(assessment: Assessment, mode: str) -> list[dict[str, Any]]:
     return []
 
 
-def _fitting(build: Any, budgets: tuple[int, ...]) -> dict[str, Any]:
+def _fitting(build: Callable[[int], dict[str, Any]], budgets: tuple[int, ...]) -> dict[str, Any]:
     """The richest rendering that fits the card limit: evidence excerpts shorten until it does."""
     for budget in budgets[:-1]:
         try:

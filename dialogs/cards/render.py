@@ -93,7 +93,7 @@ def card_bytes(card: dict[str, Any]) -> int:
 
 def render(template: str, **context: Any) -> dict[str, Any]:
     text = _environment().get_template(template).render(**context)
-    card = json.loads(text)
+    card: dict[str, Any] = json.loads(text)
     size = card_bytes(card)
     if size >= MAX_CARD_BYTES:
         raise CardTooLarge(f"{template} rendered {size} bytes; the limit is {MAX_CARD_BYTES}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..cards.build import STYLE, clip, count, day, excerpt, wire_bytes
@@ -101,7 +102,9 @@ def round_summary_card(
     return Card(_fitting(build, summary.priorities), fallback)
 
 
-def _fitting(build: Any, priorities: tuple[Priority, ...]) -> dict[str, Any]:
+def _fitting(
+    build: Callable[[list[list[str]]], dict[str, Any]], priorities: tuple[Priority, ...]
+) -> dict[str, Any]:
     """The richest rendering that fits: excerpts shorten, and fewer are shown, until it does."""
     evidence = [p.evidence for p in priorities]
     base = card_bytes(build(_cells(evidence, [[] for _ in evidence])))  # the card without notes

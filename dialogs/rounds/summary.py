@@ -217,7 +217,8 @@ def _check(
     ids = [r.trustee_id for r in responses]
     if len(set(ids)) != len(ids):
         raise ValueError("a trustee answers a round once: trustee ids repeat")
-    odd = {a.rating for r in responses for a in r.answers.values()} - {None, *RATING_CODES}
+    ratings = {a.rating for r in responses for a in r.answers.values() if a.rating is not None}
+    odd = ratings - set(RATING_CODES)
     if odd:
         raise ValueError(f"ratings not on the scale {RATING_CODES}: {sorted(odd)}")
     if invited < len(responses):
