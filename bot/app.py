@@ -22,6 +22,7 @@ from dialogs.boards.ports import Teams
 from dialogs.store import Store
 from frameworks import Framework
 
+from . import health
 from .background import Background
 from .config import Settings
 from .delivery import Sender, Timing
@@ -130,11 +131,13 @@ def _download(text: str, content_type: str, filename: str) -> web.Response:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    settings = request.app[SETTINGS]
+    """200 only if the store accepts a write now; 503 with the reason if it is full, read-only
+    or unreachable. Either way, the background loops and when each last made progress."""
+    settings, store = request.app[SETTINGS], request.app[STORE]
     kind = "redis" if settings.redis_url else "embedded"
-    if await request.app[STORE].ping():
-        return web.json_response({"status": "ok", "store": kind})
-    return web.json_response({"status": "unavailable", "store": kind}, status=503)
+    found = await health.store_health(store.redis, store.keys.health(health.process_name()))
+    body = health.report(kind, found, request.app[BACKGROUND].loops())
+    return web.json_response(body, status=200 if found.ok else 503)
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -24,7 +24,9 @@ import itertools
 import logging
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -38,6 +40,16 @@ from .logs import where
 log = logging.getLogger("trustboard.background")
 
 OnOutcome = Callable[[JobStatus], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Loop:
+    kind: str  # "agenda" or "delivery worker"
+    name: str
+    running: bool
+    progressed: float | None  # Unix time of its last completed pass; None: none yet
+
+
 OnDue = Callable[[str], Awaitable[None]]
 
 _instances = itertools.count(1)  # several Backgrounds in one process (tests) get distinct names
@@ -71,8 +83,10 @@ class Background:
         self.agenda_batch = agenda_batch
         self.drain = self.timing.drain if drain is None else drain
         self.workers = self._workers(workers, sender, pace, retry, on_outcome)
+        self.agenda_progressed: float | None = None  # when (Unix time) a look at it last ended
         self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self._loops: dict[str, asyncio.Task[None]] = {}  # by loop name, for loops()
 
     def _workers(
         self,
@@ -147,8 +161,22 @@ class Background:
     def running(self) -> bool:
         return any(not task.done() for task in self._tasks)
 
+    def loops(self) -> list[Loop]:
+        """Each loop of this process: whether it runs and when it last made progress."""
+        found = [Loop("agenda", "agenda", self._runs("agenda"), self.agenda_progressed)]
+        for worker in self.workers:
+            name = f"delivery {worker.consumer}"
+            found.append(Loop("delivery worker", name, self._runs(name), worker.progressed))
+        return found
+
+    def _runs(self, name: str) -> bool:
+        task = self._loops.get(name)
+        return task is not None and not task.done()
+
     def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
-        self._tasks.append(asyncio.create_task(work, name=name))
+        task = asyncio.create_task(work, name=name)
+        self._tasks.append(task)
+        self._loops[name] = task
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -178,6 +206,7 @@ class Background:
             more = False
             try:
                 more = await self._agenda_round()
+                self.agenda_progressed = time.time()
             except (RedisError, OSError) as exc:
                 log.warning("agenda: Redis problem (%s); retrying", type(exc).__name__)
             except Exception as exc:

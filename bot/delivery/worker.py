@@ -14,6 +14,7 @@ import json
 import logging
 import random
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -106,6 +107,7 @@ class Worker:
         self.concurrency = concurrency
         self.on_outcome = on_outcome
         self.sent = 0  # jobs this worker delivered, for logs and tests
+        self.progressed: float | None = None  # when (Unix time) a pass over the stream last ended
         self._stopping = asyncio.Event()
         self._tasks: dict[str, asyncio.Task[None]] = {}  # by stream entry id
 
@@ -128,6 +130,7 @@ class Worker:
                         next_claim = loop.time() + self.timing.claim_every
                         await self._start(await self._claimed())
                     await self._start(await self._read())
+                    self.progressed = time.time()
                 except (RedisError, OSError) as exc:
                     log.warning(
                         "delivery worker %s: Redis problem (%s); retrying", self.consumer, exc

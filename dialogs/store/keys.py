@@ -45,6 +45,7 @@ A tenant, and what all processes share:
     p:{agenda}:due                   zset    agenda item -> time (ms) it is due
     p:{agenda}:claims                string  counter that makes each agenda lease its own
     p:{links}:secret                 string  the download links' signing secret, when not set
+    p:{health}:<process>             string  /healthz's probe write (expires after 30 s)
 
 A delivery job id is `<tenant>/<board>/<digest>`, the first two percent-encoded (so neither holds
 a `/`), the digest a hash of (round id, address: the recipient's Teams user id, `#<conversation>`
@@ -179,3 +180,7 @@ class Keys:
 
     def link_secret(self) -> str:
         return f"{self._tagged('links')}:secret"
+
+    def health(self, process: str) -> str:
+        """One process's /healthz probe: a short-lived write proving the store accepts one."""
+        return f"{self._tagged('health')}:{key_part(process)}"

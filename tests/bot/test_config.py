@@ -67,7 +67,12 @@ async def test_local_mode_says_so_at_start_up() -> None:
     with BotProcess({"REDIS_URL": None}) as process:
         status, body = await process.get("/healthz")
         logs = process.logs()
-    assert (status, body) == (200, {"status": "ok", "store": "embedded"})
+    assert (status, body["status"], body["store"], body["store_state"]) == (
+        200,
+        "ok",
+        "embedded",
+        "ok",
+    )
     assert "Bot Framework authentication is OFF" in logs
     assert "answers are lost when the bot stops" in logs
 

@@ -188,4 +188,9 @@ async def test_messages_only_accepts_post_and_health_answers(bot: BotApp) -> Non
     status, _ = await bot.get("/api/messages")
     assert status == 405
     status, body = await bot.get("/healthz")
-    assert (status, body) == (200, {"status": "ok", "store": "redis"})
+    assert (status, body["status"], body["store"], body["store_state"]) == (
+        200,
+        "ok",
+        "redis",
+        "ok",
+    )

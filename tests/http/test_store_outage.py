@@ -51,7 +51,9 @@ async def test_an_outage_refuses_answers_clearly_and_the_bot_recovers(
             assert "Element 2 of 16" in alex.words()  # the card stays, ready to try again
             await alex.say("status")
             assert alex.texts == [NOT_SAVED]
-            assert await bot.get("/healthz") == (503, {"status": "unavailable", "store": "redis"})
+            status, health = await bot.get("/healthz")
+            assert (status, health["status"], health["store"]) == (503, "unavailable", "redis")
+            assert health["store_state"] == "unreachable"
 
             await asyncio.to_thread(redis.restart)
             await until_healthy(bot)
