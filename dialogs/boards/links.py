@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
+from ..store import text
 from ..store.store import StoreUnavailable, stored
 
 KINDS = {"export", "paper", "ratings"}
@@ -148,10 +149,10 @@ class StoredSecret:
 
     async def _read(self) -> bytes:
         await self.redis.set(self.key, secrets.token_hex(32), nx=True)
-        value = await self.redis.get(self.key)
+        value = await text.get(self.redis, self.key)
         if not value:  # deleted between the two calls: the next use makes it again
             raise OSError("the link secret vanished while it was read")
-        return str(value).encode()
+        return value.encode()
 
 
 def fixed_secret(secret: bytes) -> SecretSource:
