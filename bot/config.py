@@ -42,6 +42,7 @@ class Settings:
     delivery_attempt_timeout: float = 40.0  # seconds one send (create chat + post) may take
     delivery_claim_idle: float = 60.0  # seconds before a dead process's sends are taken over
     round_retention_days: int = 730  # closed rounds are deleted this long after; 0: kept
+    board_detached_retention_days: int = 30  # a board the bot was removed from, deleted after
     public_url: str = ""  # where people reach the bot's own pages (download links)
     link_secret: str = ""  # signs download links; empty: one is made and kept in Redis
 
@@ -71,6 +72,9 @@ class Settings:
             delivery_attempt_timeout=_seconds(env, "DELIVERY_ATTEMPT_TIMEOUT", 40.0, problems),
             delivery_claim_idle=_seconds(env, "DELIVERY_CLAIM_IDLE", 60.0, problems),
             round_retention_days=_whole(env, "ROUND_RETENTION_DAYS", 730, 0, problems),
+            board_detached_retention_days=_whole(
+                env, "BOARD_DETACHED_RETENTION_DAYS", 30, 1, problems
+            ),
             public_url=env.get("PUBLIC_URL", "").strip().rstrip("/"),
             link_secret=env.get("LINK_SECRET", ""),
         )

@@ -124,6 +124,7 @@ def build(
             reminder_before=timedelta(hours=settings.round_reminder_hours),
             timezone=settings.round_timezone,
             retention_days=settings.round_retention_days or None,
+            detached_retention_days=settings.board_detached_retention_days,
         ),
         links=links(settings, store),
     )

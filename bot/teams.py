@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
+from dialogs.boards.membership import BOT_ADDED, BOT_REMOVED, JOINED, LEFT, RENAMED, TeamEvent
+from dialogs.boards.ports import RosterMember
 from dialogs.messages import Action, Card, Place, Text
 from dialogs.state import Who
 
@@ -99,3 +102,63 @@ def place(raw: dict[str, Any]) -> Place:
         sender_id=str(sender.get("id") or ""),
         reply_to=reply_to if isinstance(reply_to, str) and reply_to else None,
     )
+
+
+# installationUpdate actions (an app upgrade that adds or drops the bot says so with "-upgrade").
+INSTALLED = {"add", "add-upgrade"}
+UNINSTALLED = {"remove", "remove-upgrade"}
+
+
+def team_event(raw: dict[str, Any], now: datetime) -> TeamEvent | None:
+    """A change to a team the bot is in, from the conversationUpdate or installationUpdate Teams
+    sends (Microsoft's "Conversation events in your Teams bot"); None for anything else.
+
+    The team is `channelData.team.id`, whatever the conversation is (the team for membership
+    events, a channel for an installation). People removed arrive as bare `{"id": "29:…"}`."""
+    channel_data = raw.get("channelData") if isinstance(raw.get("channelData"), dict) else {}
+    team = channel_data.get("team") if isinstance(channel_data.get("team"), dict) else {}
+    team_id = team.get("id")
+    if not isinstance(team_id, str) or not team_id:
+        return None
+    kind = raw.get("type")
+    event = channel_data.get("eventType")
+    bot_id = (raw.get("recipient") or {}).get("id")
+    found = None
+    if kind == "installationUpdate":
+        action = str(raw.get("action") or "").lower()
+        found = BOT_ADDED if action in INSTALLED else BOT_REMOVED if action in UNINSTALLED else None
+        people: list[RosterMember] = []
+    elif kind == "conversationUpdate" and event == "teamRenamed":
+        found, people = RENAMED, []
+    elif kind == "conversationUpdate":
+        added, removed = _accounts(raw, "membersAdded"), _accounts(raw, "membersRemoved")
+        if any(a.teams_id == bot_id for a in removed):
+            found, people = BOT_REMOVED, []
+        elif event == "teamMemberRemoved" and removed:
+            found, people = LEFT, removed
+        elif event == "teamMemberAdded" and added:
+            found, people = JOINED, [a for a in added if a.teams_id != bot_id]
+    if found is None or (found in (JOINED, LEFT) and not people):
+        return None
+    return TeamEvent(
+        kind=found,
+        tenant=tenant(raw),
+        team=team_id,
+        now=now,
+        service_url=str(raw.get("serviceUrl") or ""),
+        people=tuple(people),
+        name=str(team.get("name") or "") if found == RENAMED else "",
+    )
+
+
+def _accounts(raw: dict[str, Any], field: str) -> list[RosterMember]:
+    listed = raw.get(field) if isinstance(raw.get(field), list) else []
+    return [
+        RosterMember(
+            teams_id=str(m.get("id")),
+            aad_object_id=str(m.get("aadObjectId") or ""),
+            name=str(m.get("name") or ""),
+        )
+        for m in listed
+        if isinstance(m, dict) and isinstance(m.get("id"), str) and m.get("id")
+    ]

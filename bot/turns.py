@@ -31,6 +31,7 @@ from dialogs.store import Store, StoreUnavailable
 
 from . import teams
 from .connector import Connector
+from .logs import where
 
 log = logging.getLogger("trustboard.turns")
 
@@ -125,7 +126,9 @@ class TrustboardBot:
             await self._invoke(context, chat, raw)
         elif kind == ActivityTypes.conversation_update and teams.bot_was_added(raw):
             await self._added(context, chat, raw)
-        # Other activity types (typing, reactions, installation updates) need no answer.
+        elif kind in (ActivityTypes.conversation_update, ActivityTypes.installation_update):
+            await self._team_changed(raw)
+        # Other activity types (typing, reactions) need no answer.
 
     async def _message(self, chat: TurnChat, raw: dict[str, Any]) -> None:
         action = teams.submitted_action(raw)
@@ -172,6 +175,26 @@ class TrustboardBot:
             log.warning("store unavailable while welcoming a new chat")
             return
         await chat.send(welcome)
+
+    async def _team_changed(self, raw: dict[str, Any]) -> None:
+        """Someone joined or left a board's team, it was renamed, or the bot was removed from
+        it (or installed again): the board follows at once. Teams expects no reply."""
+        event = teams.team_event(raw, self.clock())
+        if event is None or self.desk is None:
+            return
+        try:
+            await self.desk.team_event(event)
+        except StoreUnavailable:
+            # Not lost for good: the roster is read again when a round opens or closes.
+            log.warning("store unavailable while following a change to a team")
+        except TeamsError as exc:
+            log.warning("Teams refused a call while following a change to a team: %s", exc)
+        except Exception as exc:
+            # Teams does not resend: say where it failed (never the message, which could quote
+            # a name), and let the next roster refresh catch up.
+            log.error(
+                "could not follow a change to a team: %s at %s", type(exc).__name__, where(exc)
+            )
 
     async def _deliver(
         self, chat: TurnChat, raw: dict[str, Any], who: Who, reply: Reply, invoke: bool

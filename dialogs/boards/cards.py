@@ -51,6 +51,7 @@ from .payloads import (
     RoundClose,
     RoundExtend,
     RoundForm,
+    RoundInvite,
     RoundNew,
     RoundOpen,
     RoundRemind,
@@ -389,15 +390,19 @@ def round_card(
     notice: Notice | None = None,
     *,
     followup: tuple[int, ...] = (),
+    joined: Sequence[Member] = (),
 ) -> Card:
     """The clerk's live view of a round: who has answered, and what the clerk can do about it."""
     name = _board_name(board.name)
-    tally = {state: sum(1 for p in progress if p.state == state) for state in ATTENTION}
+    current = [p for p in progress if not p.left]  # those who left are told nothing more
+    tally = {state: sum(1 for p in current if p.state == state) for state in ATTENTION}
     waiting = tally[IN_PROGRESS] + tally[NOT_STARTED]  # the unreachable cannot be reminded
+    gone = len(progress) - len(current)
     counts = (
         f"Responded {tally[RESPONDED]} · In progress {tally[IN_PROGRESS]} · "
         f"Not started {tally[NOT_STARTED]} · Unreachable {tally[UNREACHABLE]} of "
-        f"{count(len(progress), 'trustee', 'trustees')}"
+        f"{count(len(current), 'trustee', 'trustees')}"
+        + (f" · Left the team: {gone}" if gone else "")
     )
     summary = f"Round on {framework.short_title} for {name}: " + (
         f"{tally[RESPONDED]} of {len(progress)} responded."
@@ -432,8 +437,14 @@ def round_card(
         ),
         "close": action("Close now", RoundClose(board=board.id, round=rnd.id), mode, "destructive"),
         "refresh": action("Refresh", RoundStatus(board=board.id, round=rnd.id), mode),
-        "closed_text": "The summary is in the board's channel and with the chair.",
+        "closed_text": (
+            "I'm no longer in the board's team: the summary went to the chair and the clerks "
+            "privately, not to the channel."
+            if board.detached
+            else "The summary is in the board's channel and with the chair."
+        ),
         "actions_list": _closed_actions(board, rnd, followup, mode),
+        "joiners": _joiners(board, rnd, joined, mode) if rnd.is_open else None,
     }
 
     def build(budgets: tuple[int, int]) -> dict[str, Any]:
@@ -441,6 +452,37 @@ def round_card(
         return render("board_round.json.j2", **context, groups=groups, more=more)
 
     return Card(_first_fitting(build, PROGRESS_BUDGETS), summary)
+
+
+JOINERS_SHOWN = 5  # newcomers listed with an Invite button each; the rest are counted
+
+
+def _joiners(
+    board: Board, rnd: Round, joined: Sequence[Member], mode: str
+) -> dict[str, Any] | None:
+    """Who joined the team after the round opened: not invited unless the clerk says so."""
+    if not joined:
+        return None
+    shown = _by_name(joined)[:JOINERS_SHOWN]
+    lines = [
+        f"{_name(m.name, 60)} — joined the team on {day(rnd.joined.get(m.key))}" for m in shown
+    ]
+    if len(joined) > len(shown):
+        lines.append(f"and {len(joined) - len(shown)} more")
+    buttons = [
+        action(
+            f"Invite {_name(m.name, 40)}",
+            RoundInvite(board=board.id, round=rnd.id, member=m.key),
+            mode,
+        )
+        for m in shown
+    ]
+    return {
+        "title": f"Joined after the round opened ({len(joined)})",
+        "text": "Not invited yet: invite them if they should answer this round.",
+        "lines": lines,
+        "buttons": buttons,
+    }
 
 
 def _round_status(rnd: Round) -> str:
@@ -476,21 +518,30 @@ def _visibility(rnd: Round) -> str:
 def _progress_groups(
     progress: Sequence[Progress], asked: int, is_open: bool, name_max: int, reason_max: int
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """Trustees still to finish first (unreachable, not started, in progress), then the rest."""
+    """Trustees still to finish first (unreachable, not started, in progress), then the rest,
+    then those who left the team while the round was open."""
     ordered = sorted(
-        progress, key=lambda p: (ATTENTION.get(p.state, 1), p.member.name.casefold(), p.member.key)
+        progress,
+        key=lambda p: (
+            bool(p.left),
+            ATTENTION.get(p.state, 1),
+            p.member.name.casefold(),
+            p.member.key,
+        ),
     )
     shown = ordered[:PROGRESS_LINES]
-    responded = sum(1 for p in ordered if p.state == RESPONDED)
+    staying = [p for p in ordered if not p.left]
+    responded = sum(1 for p in staying if p.state == RESPONDED)
     sections = (
         # (heading, how many in all, those shown, greyed out)
         (
             "Still to finish" if is_open else "Did not finish",
-            len(ordered) - responded,
-            [p for p in shown if p.state != RESPONDED],
+            len(staying) - responded,
+            [p for p in shown if p.state != RESPONDED and not p.left],
             False,
         ),
-        ("Responded", responded, [p for p in shown if p.state == RESPONDED], True),
+        ("Responded", responded, [p for p in shown if p.state == RESPONDED and not p.left], True),
+        ("Left the team", len(ordered) - len(staying), [p for p in shown if p.left], True),
     )
     groups = [
         {
@@ -507,6 +558,8 @@ def _progress_groups(
 
 def _progress_line(progress: Progress, asked: int, name_max: int, reason_max: int) -> str:
     name = _name(progress.member.name, name_max)
+    if progress.left:
+        return f"{name} — {_left_status(progress, asked)}"
     if progress.state == RESPONDED:
         status = "Responded"
     elif progress.state == IN_PROGRESS:
@@ -517,6 +570,16 @@ def _progress_line(progress: Progress, asked: int, name_max: int, reason_max: in
     else:
         status = "Not started"
     return f"{name} — {status}"
+
+
+def _left_status(progress: Progress, asked: int) -> str:
+    """What became of the answers of someone who left: given while a trustee, they count."""
+    when = f"Left the team on {day(progress.left)}"
+    if progress.state == RESPONDED:
+        return f"{when}, having responded: their answers count"
+    if progress.state == IN_PROGRESS:
+        return f"{when}, with {progress.rated} of {asked} rated: those count"
+    return f"{when}, before answering"
 
 
 def _closed_actions(

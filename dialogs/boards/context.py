@@ -35,6 +35,7 @@ class RoundRules:
     timezone: str = "Europe/London"
     longest: timedelta = timedelta(days=366)  # the latest deadline a round may have
     retention_days: int | None = 730  # a closed round is deleted this long after; None: kept
+    detached_retention_days: int = 30  # a board the bot was removed from is deleted this long after
 
 
 P = TypeVar("P", bound=Payload)

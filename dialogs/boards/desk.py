@@ -29,9 +29,10 @@ from ..messages import Card, Place, Reply, Text, Turn
 from ..payloads import Tampered
 from ..state import Assessment, RoundLink, Who
 from ..store import Store, StoreUnavailable
-from . import board_steps, data_steps, round_steps
+from . import board_steps, data_steps, joiners, membership, round_steps
 from . import cards as board_cards
 from .context import NOT_SAVED, TAMPERED, DeskContext, Handler, Refusal, RoundRules, iso
+from .detached_card import detached_card
 from .links import SharedLinks
 from .model import CLERK, Board, Member
 from .payloads import BOARD, OnBoard
@@ -40,7 +41,29 @@ from .store import BoardStore
 
 log = logging.getLogger("trustboard.boards")
 
-VERBS: dict[str, Handler] = {**board_steps.VERBS, **round_steps.VERBS, **data_steps.VERBS}
+VERBS: dict[str, Handler] = {
+    **board_steps.VERBS,
+    **round_steps.VERBS,
+    **data_steps.VERBS,
+    **joiners.VERBS,
+}
+# What a clerk can still do once the bot has been removed from the board's team: finish the open
+# round privately, and take the board's data away or delete it.
+DETACHED_VERBS = {
+    "board.show",
+    "round.status",
+    "round.close",
+    "summary.show",
+    "plan.save",
+    "data.show",
+    "data.export",
+    "data.delete",
+}
+DETACHED = (
+    "I've been removed from this board's team, so I can't do that and nothing was changed. "
+    "You can still close an open round (its summary comes to you privately), export the "
+    "board's data or delete it. Add me back to the team to carry on as before."
+)
 PREFIXES = {verb.split(".")[0] for verb in VERBS}
 CHANNEL_WORDS = {"board", "set up", "setup", "help", "hi", "hello", "menu", "round", "rounds"}
 IN_PRIVATE = (
@@ -111,6 +134,8 @@ class Desk:
                     "Nothing was changed."
                 )
             ctx = await self._context(turn)
+            if ctx.board.detached and turn.action.verb not in DETACHED_VERBS:
+                raise Refusal(DETACHED)
             return await handler(ctx)
         except Refusal as refusal:
             return Reply(send=[Text(refusal.text)])
@@ -131,6 +156,7 @@ class Desk:
         if place is None or not place.team:
             return
         tenant, board_id = turn.who.tenant, place.team
+        await membership.reattach(self, tenant, board_id)
         await self.boards.ensure(tenant, board_id, iso(turn.now), _board_fields(place))
         board = await self.boards.board(tenant, board_id)
         if board is None:
@@ -144,6 +170,11 @@ class Desk:
             card = board_cards.setup_card(board.name or "this board", board.id, self.mode)
         posted = await self.teams.post(place.service_url, board.channel, card)
         await self.boards.set_card(tenant, board_id, posted.activity)
+
+    async def team_event(self, event: membership.TeamEvent) -> None:
+        """Someone joined or left the team, it was renamed, or the bot was removed or added back:
+        the board follows at once (see dialogs/boards/membership.py)."""
+        await membership.apply(self, event)
 
     async def _typed(self, turn: Turn) -> Reply:
         place = turn.place
@@ -184,8 +215,7 @@ class Desk:
         for board_id in await self.boards.tenant_boards(turn.who.tenant):
             board = await self.boards.board(turn.who.tenant, board_id)
             if board and board.role(turn.who.user) == CLERK:
-                rnd = await self._open_round(board)
-                found.append(board_cards.board_card(board, rnd, self.frameworks, self.mode))
+                found.append(await self.board_card(board))
         if not found:
             return Reply(
                 send=[
@@ -222,12 +252,16 @@ class Desk:
 
     async def board_card(self, board: Board, notice: Notice | None = None) -> Card:
         rnd = await self._open_round(board)
+        if board.detached:
+            days = self.rules.detached_retention_days
+            forget_on = iso(membership.forget_at(board.detached, days))
+            return detached_card(board, rnd, self.frameworks, self.mode, forget_on, notice)
         return board_cards.board_card(board, rnd, self.frameworks, self.mode, notice=notice)
 
     async def refresh_board_card(self, board: Board) -> None:
         """Everyone in the channel sees the board as it is now."""
         fresh = await self.boards.board(board.tenant, board.id) or board
-        if not fresh.card:
+        if not fresh.card or fresh.detached:
             return
         try:
             await self.teams.update(
@@ -248,6 +282,9 @@ class Desk:
                 "That round is for the trustees who were invited when it opened, and you are not "
                 "among them, so nothing was changed. If you should be, please ask your clerk."
             )
+        gone = membership.may_answer(board, rnd, who.user)
+        if gone is not None:
+            return gone
         existing = await self.store.in_scope(who, rnd.scope)
         if not rnd.is_open and existing is None:
             return f"That round closed on {board_cards.day(rnd.closed)}, before you started it."
@@ -323,7 +360,11 @@ class Desk:
     # -- background work ---------------------------------------------------------------------------
 
     async def due(self, item: str) -> None:
-        """An agenda item came due: a round's reminder, its closing, or its summary."""
+        """An agenda item came due: a round's reminder, its closing, or its summary; or the end
+        of a detached board's retention."""
+        if membership.is_forget_item(item):
+            await membership.due(self, item)
+            return
         await round_steps.due(self, item)
 
     async def delivered(self, tenant: str, board: str, batch: str, state: str) -> None:

@@ -61,6 +61,9 @@ class Board:
     created: str
     card: str | None = None  # activity id of the board's public card in the channel
     members: tuple[Member, ...] = ()
+    # When the bot was removed from the team (ISO 8601 UTC); None while it is in it. A detached
+    # board posts nothing more to its channel (see dialogs/boards/membership.py).
+    detached: str | None = None
 
     @property
     def set_up(self) -> bool:
@@ -126,6 +129,10 @@ class Round:
     plan: dict[int, Plan] = field(default_factory=dict)  # by element number
     plan_version: int = 0
     published: str | None = None
+    # Changes to the team while the round was open, by member key: when an invitee left it, and
+    # when someone joined it (who may then be invited). See dialogs/boards/membership.py.
+    left: dict[str, str] = field(default_factory=dict)
+    joined: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_open(self) -> bool:
@@ -146,3 +153,4 @@ class Progress:
     state: str  # responded, in_progress, not_started, unreachable
     rated: int = 0
     reason: str | None = None  # why unreachable, and what the clerk can do
+    left: str | None = None  # when they left the team, if they did while the round was open

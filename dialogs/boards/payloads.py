@@ -178,6 +178,15 @@ class RoundClose(OnRound):
     ignores = ROUND_INPUTS
 
 
+class RoundInvite(OnRound):
+    """Invite someone who joined the team after the round opened (joiners.py): `m` is their
+    member key, which the desk checks against the board as it is now."""
+
+    verb = "round.invite"
+    ignores = ROUND_INPUTS
+    member: MemberKey = Field(alias="m")
+
+
 # ---- the summary and the chair's priorities -----------------------------------------------------
 
 
@@ -254,6 +263,7 @@ BOARD = verbs(
     RoundRemind,
     RoundExtend,
     RoundClose,
+    RoundInvite,
     SummaryShow,
     PlanSave,
     PlanPublish,

@@ -26,6 +26,7 @@ from ..state import Assessment, Who
 from ..store import StoreUnavailable
 from ..text import clean, length
 from . import cards as board_cards
+from . import membership
 from .context import (
     TAMPERED,
     DeskContext,
@@ -90,8 +91,14 @@ async def ratings_of(desk: Desk, board: Board, rnd: Round) -> list[tuple[int, st
 
 
 def batches(rnd: Round) -> list[str]:
-    """The delivery batches of a round: the invitations and every reminder."""
-    return [rnd.id, f"{rnd.id}.auto", *(f"{rnd.id}.r{n}" for n in range(1, rnd.reminders + 1))]
+    """The delivery batches of a round: the invitations (with those of people who joined the team
+    while it was open) and every reminder."""
+    return [
+        rnd.id,
+        f"{rnd.id}.late",
+        f"{rnd.id}.auto",
+        *(f"{rnd.id}.r{n}" for n in range(1, rnd.reminders + 1)),
+    ]
 
 
 async def progress_of(desk: Desk, board: Board, rnd: Round) -> list[Progress]:
@@ -100,14 +107,16 @@ async def progress_of(desk: Desk, board: Board, rnd: Round) -> list[Progress]:
     found = []
     for member in rnd.invited:
         assessment = answers.get(member.key)
+        left = rnd.left.get(member.key)
         if assessment is not None and assessment.finished:
-            found.append(Progress(member, RESPONDED, assessment.rated_count()))
+            found.append(Progress(member, RESPONDED, assessment.rated_count(), left=left))
         elif assessment is not None:
-            found.append(Progress(member, IN_PROGRESS, assessment.rated_count()))
+            found.append(Progress(member, IN_PROGRESS, assessment.rated_count(), left=left))
         elif member.teams_id in unreachable:
-            found.append(Progress(member, UNREACHABLE, reason=unreachable[member.teams_id]))
+            reason = unreachable[member.teams_id]
+            found.append(Progress(member, UNREACHABLE, reason=reason, left=left))
         else:
-            found.append(Progress(member, NOT_STARTED))
+            found.append(Progress(member, NOT_STARTED, left=left))
     return found
 
 
@@ -130,9 +139,8 @@ async def summary_of(
         attributed=attributed and rnd.attributed, min_responses=rnd.min_responses
     )
     previous = await _previous_summary(desk, board, rnd) if compare else None
-    return summarise(
-        framework, rnd.elements, responses, len(rnd.invited), settings, previous=previous
-    )
+    invited = membership.counted(rnd, answers)
+    return summarise(framework, rnd.elements, responses, invited, settings, previous=previous)
 
 
 async def _previous_summary(desk: Desk, board: Board, rnd: Round) -> RoundSummary | None:
@@ -161,7 +169,14 @@ async def round_card_for(
         summary = await summary_of(desk, board, rnd, attributed=False)
         followup = tuple(p.summary.element.number for p in summary.priorities)
     return board_cards.round_card(
-        board, rnd, framework, progress, desk.mode, notice=notice, followup=followup
+        board,
+        rnd,
+        framework,
+        progress,
+        desk.mode,
+        notice=notice,
+        followup=followup,
+        joined=membership.joined_after(board, rnd) if rnd.is_open else (),
     )
 
 
@@ -390,7 +405,9 @@ async def _open(
     form: Form,
     deadline_day: date,
 ) -> Reply:
-    desk, board = ctx.desk, ctx.board
+    # Whoever joined or left the team since the last event Teams sent (or that was missed).
+    board = ctx.board = await membership.refresh(ctx.desk, ctx.board, ctx.turn.now)
+    desk = ctx.desk
     deadline = end_of(desk, deadline_day)
     rnd = Round(
         id=secrets.token_hex(6),
@@ -442,8 +459,8 @@ def _opened_text(board: Board, rnd: Round, framework: Framework) -> Text:
 
 
 async def _tell_channel(desk: Desk, board: Board, message: Card | Text) -> CardRef | None:
-    if not board.channel:
-        return None
+    if not board.channel or board.detached:
+        return None  # detached: the bot is no longer in the team, and posts nothing there
     try:
         posted = await desk.teams.post(board.service_url, board.channel, message)
     except TeamsError as exc:
@@ -542,7 +559,7 @@ async def round_remind(ctx: DeskContext) -> Reply:
 async def _not_finished(desk: Desk, board: Board, rnd: Round) -> list[Member]:
     """Who a reminder is for: not finished, and not known to be unreachable."""
     progress = await progress_of(desk, board, rnd)
-    return [p.member for p in progress if p.state in (NOT_STARTED, IN_PROGRESS)]
+    return [p.member for p in progress if p.state in (NOT_STARTED, IN_PROGRESS) and not p.left]
 
 
 async def round_extend(ctx: DeskContext) -> Reply:
@@ -601,9 +618,15 @@ async def round_close(ctx: DeskContext) -> Reply:
         )
     closed = await close(ctx.desk, ctx.board, rnd, ctx.now, clerk.key)
     fresh = await ctx.desk.boards.round(ctx.board.tenant, ctx.board.id, rnd.id) or rnd
-    notice = Notice(
-        "Round closed. The board's summary is in the channel, and the chair has it in their "
+    done = (
+        "Round closed. I'm no longer in the board's team, so nothing went to its channel: the "
+        "summary is in your chat with me, and in the chair's."
+        if ctx.board.detached
+        else "Round closed. The board's summary is in the channel, and the chair has it in their "
         "chat to agree the priorities."
+    )
+    notice = Notice(
+        done
         if closed
         else "That round had already closed (a moment ago), so nothing more was done.",
         "good" if closed else "accent",
@@ -616,6 +639,8 @@ async def round_close(ctx: DeskContext) -> Reply:
 
 async def close(desk: Desk, board: Board, rnd: Round, now: str, by: str) -> bool:
     """Close a round (once, whoever races), lock its answers and post its summary."""
+    # Anyone who left the team unreported is not sent the summary, nor counted as invited.
+    board = await membership.refresh(desk, board, parse_iso(now))
     if not await desk.boards.close_round(board.tenant, board.id, rnd.id, now, by):
         return False
     await desk.agenda.schedule(item("summary", board, rnd.id), parse_iso(now) + SUMMARY_BACKSTOP)
@@ -641,7 +666,12 @@ async def post_summary(desk: Desk, board: Board, round_id: str) -> None:
     if rnd is None or rnd.is_open:
         return
     await lock_answers(desk, board, rnd, rnd.closed or iso(datetime.now().astimezone()))
-    if rnd.summary_card is None:
+    if board.detached:
+        # Nothing to the channel the bot has left: the chair and the clerks have it privately.
+        stamp = rnd.closed or ""
+        if await desk.boards.mark_once(board.tenant, board.id, rnd.id, "summary_private", stamp):
+            await _to_chair(desk, board, rnd)
+    elif rnd.summary_card is None:
         card = await summary_card(desk, board, rnd, attributed=False)
         posted = await _tell_channel(desk, board, card)
         if posted is None:
@@ -669,25 +699,38 @@ async def summary_card(desk: Desk, board: Board, rnd: Round, attributed: bool) -
     )
 
 
-async def _to_chair(desk: Desk, board: Board, rnd: Round) -> None:
+def chair_copy_to(board: Board) -> list[Member]:
+    """Who gets the chair's copy (attributed summary, plan card, papers): the chair; with no
+    chair (they left the team, say), the clerks; and the clerks too once the bot has left the
+    team, since they can no longer see the summary in the channel."""
     chair = board.chair
-    if chair is None or not chair.teams_id:
-        return
-    try:
-        await desk.teams.personal(
-            board.service_url,
-            board.tenant,
-            chair.teams_id,
-            await summary_card(desk, board, rnd, attributed=True),
-        )
-        await desk.teams.personal(
-            board.service_url, board.tenant, chair.teams_id, await plan_card_for(desk, board, rnd)
-        )
-        papers = await paper_links(desk, board, rnd)
-        if papers is not None:
-            await desk.teams.personal(board.service_url, board.tenant, chair.teams_id, papers)
-    except TeamsError as exc:
-        log.warning("could not send the summary to the chair: %s", exc)
+    found = [chair] if chair else []
+    if chair is None or board.detached:
+        found += [m for m in board.clerks if m.key != (chair.key if chair else None)]
+    return [m for m in found if m.teams_id]
+
+
+async def _to_chair(desk: Desk, board: Board, rnd: Round) -> None:
+    for member in chair_copy_to(board):
+        try:
+            await desk.teams.personal(
+                board.service_url,
+                board.tenant,
+                member.teams_id,
+                await summary_card(desk, board, rnd, attributed=True),
+            )
+            if member.role == CHAIR or board.chair is None:  # who may agree the priorities
+                await desk.teams.personal(
+                    board.service_url,
+                    board.tenant,
+                    member.teams_id,
+                    await plan_card_for(desk, board, rnd),
+                )
+            papers = await paper_links(desk, board, rnd)
+            if papers is not None:
+                await desk.teams.personal(board.service_url, board.tenant, member.teams_id, papers)
+        except TeamsError as exc:
+            log.warning("could not send the chair's copy of a summary: %s", exc)
 
 
 async def paper_links(desk: Desk, board: Board, rnd: Round) -> Text | None:
@@ -734,6 +777,8 @@ async def due(desk: Desk, value: str) -> None:
     if board is None or rnd is None:
         return
     if kind == "remind":
+        if board.detached:
+            return  # held while the bot is out of the team: reattaching schedules it again
         await remind_automatically(desk, board, rnd)
     elif kind == "close":
         await close(desk, board, rnd, iso(datetime.now().astimezone()), "deadline")

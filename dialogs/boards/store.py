@@ -17,7 +17,7 @@ from redis.asyncio import Redis
 
 from ..store import text
 from ..store.keys import ROUND_ID, Keys
-from ..store.store import stored
+from ..store.store import StoreUnavailable, stored
 from .model import CLERK, OPEN, TRUSTEE, Board, CardRef, Member, Plan, Round
 
 T = TypeVar("T")
@@ -170,6 +170,90 @@ return redis.call('HINCRBY', KEYS[1], 'plan_version', 1)
 """
 
 
+# KEYS: members. ARGV: member keys or Teams ids of people who left the team. Removes them, except
+# the board's last clerks (a board keeps someone who can run it, as `_MERGE` does). Returns the
+# removed as key, value, key, value...
+_REMOVE = (
+    _ROLE
+    + """
+local gone = {}
+for i = 1, #ARGV do gone[ARGV[i]] = true end
+local current = redis.call('HGETALL', KEYS[1])
+local leaving, clerks_staying = {}, 0
+for i = 1, #current, 2 do
+  local k, v = current[i], current[i + 1]
+  local teams_id = string.match(v, '^[^\\t]*\\t([^\\t]*)')
+  if gone[k] or (teams_id and teams_id ~= '' and gone[teams_id]) then
+    leaving[#leaving + 1] = i
+  elseif role_of(v) == 'clerk' then
+    clerks_staying = clerks_staying + 1
+  end
+end
+local removed = {}
+for _, i in ipairs(leaving) do
+  local k, v = current[i], current[i + 1]
+  if role_of(v) ~= 'clerk' or clerks_staying > 0 then
+    redis.call('HDEL', KEYS[1], k)
+    removed[#removed + 1] = k
+    removed[#removed + 1] = v
+  end
+end
+return removed
+"""
+)
+
+# KEYS: members. ARGV: key/"trustee<TAB>id<TAB>name" pairs of people in the team. Newcomers join
+# as trustees; members already there keep their role and get their current Teams id and name.
+# Returns the keys of the newcomers.
+_ADD = (
+    _ROLE
+    + """
+local added = {}
+for i = 1, #ARGV, 2 do
+  local k, v = ARGV[i], ARGV[i + 1]
+  local old = redis.call('HGET', KEYS[1], k)
+  if old then
+    redis.call('HSET', KEYS[1], k, role_of(old) .. string.sub(v, #role_of(v) + 1))
+  else
+    redis.call('HSET', KEYS[1], k, v)
+    added[#added + 1] = k
+  end
+end
+return added
+"""
+)
+
+# KEYS: board. ARGV: now. Marks the board detached (the bot left its team); 1 for the call that
+# did, 0 if it was already (Teams says so twice: installationUpdate and conversationUpdate).
+_DETACH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HSETNX', KEYS[1], 'detached', ARGV[1]) == 1 then return 1 end
+return 0
+"""
+
+# KEYS: board. Reattaches it; returns when it had been detached, or "" if it was not.
+_REATTACH = """
+local was = redis.call('HGET', KEYS[1], 'detached')
+if not was then return '' end
+redis.call('HDEL', KEYS[1], 'detached')
+return was
+"""
+
+# KEYS: round. ARGV: field, value. Sets the field once, and only while the round is open.
+_MARK_OPEN = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return 0 end
+return redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+"""
+
+# KEYS: round. ARGV: the invited list as read, the new list. Replaces it while the round is open
+# and nobody changed it meanwhile (1); else 0, and the caller reads again.
+_INVITED = """
+if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return -1 end
+if redis.call('HGET', KEYS[1], 'invited') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'invited', ARGV[2])
+return 1
+"""
+
 # KEYS: a lease. ARGV: its holder's token. Deletes it only for its holder.
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -201,6 +285,12 @@ class BoardStore:
         self._remind = redis.register_script(_REMIND)
         self._plan = redis.register_script(_PLAN)
         self._release = redis.register_script(_RELEASE)
+        self._remove = redis.register_script(_REMOVE)
+        self._add = redis.register_script(_ADD)
+        self._detach = redis.register_script(_DETACH)
+        self._reattach = redis.register_script(_REATTACH)
+        self._mark_open = redis.register_script(_MARK_OPEN)
+        self._invited = redis.register_script(_INVITED)
 
     async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
         return await stored(operation)
@@ -246,6 +336,7 @@ class BoardStore:
             created=found.get("created", ""),
             card=found.get("card") or None,
             members=tuple(sorted(_members(members), key=lambda m: m.name.casefold())),
+            detached=found.get("detached") or None,
         )
 
     async def open_round_id(self, tenant: str, board: str) -> str | None:
@@ -279,6 +370,35 @@ class BoardStore:
         key = self.keys.members(tenant, board)
         args = [by, *_flatten(dict(roles))]
         return RoleChange(str(await self._call(lambda: self._roles(keys=[key], args=args))))
+
+    async def remove_members(self, tenant: str, board: str, ids: Iterable[str]) -> list[Member]:
+        """People who left the team (by member key or Teams id), as they were on the board."""
+        wanted = [i for i in ids if i]
+        if not wanted:
+            return []
+        key = self.keys.members(tenant, board)
+        flat = await self._call(lambda: self._remove(keys=[key], args=wanted))
+        return _members(dict(zip(flat[::2], flat[1::2], strict=True)))
+
+    async def add_members(self, tenant: str, board: str, people: Iterable[Member]) -> list[str]:
+        """People in the team: newcomers join as trustees (their keys are returned); members
+        already there keep their role."""
+        values = {m.key: _member_value(m, TRUSTEE) for m in people}
+        if not values:
+            return []
+        key = self.keys.members(tenant, board)
+        added = await self._call(lambda: self._add(keys=[key], args=_flatten(values)))
+        return [str(k) for k in added]
+
+    async def detach(self, tenant: str, board: str, now: str) -> bool:
+        """The bot left the board's team; True for the one call that marked it."""
+        key = self.keys.board(tenant, board)
+        return bool(await self._call(lambda: self._detach(keys=[key], args=[now])))
+
+    async def reattach(self, tenant: str, board: str) -> str | None:
+        """The bot is back in the team: when it had been detached, or None if it was not."""
+        key = self.keys.board(tenant, board)
+        return str(await self._call(lambda: self._reattach(keys=[key]))) or None
 
     # -- rounds ----------------------------------------------------------------------------------
 
@@ -322,6 +442,40 @@ class BoardStore:
         keys = [self.keys.board(tenant, board), self.keys.round(tenant, board, round_id)]
         args = [round_id, now, by]
         return bool(await self._call(lambda: self._close(keys=keys, args=args)))
+
+    async def mark_open(
+        self, tenant: str, board: str, round_id: str, field: str, value: str
+    ) -> bool:
+        """Set a field of an open round once (a team change); False if set or closed."""
+        key = self.keys.round(tenant, board, round_id)
+        return bool(await self._call(lambda: self._mark_open(keys=[key], args=[field, value])))
+
+    async def mark_once(
+        self, tenant: str, board: str, round_id: str, field: str, value: str
+    ) -> bool:
+        """Set a field of a round if it is not set yet: True for the one call that set it."""
+        key = self.keys.round(tenant, board, round_id)
+        return bool(await self._call(lambda: self.redis.hsetnx(key, field, value)))
+
+    async def unmark(self, tenant: str, board: str, round_id: str, field: str) -> None:
+        key = self.keys.round(tenant, board, round_id)
+        await self._call(lambda: self.redis.hdel(key, field))
+
+    async def invite_late(self, tenant: str, board: str, round_id: str, member: Member) -> bool:
+        """Add someone to an open round's invited; False if the round is closed (or gone)."""
+        key = self.keys.round(tenant, board, round_id)
+        for _ in range(5):
+            raw = await self._call(lambda: text.hget(self.redis, key, "invited"))
+            if raw is None:
+                return False
+            invited = json.loads(raw)
+            if not any(k == member.key for k, _, _ in invited):
+                invited.append([member.key, member.teams_id, member.name])
+            args = [raw, json.dumps(invited)]
+            answer = int(await self._call(lambda a=args: self._invited(keys=[key], args=a)))
+            if answer != 0:
+                return answer == 1
+        raise StoreUnavailable("the round's invited list kept changing")
 
     async def card_stale(self, tenant: str, board: str, round_id: str) -> None:
         """The clerk's round card no longer shows the round as it is."""
@@ -485,7 +639,13 @@ def _round(round_id: str, raw: Mapping[str, str]) -> Round:
         plan=plan,
         plan_version=int(raw.get("plan_version") or 0),
         published=raw.get("published") or None,
+        left=_prefixed(raw, "left:"),
+        joined=_prefixed(raw, "joined:"),
     )
+
+
+def _prefixed(raw: Mapping[str, str], prefix: str) -> dict[str, str]:
+    return {k[len(prefix) :]: v for k, v in raw.items() if k.startswith(prefix)}
 
 
 def _json(raw: Mapping[str, str], field: str, default: Any) -> Any:

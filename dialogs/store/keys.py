@@ -26,10 +26,12 @@ A board, `{t:<tenant>:b:<board>}` (`board_tag`; every key below starts with it, 
 lets `delete_board` find them all with one pattern):
 
     p:{t:…:b:…}:board                hash    name, service_url, channel, created, card,
-                                             open (the id of the round now open)
+                                             open (the id of the round now open),
+                                             detached (when the bot left the team)
     p:{t:…:b:…}:members              hash    member key -> "role<TAB>teams id<TAB>name"
     p:{t:…:b:…}:rounds               zset    round ids by opening time
-    p:{t:…:b:…}:round:<id>           hash    the round (fields: see boards/store.py)
+    p:{t:…:b:…}:round:<id>           hash    the round (fields: see boards/store.py; left:<key>,
+                                             joined:<key>: the team's changes while open)
     p:{t:…:b:…}:round:<id>:card      string  lease on updating the clerk's round card
     p:{t:…:b:…}:dq:job:<digest>      hash    one delivery job (see bot/delivery/jobs.py)
     p:{t:…:b:…}:dq:round:<id>        zset    delivery job ids of one round by enqueue time (ms)
