@@ -115,14 +115,14 @@ def team_event(raw: dict[str, Any], now: datetime) -> TeamEvent | None:
 
     The team is `channelData.team.id`, whatever the conversation is (the team for membership
     events, a channel for an installation). People removed arrive as bare `{"id": "29:…"}`."""
-    channel_data = raw.get("channelData") if isinstance(raw.get("channelData"), dict) else {}
-    team = channel_data.get("team") if isinstance(channel_data.get("team"), dict) else {}
+    channel_data = json_object(raw, "channelData")
+    team = json_object(channel_data, "team")
     team_id = team.get("id")
     if not isinstance(team_id, str) or not team_id:
         return None
     kind = raw.get("type")
     event = channel_data.get("eventType")
-    bot_id = (raw.get("recipient") or {}).get("id")
+    bot_id = json_object(raw, "recipient").get("id")
     found = None
     if kind == "installationUpdate":
         action = str(raw.get("action") or "").lower()

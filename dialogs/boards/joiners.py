@@ -8,19 +8,18 @@ from __future__ import annotations
 
 from ..cards import Notice
 from ..messages import Reply
-from .context import TAMPERED, DeskContext, Handler, Refusal, clerk_of
-from .model import Round
+from .context import DeskContext, Handler, Refusal, clerk_of
+from .payloads import RoundInvite
 from .round_steps import _invite, _show_round_card
-
-KEY_MAX = 400
 
 
 async def round_invite(ctx: DeskContext) -> Reply:
     clerk_of(ctx)
-    rnd = await _round(ctx)
-    key = ctx.data.get("m")
-    if not isinstance(key, str) or not key or len(key) > KEY_MAX:
-        raise Refusal(TAMPERED)
+    asked = ctx.read(RoundInvite)
+    rnd = await ctx.desk.boards.round(ctx.board.tenant, ctx.board.id, asked.round)
+    if rnd is None:
+        raise Refusal("I can't find that round on this board, so nothing was changed.")
+    key = asked.member
     if not rnd.is_open:
         raise Refusal("That round has closed, so nobody was invited.")
     member = ctx.board.member(key)
@@ -43,16 +42,6 @@ async def round_invite(ctx: DeskContext) -> Reply:
     await _invite(desk, board, fresh, reminder=False, batch=f"{rnd.id}.late", to=[member])
     notice = Notice(f"Invitation on its way to {member.name}, in their chat with me.")
     return await _show_round_card(ctx, fresh, notice)
-
-
-async def _round(ctx: DeskContext) -> Round:
-    round_id = ctx.data.get("r")
-    if not isinstance(round_id, str):
-        raise Refusal(TAMPERED)
-    rnd = await ctx.desk.boards.round(ctx.board.tenant, ctx.board.id, round_id)
-    if rnd is None:
-        raise Refusal("I can't find that round on this board, so nothing was changed.")
-    return rnd
 
 
 VERBS: dict[str, Handler] = {
