@@ -6,7 +6,10 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from redis.connection import URL_QUERY_ARGUMENT_PARSERS, parse_url
 
 from .delivery.pacing import Pace
 
@@ -17,6 +20,10 @@ APP_TYPES = {
 }
 
 MAX_REMINDER_HOURS = 8760
+# What a rediss:// URL may also carry: the TLS settings of redis-py's SSLConnection.
+SSL_PARAMETERS = frozenset(
+    {"ssl_cert_reqs", "ssl_ca_certs", "ssl_ca_path", "ssl_certfile", "ssl_keyfile", "ssl_password"}
+)
 
 
 class ConfigError(ValueError):
@@ -56,7 +63,7 @@ class Settings:
         problems: list[str] = []
         settings = cls(
             port=_port(env.get("PORT", "3978"), problems),
-            redis_url=env.get("REDIS_URL", "").strip() or None,
+            redis_url=_redis_url(env.get("REDIS_URL", ""), problems),
             app_id=env.get("MicrosoftAppId", "").strip(),
             app_password=env.get("MicrosoftAppPassword", ""),
             app_type=_app_type(env.get("MicrosoftAppType", ""), problems),
@@ -114,8 +121,6 @@ class Settings:
                 "REDIS_URL is required with MicrosoftAppId: the embedded store keeps "
                 "nothing when the process stops."
             )
-        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
-            problems.append("REDIS_URL must start with redis://, rediss:// or unix://.")
         if self.public_url and not self.public_url.startswith(("https://", "http://")):
             problems.append("PUBLIC_URL must start with https:// (or http:// for a local run).")
         if self.link_secret and len(self.link_secret) < 32:
@@ -123,6 +128,62 @@ class Settings:
         if self.card_actions not in ("execute", "submit"):
             problems.append("CARD_ACTIONS must be execute or submit.")
         return problems
+
+
+def _redis_url(value: str, problems: list[str]) -> str | None:
+    """A URL redis-py can connect with, or a problem saying which part is wrong (never the URL
+    itself, which may hold a password)."""
+    url = value.strip()
+    if not url:
+        return None
+    found = _redis_url_problem(url)
+    if found:
+        problems.append(f"REDIS_URL {found}")
+    return url
+
+
+def _redis_url_problem(url: str) -> str:
+    scheme = url.split("://", 1)[0] if "://" in url else ""  # lower case, as redis-py wants
+    if scheme not in ("redis", "rediss", "unix"):
+        return "must start with redis://, rediss:// or unix://."
+    parts = urlsplit(url)
+    if scheme == "unix":
+        if not parts.path:
+            return "must name the socket's path, as in unix:///run/redis/redis.sock."
+    else:
+        host = parts.netloc.rpartition("@")[2]
+        if "," in host:
+            return "names more than one host; give one (a cluster or Sentinel is not supported)."
+        try:
+            port = parts.port
+        except ValueError:
+            port = 0
+        if port == 0 or (port is None and host.endswith(":")):
+            return "has a port that is not a number from 1 to 65535."
+        database = parts.path.strip("/")
+        if database and not (database.isascii() and database.isdigit()):
+            return "must end with a database number (such as /0), if anything."
+    found = _query_problem(scheme, parts.query)
+    if not found:
+        try:
+            parse_url(url)  # whatever else redis-py itself would refuse
+        except ValueError:
+            found = "is not a URL redis-py can read."
+    return found
+
+
+def _query_problem(scheme: str, query: str) -> str:
+    known = set(URL_QUERY_ARGUMENT_PARSERS) | (SSL_PARAMETERS if scheme == "rediss" else set())
+    for name, values in parse_qs(query, keep_blank_values=True).items():
+        if name not in known:
+            return f"has a parameter redis-py does not know: {name!r}."
+        parser = URL_QUERY_ARGUMENT_PARSERS.get(name)
+        try:
+            if parser is not None:
+                parser(values[0])
+        except (TypeError, ValueError):
+            return f"has a value for {name!r} that redis-py cannot read."
+    return ""
 
 
 def _port(value: str, problems: list[str]) -> int:

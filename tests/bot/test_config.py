@@ -53,6 +53,61 @@ def test_unsafe_or_inconsistent_settings_are_refused(env: dict[str, str], says: 
     assert says in str(refused.value)
 
 
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("redis://cache-a:6379,cache-b:6379/0", "names more than one host"),
+        ("redis://cache.example:6379/0?colour=blue", "does not know: 'colour'"),
+        ("redis://cache.example:6379/0?socket_timeout=soon", "value for 'socket_timeout'"),
+        ("redis://cache.example:99999/0", "port that is not a number from 1 to 65535"),
+        ("redis://cache.example:0/0", "port that is not a number from 1 to 65535"),
+        ("redis://cache.example:six/0", "port that is not a number from 1 to 65535"),
+        ("redis://cache.example/zero", "must end with a database number"),
+        ("redis://cache.example/²", "must end with a database number"),
+        ("REDIS://cache.example/0", "must start with redis://"),
+        ("http://cache.example:6379", "must start with redis://"),
+        ("unix://", "must name the socket's path"),
+    ],
+)
+def test_a_malformed_redis_url_is_listed_among_the_problems(url: str, says: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"LOCAL_MODE": "1", "REDIS_URL": url, "PORT": "0"})
+    lines = str(refused.value).splitlines()
+    assert lines[0] == "Cannot start trustboard:"
+    assert any(line.startswith("- REDIS_URL ") and says in line for line in lines), lines
+    assert any("PORT must be" in line for line in lines)  # with the others, all at once
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "redis://localhost:6379/0",
+        "redis://localhost",
+        "rediss://:pw@cache.example:6380/1?ssl_cert_reqs=none&health_check_interval=5",
+        "redis://[::1]:6379/0",
+        "unix:///run/redis/redis.sock?db=2",
+    ],
+)
+def test_well_formed_redis_urls_are_accepted(url: str) -> None:
+    assert Settings.from_env({"LOCAL_MODE": "1", "REDIS_URL": url}).redis_url == url
+
+
+def test_a_malformed_redis_url_stops_the_bot_with_the_list_and_no_traceback() -> None:
+    env = BotProcess({"REDIS_URL": "redis://:hunter2-secret@cache-a:6379,cache-b:6379/0"})
+    run = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        cwd=REPO_ROOT,
+        env=env.environment(),
+        capture_output=True,
+        timeout=60,
+    )
+    stderr = run.stderr.decode()
+    assert run.returncode == 2
+    assert "Cannot start trustboard:\n- REDIS_URL names more than one host" in stderr
+    assert "Traceback" not in stderr
+    assert "hunter2-secret" not in stderr + run.stdout.decode()
+
+
 def test_without_an_app_id_or_local_mode_the_bot_will_not_start() -> None:
     env = BotProcess({"LOCAL_MODE": None, "MicrosoftAppId": None}).environment()
     run = subprocess.run(
