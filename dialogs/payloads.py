@@ -73,15 +73,17 @@ def _whole(low: int, high: int, value: object) -> int:
     return whole_number(value, low, high)
 
 
-def WholeNumber(low: int, high: int) -> Any:  # a type, named like one (as conint)
-    """`whole_number` as a field type: `page: WholeNumber(0, 100) = 0`."""
-    return Annotated[int, PlainValidator(partial(_whole, low, high))]
+def whole_between(low: int, high: int) -> PlainValidator:
+    """`whole_number` as a field's validator: `page: Annotated[int, whole_between(0, 100)] = 0`
+    (a validator in `Annotated` rather than a function returning a type, which a type checker
+    cannot read)."""
+    return PlainValidator(partial(_whole, low, high))
 
 
 AssessmentId = Annotated[str, StringConstraints(pattern=ASSESSMENT_ID.pattern)]
 RoundId = Annotated[str, StringConstraints(pattern=ROUND_ID.pattern)]
 BoardId = Annotated[str, StringConstraints(min_length=1, max_length=400)]  # a Teams team id
-ElementNumber = WholeNumber(1, 999)
+ElementNumber = Annotated[int, whole_between(1, 999)]
 
 
 class Payload(BaseModel):

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Self
 
 from pydantic import Field, PlainSerializer, PlainValidator, ValidationInfo, model_validator
 
-from ..payloads import BoardId, Payload, WholeNumber, clicked, verbs, whole_number
+from ..payloads import BoardId, Payload, clicked, verbs, whole_between, whole_number
 from .model import ROLES
 
 ROLES_PAGE = 20  # members per page of the roles card
@@ -83,7 +83,7 @@ class BoardRefresh(OnBoard):
 class RolesShow(OnBoard):
     verb = "roles.show"
     ignores = ("role.",)  # Previous and Next on the roles card
-    page: WholeNumber(0, 10_000) = 0
+    page: Annotated[int, whole_between(0, 10_000)] = 0
 
 
 _ROLE_KEY = re.compile(r"role\.([0-9]{1,3})")
@@ -94,7 +94,7 @@ class RolesSave(OnBoard):
 
     verb = "roles.save"
     inputs = ("roles",)
-    page: WholeNumber(0, 10_000) = 0
+    page: Annotated[int, whole_between(0, 10_000)] = 0
     keys: list[MemberKey] = Field(min_length=1, max_length=ROLES_PAGE)
     roles: dict[int, Role] = Field(default_factory=dict)
 
@@ -164,7 +164,7 @@ class RoundRemind(OnRound):
 
     verb = "round.remind"
     ignores = ROUND_INPUTS
-    sent: WholeNumber(0, 10_000)
+    sent: Annotated[int, whole_between(0, 10_000)]
 
 
 class RoundExtend(OnRound):
@@ -205,8 +205,8 @@ class PlanSave(OnRound):
 
     verb = "plan.save"
     inputs = ("actions", "progress")
-    version: WholeNumber(0, 1_000_000) = Field(alias="v")
-    page: WholeNumber(0, 1_000_000) | None = None  # None: a plan on one page
+    version: Annotated[int, whole_between(0, 1_000_000)] = Field(alias="v")
+    page: Annotated[int, whole_between(0, 1_000_000)] | None = None  # None: a plan on one page
     actions: dict[int, str] = Field(default_factory=dict)
     progress: dict[int, str] = Field(default_factory=dict)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -14,8 +16,8 @@ from dialogs.payloads import (
     Rate,
     Start,
     Tampered,
-    WholeNumber,
     in_scope,
+    whole_between,
     whole_number,
 )
 from dialogs.state import Assessment
@@ -88,7 +90,7 @@ def test_any_int_is_in_range_or_refused(number: int) -> None:
 
 class Paged(Payload):
     verb = "test.paged"
-    page: WholeNumber(0, 5) = 0
+    page: Annotated[int, whole_between(0, 5)] = 0
 
 
 def test_whole_number_as_a_field_type() -> None:
