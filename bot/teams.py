@@ -152,7 +152,9 @@ def team_event(raw: dict[str, Any], now: datetime) -> TeamEvent | None:
 
 
 def _accounts(raw: dict[str, Any], field: str) -> list[RosterMember]:
-    listed = raw.get(field) if isinstance(raw.get(field), list) else []
+    listed = raw.get(field)
+    if not isinstance(listed, list):
+        return []
     return [
         RosterMember(
             teams_id=str(m.get("id")),

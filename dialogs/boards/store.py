@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
@@ -472,7 +473,7 @@ class BoardStore:
             if not any(k == member.key for k, _, _ in invited):
                 invited.append([member.key, member.teams_id, member.name])
             args = [raw, json.dumps(invited)]
-            answer = int(await self._call(lambda a=args: self._invited(keys=[key], args=a)))
+            answer = int(await self._call(partial(self._invited, keys=[key], args=args)))
             if answer != 0:
                 return answer == 1
         raise StoreUnavailable("the round's invited list kept changing")
