@@ -179,7 +179,7 @@ def _query_problem(scheme: str, query: str) -> str:
             return f"has a parameter redis-py does not know: {name!r}."
         parser = URL_QUERY_ARGUMENT_PARSERS.get(name)
         try:
-            if parser is not None:
+            if callable(parser):  # redis-py's table of parsers is typed dict[str, object]
                 parser(values[0])
         except (TypeError, ValueError):
             return f"has a value for {name!r} that redis-py cannot read."
