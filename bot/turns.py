@@ -39,6 +39,14 @@ PRIVATE_ONLY = (
     "I run self-assessments in a private chat, so your answers stay yours. Open a "
     "chat with me (select my name, then Chat) and type start."
 )
+NEW_CHAT_NOT_SAVED = (
+    "Hello, I'm trustboard. I can't reach my storage just now, so I can't save anything yet "
+    "and your self-assessment can't start. Please say hello again in a few minutes."
+)
+NEW_TEAM_NOT_SAVED = (
+    "Hello, I'm trustboard. I can't reach my storage just now, so I couldn't set up this "
+    "board yet. Mention me with board here in a few minutes to try again."
+)
 ADDED_TO_CHAT = (
     "Hello, I'm trustboard. I work with a board in its team's channel, and with each trustee "
     "in a 1:1 chat: open a chat with me to work through a CST self-assessment at your own pace."
@@ -162,18 +170,26 @@ class TrustboardBot:
                 try:
                     await self.desk.added(Turn(teams.who(raw), self.clock(), place=place))
                     return
-                except Exception:
-                    log.exception("could not introduce the bot to a team")
+                except StoreUnavailable:
+                    log.warning("store unavailable while the bot was added to a team")
+                    await chat.send(Text(NEW_TEAM_NOT_SAVED))
+                    return
+                except Exception as exc:
+                    log.error(
+                        "could not introduce the bot to a team: %s at %s",
+                        type(exc).__name__,
+                        where(exc),
+                    )
             await chat.send(Text(ADDED_TO_CHAT))
             return
         who = teams.who(raw)
         try:
             reference = TurnContext.get_conversation_reference(context.activity).serialize()
             await self.store.save_conversation(who, _json(reference))
-            welcome = await self.engine.welcome(who)
+            welcome: Card | Text = await self.engine.welcome(who)
         except StoreUnavailable:
             log.warning("store unavailable while welcoming a new chat")
-            return
+            welcome = Text(NEW_CHAT_NOT_SAVED)
         await chat.send(welcome)
 
     async def _team_changed(self, raw: dict[str, Any]) -> None:
