@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 
 from bench.common import EVIDENCE, Poster, Timings, save, session, table, trustee_chat, walkthrough
 from dialogs.state import Who
-from dialogs.store.keys import Keys, glob_escape
+from dialogs.store.keys import Keys
 from tests.dialogs.cardkit import walk
 from tests.support.activities import Chat
 from tests.support.bot_process import BotProcess
@@ -97,8 +97,9 @@ async def main() -> dict[str, Any]:
 
 async def _one_response_keys(redis: Redis, chat: Chat) -> dict[str, int]:
     """The keys of one trustee who finished, by what follows the trustee's part of the key."""
-    user = Keys().user(Who(chat.tenant, chat.user.aad_object_id or chat.user.id))
-    keys = sorted(await redis.keys(f"{glob_escape(user)}:*"))
+    who = Who(chat.tenant, chat.user.aad_object_id or chat.user.id)
+    user = Keys().user(who)
+    keys = sorted(await redis.keys(Keys().user_pattern(who)))
     if not keys:
         raise RuntimeError(f"no keys under {user}: has the key layout changed?")
     return {k.removeprefix(user): await redis.memory_usage(k, samples=0) or 0 for k in keys}

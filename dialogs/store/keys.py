@@ -102,6 +102,10 @@ class Keys:
     def user(self, who: Who) -> str:
         return self._tagged(f"t:{key_part(who.tenant)}:u:{key_part(who.user)}")
 
+    def user_pattern(self, who: Who) -> str:
+        """A SCAN pattern that matches every key of one trustee, and no other key."""
+        return f"{glob_escape(self.user(who))}:*"
+
     def profile(self, who: Who) -> str:
         return f"{self.user(who)}:profile"
 

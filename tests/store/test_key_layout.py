@@ -72,6 +72,15 @@ def test_the_keys_are_spelled_as_they_always_were() -> None:
     ]
 
 
+def test_patterns_match_only_their_own_keys() -> None:
+    keys = Keys("tb*")  # a glob character in the prefix is matched as itself
+    assert keys.board_pattern(TENANT, BOARD) == (
+        r"tb\*:{t:t%3A%7Bodd%7D:b:19%3Ateam-oak@thread.tacv2}:*"
+    )
+    assert keys.user_pattern(Who(TENANT, "aad")) == r"tb\*:{t:t%3A%7Bodd%7D:u:aad}:*"
+    assert keys.jobs_pattern() == r"tb\*:*:dq:job:*"
+
+
 def hash_tag(key: str) -> str:
     """What Redis Cluster hashes: from the first `{` to the first `}` after it, when not empty."""
     start = key.find("{")
