@@ -7,13 +7,13 @@ port, so flushing it between tests harms nobody.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 
 import pytest
 from redis.asyncio import Redis
 
 from dialogs.store import Store, connect
-from tests.support.bot_app import BotApp
+from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector
 from tests.support.redis_server import RedisServer, RedisServerError
 
@@ -83,9 +83,6 @@ async def connector() -> AsyncIterator[FakeConnector]:
         yield fake
     if fake.unknown:
         pytest.fail(f"calls to unknown connector routes: {fake.unknown}", pytrace=False)
-
-
-StartBot = Callable[..., Awaitable[BotApp]]
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """A scripted trust board over HTTP: a clerk, a chair, trustees and an observer in one team.
 
-The bot runs as a real process (`python -m bot`) on the throwaway Redis; everyone's Teams client
-posts real Activity JSON to it and reads what it sent at the fake connector, including the
-personal messages it sends proactively (a chat created with the member, then a message in it).
+The bot runs on the throwaway Redis, served in-process (tests/support/bot_app.py) or, where a test
+kills one, as a real process (`python -m bot`); everyone's Teams client posts real Activity JSON
+to it and reads what it sent at the fake connector, including the personal messages it sends
+proactively (a chat created with the member, then a message in it).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from tests.dialogs.cardkit import walk
 from tests.http.teams_client import TeamsClient
 from tests.support.activities import Chat, Conversation, User, channel, user
+from tests.support.bot_http import BotHttp
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector, adaptive_cards
 
@@ -65,7 +67,7 @@ def inbox(connector: FakeConnector, member: User) -> Inbox | None:
     return found
 
 
-def personal_client(bot: BotProcess, connector: FakeConnector, member: User) -> TeamsClient:
+def personal_client(bot: BotHttp, connector: FakeConnector, member: User) -> TeamsClient:
     """A member's client on the 1:1 chat the bot created, looking at its latest card there."""
     box = inbox(connector, member)
     assert box is not None and box.cards, f"{member.name} has had no personal card"
@@ -76,7 +78,7 @@ def personal_client(bot: BotProcess, connector: FakeConnector, member: User) -> 
 
 
 def channel_client(
-    bot: BotProcess, connector: FakeConnector, member: User, team: str = BOARD_TEAM
+    bot: BotHttp, connector: FakeConnector, member: User, team: str = BOARD_TEAM
 ) -> TeamsClient:
     return TeamsClient(
         bot, connector, Chat(service_url=connector.url, user=member, conversation=channel(team))
@@ -156,7 +158,7 @@ def team_id(team: str = BOARD_TEAM) -> str:
 
 
 async def set_up(
-    bot: BotProcess,
+    bot: BotHttp,
     connector: FakeConnector,
     clerk: User,
     members: list[User],
@@ -200,7 +202,7 @@ class ChatClient(TeamsClient):
     """A TeamsClient that only takes in what the bot posted in its own conversation: while
     invitations go out to other chats, the card on screen stays the one in this chat."""
 
-    rotation: tuple[BotProcess, ...] = ()  # if set, each turn goes to the next of these
+    rotation: tuple[BotHttp, ...] = ()  # if set, each turn goes to the next of these
     turns = 0
 
     async def post(self, activity: dict[str, Any]) -> int:
@@ -228,7 +230,7 @@ class ChatClient(TeamsClient):
         return "\n".join([*self.texts, self.words()])
 
 
-def chat_client(bot: BotProcess, connector: FakeConnector, member: User) -> ChatClient:
+def chat_client(bot: BotHttp, connector: FakeConnector, member: User) -> ChatClient:
     """A member's client on the latest 1:1 chat the bot opened with them, on its latest card."""
     box = inbox(connector, member)
     assert box is not None and box.cards, f"{member.name} has had no personal card"
@@ -238,7 +240,7 @@ def chat_client(bot: BotProcess, connector: FakeConnector, member: User) -> Chat
     return client
 
 
-async def clerk_desk(bot: BotProcess, connector: FakeConnector, clerk: User) -> ChatClient:
+async def clerk_desk(bot: BotHttp, connector: FakeConnector, clerk: User) -> ChatClient:
     """The clerk's 1:1 chat with the bot, showing the board card they get by typing "board"."""
     client = ChatClient(bot, connector, Chat(service_url=connector.url, user=clerk))
     assert await client.say("board") == 200

@@ -23,6 +23,7 @@ from tests.boards.test_board_round_http import (
     set_up_board,
 )
 from tests.support.activities import TENANT
+from tests.support.bot_http import BotHttp
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector
 from tests.support.redis_server import RedisServer
@@ -30,7 +31,7 @@ from tests.support.redis_server import RedisServer
 LINK = re.compile(r"\((http://[^)]+/links/[^)]+)\)")
 
 
-async def _round_with_answers(bot: BotProcess, connector: FakeConnector, attributed: bool):
+async def _round_with_answers(bot: BotHttp, connector: FakeConnector, attributed: bool):
     clerk = await set_up_board(bot, connector)
     await name_roles(clerk)
     await open_round(clerk, visibility="attributed" if attributed else "anonymous")
@@ -51,7 +52,7 @@ async def _get(url: str) -> tuple[int, object]:
 
 
 async def test_export_respects_anonymity_and_the_link_expires_nowhere_else(
-    board_bot: BotProcess,
+    board_bot: BotHttp,
     connector: FakeConnector,
 ) -> None:
     clerk = await _round_with_answers(board_bot, connector, attributed=False)
@@ -76,7 +77,7 @@ async def test_export_respects_anonymity_and_the_link_expires_nowhere_else(
 
 
 async def test_a_non_clerk_cannot_export_or_delete(
-    board_bot: BotProcess,
+    board_bot: BotHttp,
     connector: FakeConnector,
     redis_client: Redis,
 ) -> None:
@@ -92,7 +93,7 @@ async def test_a_non_clerk_cannot_export_or_delete(
 
 
 async def test_deleting_the_board_removes_its_rounds_and_trustees_answers(
-    board_bot: BotProcess,
+    board_bot: BotHttp,
     connector: FakeConnector,
     redis_client: Redis,
 ) -> None:
@@ -113,7 +114,7 @@ async def test_deleting_the_board_removes_its_rounds_and_trustees_answers(
 
 
 async def test_a_closed_round_is_deleted_when_its_retention_ends(
-    board_bot: BotProcess,
+    board_bot: BotHttp,
     connector: FakeConnector,
     redis_client: Redis,
 ) -> None:
@@ -142,7 +143,7 @@ async def test_a_closed_round_is_deleted_when_its_retention_ends(
 
 
 async def test_the_chair_gets_a_board_paper_and_a_ratings_csv_that_name_nobody(
-    board_bot: BotProcess, connector: FakeConnector
+    board_bot: BotHttp, connector: FakeConnector
 ) -> None:
     await _round_with_answers(board_bot, connector, attributed=True)
     box = await eventually(
@@ -175,7 +176,7 @@ async def test_the_chair_gets_a_board_paper_and_a_ratings_csv_that_name_nobody(
 
 
 async def test_each_summary_shows_the_change_since_the_boards_previous_round(
-    board_bot: BotProcess, connector: FakeConnector
+    board_bot: BotHttp, connector: FakeConnector
 ) -> None:
     clerk = await set_up_board(board_bot, connector)
     await name_roles(clerk)

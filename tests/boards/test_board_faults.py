@@ -2,8 +2,10 @@
 a bot process killed mid-delivery, two processes sharing one Redis, and the timed work (closing at
 the deadline, the automatic reminder) racing between processes.
 
-Every test runs real `python -m bot` processes on the throwaway Redis and reads what trustees and
-the clerk would see at the fake connector.
+Every test runs bots on the throwaway Redis and reads what trustees and the clerk would see at the
+fake connector. The bots are served in-process (tests/support/bot_app.py), two apps where two
+processes share one Redis (they share nothing else: each has its own clients, workers and consumer
+names), except where a process is killed: there they are real `python -m bot` processes.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ from tests.boards.scripted import (
     words,
 )
 from tests.support.activities import user
+from tests.support.bot_app import BotApp, StartBot
+from tests.support.bot_http import BotHttp
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector
 
@@ -63,8 +67,18 @@ async def timed_connector() -> AsyncIterator[TimedConnector]:
 
 
 @pytest.fixture
-async def bots(redis_client: Redis, redis_url: str) -> AsyncIterator[Callable[..., Any]]:
-    """Start bot processes on the test's Redis: `await bots(2, ENV=…)`; all stopped at the end."""
+def bots(bot_app_with: StartBot) -> Callable[..., Any]:
+    """Start bots in-process on the test's Redis: `await bots(2, ENV=…)`; all stopped at the end."""
+
+    async def start(count: int = 1, **env: str) -> list[BotApp]:
+        return [await bot_app_with({**FAST, **env}) for _ in range(count)]
+
+    return start
+
+
+@pytest.fixture
+async def processes(redis_client: Redis, redis_url: str) -> AsyncIterator[Callable[..., Any]]:
+    """Start bot processes on the test's Redis: `await processes(1, ENV=…)`; stopped at the end."""
     started: list[BotProcess] = []
 
     async def start(count: int = 1, **env: str) -> list[BotProcess]:
@@ -79,7 +93,7 @@ async def bots(redis_client: Redis, redis_url: str) -> AsyncIterator[Callable[..
 
 
 async def open_board_round(
-    bot: BotProcess, connector: FakeConnector, trustees: list[Any], **inputs: Any
+    bot: BotHttp, connector: FakeConnector, trustees: list[Any], **inputs: Any
 ) -> tuple[ChatClient, str]:
     """Clerk and chair plus `trustees`; the round opened from the clerk's 1:1 chat, so the
     connector's create-chat route is used by delivery alone. Returns the clerk's client (its
@@ -173,11 +187,11 @@ async def test_blocked_and_unknown_trustees_show_as_unreachable_and_are_not_retr
 
 
 async def test_a_process_killed_mid_delivery_leaves_every_trustee_invited_exactly_once(
-    bots: Callable[..., Any], connector: FakeConnector, redis_client: Redis
+    processes: Callable[..., Any], connector: FakeConnector, redis_client: Redis
 ) -> None:
     trustees = [user(f"Trustee {n:02d}") for n in range(1, 31)]
     # Four sends a second: the 30 invitations take several seconds, in bursts of four a second.
-    (first,) = await bots(1, DELIVERY_PER_TENANT="4")
+    (first,) = await processes(1, DELIVERY_PER_TENANT="4")
     await set_up(first, connector, CLERK, trustees)
     desk = await clerk_desk(first, connector, CLERK)
     await open_round_here(desk)
@@ -212,7 +226,7 @@ async def test_a_process_killed_mid_delivery_leaves_every_trustee_invited_exactl
     stored = await _stored_deliveries(redis_client)
     in_window = {t.id for t in trustees if invitations(connector, t)} - stored
 
-    (second,) = await bots(1, DELIVERY_PER_TENANT="4")
+    (second,) = await processes(1, DELIVERY_PER_TENANT="4")
     await eventually(
         lambda: settled(redis_client, len(trustees)), timeout=30, what="the rest delivered"
     )

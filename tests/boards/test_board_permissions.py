@@ -9,7 +9,7 @@ as it was (`everything()` before and after).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -34,14 +34,13 @@ from tests.boards.scripted import (
     round_hash,
     set_up,
     settled,
-    start_bots,
     team_id,
     to_round_form,
     words,
 )
 from tests.dialogs.cardkit import walk
 from tests.support.activities import OTHER_TENANT, TENANT, Chat, User, channel, user
-from tests.support.bot_process import BotProcess
+from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector, adaptive_cards
 from tests.support.redis_state import everything
 
@@ -53,12 +52,8 @@ TAMPERED = "That card's details don't look right, so nothing was changed."
 
 
 @pytest.fixture
-async def bot(redis_client: Redis, redis_url: str) -> AsyncIterator[BotProcess]:
-    (process,) = await start_bots(1, {"REDIS_URL": redis_url, **FAST})
-    try:
-        yield process
-    finally:
-        await asyncio.to_thread(process.cleanup)
+async def bot(bot_app_with: StartBot) -> BotApp:
+    return await bot_app_with(FAST)
 
 
 @dataclass
@@ -77,7 +72,7 @@ class Said:
 
 
 async def click(
-    bot: BotProcess,
+    bot: BotApp,
     connector: FakeConnector,
     who: User,
     verb: str,
@@ -115,7 +110,7 @@ async def state(redis: Redis) -> dict[str, Any]:
 
 
 async def refused_unchanged(
-    bot: BotProcess,
+    bot: BotApp,
     connector: FakeConnector,
     redis: Redis,
     who: User,
@@ -183,7 +178,7 @@ DONE = {
 
 
 async def test_permission_matrix(
-    bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     redis = redis_client
     actors = {"outsider": OUTSIDER, "trustee": ADA, "chair": CHAIR, "clerk": CLERK}
@@ -321,7 +316,7 @@ ELM_CLERK = user("Elle Clerk")
 
 
 async def test_boards_are_isolated_from_each_other_and_from_other_tenants(
-    bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     redis = redis_client
     await set_up(bot, connector, CLERK, [CHAIR, ADA, DEV], chair=CHAIR)
@@ -412,7 +407,7 @@ def inputs_of(card: dict[str, Any] | None) -> dict[str, Any]:
 
 
 async def test_tampered_and_stale_payloads_change_nothing(
-    bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     redis = redis_client
     invited = [CHAIR, ADA, BEN]
@@ -553,7 +548,7 @@ async def test_tampered_and_stale_payloads_change_nothing(
 
 
 async def test_a_minimum_that_is_not_a_whole_number_sends_the_form_back(
-    bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     await set_up(bot, connector, CLERK, [CHAIR, ADA], chair=CHAIR)
     desk = await clerk_desk(bot, connector, CLERK)
@@ -571,7 +566,7 @@ async def test_a_minimum_that_is_not_a_whole_number_sends_the_form_back(
 
 
 async def test_a_refused_field_keeps_the_other_fields_as_typed(
-    bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     await set_up(bot, connector, CLERK, [CHAIR, ADA], chair=CHAIR)
     desk = await clerk_desk(bot, connector, CLERK)
@@ -592,7 +587,7 @@ async def test_a_refused_field_keeps_the_other_fields_as_typed(
 
 
 async def test_a_roles_card_with_a_tampered_page_changes_nothing(
-    bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     clerk = await set_up(bot, connector, CLERK, [CHAIR, ADA], chair=CHAIR)
     await clerk.click("roles.show")

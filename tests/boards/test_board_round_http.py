@@ -23,7 +23,7 @@ from tests.boards.scripted import (
 )
 from tests.dialogs.cardkit import walk
 from tests.http.teams_client import TeamsClient
-from tests.support.bot_process import BotProcess
+from tests.support.bot_http import BotHttp
 from tests.support.fake_connector import FakeConnector
 
 ELEMENTS = (1, 2, 3, 4)
@@ -51,7 +51,7 @@ async def eventually(check: Any, timeout: float = 15.0) -> Any:
         await asyncio.sleep(0.05)
 
 
-async def set_up_board(bot: BotProcess, connector: FakeConnector) -> TeamsClient:
+async def set_up_board(bot: BotHttp, connector: FakeConnector) -> TeamsClient:
     connector.set_roster(roster(CLERK, CHAIR, *TRUSTEES, OBSERVER))
     clerk = channel_client(bot, connector, CLERK)
     assert await clerk.post(clerk.chat.bot_added()) in (200, 201)
@@ -123,7 +123,7 @@ async def _rate(client: TeamsClient, rating: str) -> int:
 
 
 async def test_a_whole_round_from_set_up_to_agreed_priorities(
-    board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     clerk = await set_up_board(board_bot, connector)
     await name_roles(clerk)

@@ -21,7 +21,7 @@ from tests.boards.scripted import (
     words,
 )
 from tests.http.teams_client import TeamsClient
-from tests.support.bot_process import BotProcess
+from tests.support.bot_http import BotHttp
 from tests.support.fake_connector import FakeConnector
 from tests.support.redis_state import everything
 
@@ -29,13 +29,13 @@ SENT = "Casey: I've sent that to your private chat with me, so only you see it."
 
 
 @pytest.fixture
-async def clerk(board_bot: BotProcess, connector: FakeConnector) -> TeamsClient:
+async def clerk(board_bot: BotHttp, connector: FakeConnector) -> TeamsClient:
     """The clerk in the board's channel, the board's card on screen."""
     return await set_up(board_bot, connector, CLERK, [CHAIR, *TRUSTEES], chair=CHAIR)
 
 
 async def test_a_submit_in_the_channel_opens_the_form_in_the_clerks_own_chat(
-    clerk: TeamsClient, board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    clerk: TeamsClient, board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     in_channel = clerk.chat.conversation.id
     before = channel_cards(connector)

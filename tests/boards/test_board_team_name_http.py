@@ -9,13 +9,13 @@ from redis.asyncio import Redis
 from tests.boards.scripted import BOARD_TEAM, CLERK, team_id, words
 from tests.http.teams_client import TeamsClient
 from tests.support.activities import Chat, channel
-from tests.support.bot_process import BotProcess
+from tests.support.bot_http import BotHttp
 from tests.support.fake_connector import FakeConnector
 
 UNNAMED = replace(channel(BOARD_TEAM), team_name=None)  # as in most channel messages
 
 
-def clerk_in_unnamed_channel(bot: BotProcess, connector: FakeConnector) -> TeamsClient:
+def clerk_in_unnamed_channel(bot: BotHttp, connector: FakeConnector) -> TeamsClient:
     chat = Chat(service_url=connector.url, user=CLERK, conversation=UNNAMED)
     return TeamsClient(bot, connector, chat)
 
@@ -26,7 +26,7 @@ async def board_name(redis: Redis) -> str | None:
 
 
 async def test_an_at_mention_first_reads_the_teams_name_from_teams(
-    board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     connector.team_names[team_id()] = "Oak Learning Trust board"
     clerk = clerk_in_unnamed_channel(board_bot, connector)
@@ -44,7 +44,7 @@ async def test_an_at_mention_first_reads_the_teams_name_from_teams(
 
 
 async def test_when_teams_cannot_say_the_board_is_still_answered(
-    board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     clerk = clerk_in_unnamed_channel(board_bot, connector)  # the fake knows no team: 404
 

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+import socket
+from collections.abc import Awaitable, Callable, Mapping
 from types import TracebackType
 from typing import Any
 
@@ -46,7 +47,10 @@ from bot.delivery import Sender, Timing
 from dialogs.boards.ports import Teams
 
 from .bot_http import BotHttp, bot_environment, decode
-from .net import LOOPBACK, free_port
+from .net import LOOPBACK
+
+# What the `bot_app_with` fixture gives: `await start(env, **seams)` starts a BotApp.
+StartBot = Callable[..., Awaitable["BotApp"]]
 
 
 class _Kept(logging.Handler):
@@ -69,7 +73,12 @@ class BotApp(BotHttp):
         timing: Timing | None = None,
     ) -> None:
         """`env` as for `BotProcess`: added to our environment; REDIS_URL only if given."""
-        self.port = free_port()
+        # Bound now, not merely found free: the settings need the port (download links name it)
+        # before the server starts, and a port found free can be taken meanwhile (by the fake
+        # connector, say, which then receives the bot's requests).
+        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._socket.bind((LOOPBACK, 0))
+        self.port = int(self._socket.getsockname()[1])
         self.extra_env = dict(env or {})
         self.env = bot_environment(self.port, self.extra_env)
         self.settings = Settings.from_env(self.env)
@@ -89,7 +98,7 @@ class BotApp(BotHttp):
 
     async def start(self) -> BotApp:
         self._keep_logs()
-        self.server = TestServer(self.app, host=LOOPBACK, port=self.port)
+        self.server = _Server(self.app, host=LOOPBACK, socket_factory=lambda *_: self._socket)
         # skip_auto_headers keeps aiohttp from inventing a Content-Type when the test sends none.
         self.client = TestClient(self.server, skip_auto_headers={"Content-Type"})
         try:
@@ -111,6 +120,7 @@ class BotApp(BotHttp):
                     await asyncio.wait([closing], timeout=0.05)
                 await closing
         finally:
+            self._socket.close()
             self._release_logs()
 
     async def _end_blocking_reads(self) -> None:
@@ -183,6 +193,13 @@ class BotApp(BotHttp):
             method, path, data=data, headers=headers, timeout=limit
         ) as response:
             return response.status, decode(await response.read())
+
+
+class _Server(TestServer):
+    async def _make_runner(self, **kwargs: Any) -> web.AppRunner:
+        # As web.run_app serves it: a request whose client goes away is not cancelled halfway.
+        kwargs["handler_cancellation"] = False
+        return await super()._make_runner(**kwargs)
 
 
 def _log_style(env: Mapping[str, str]) -> tuple[int, logging.Formatter]:
