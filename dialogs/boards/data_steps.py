@@ -62,7 +62,7 @@ async def data_delete(ctx: DeskContext) -> Reply:
         "warning",
     )
     card = board_cards.setup_card(board.name, board.id, ctx.mode, notice=notice)
-    if board.card:
+    if board.card and not board.detached:  # a detached board's channel is not ours to post in
         try:
             await ctx.desk.teams.update(board.service_url, board.channel, board.card, card)
         except TeamsError as exc:
