@@ -405,7 +405,7 @@ def round_card(
         + (f" · Left the team: {gone}" if gone else "")
     )
     summary = f"Round on {framework.short_title} for {name}: " + (
-        f"{tally[RESPONDED]} of {len(progress)} responded."
+        f"{tally[RESPONDED]} of {len(current)} responded."
         if rnd.is_open
         else f"closed {day(rnd.closed)}."
     )
