@@ -1,7 +1,7 @@
 """Delivery against Teams' limits: a round's invitations through the real outbox and workers.
 
 Rounds open on `--boards` boards at once (`--trustees` in all, spread evenly over `--tenants`
-tenants), each inviting its trustees the way `round_steps._invite` does: the real invitation
+tenants), each inviting its trustees the way `RoundService._invite` does: the real invitation
 card, queued per trustee by `OutboxMailer` into the Redis Streams outbox. One or two bot
 processes (`python -m bot`, DELIVERY_PER_TENANT=50, their own delivery workers: Outbox, Worker,
 Pace and TeamsSender, which posts with aiohttp) send them to a fake Bot Connector that:
@@ -423,7 +423,7 @@ def plan(setup: Setup, service_url: str, framework: Framework) -> list[BenchBoar
 
 async def open_round(redis: Redis, item: BenchBoard, framework: Framework) -> None:
     """What opening a round does for delivery: store it, then queue the invitations as
-    `round_steps._invite` does (the real card, one job per trustee, through OutboxMailer)."""
+    `RoundService._invite` does (the real card, one job per trustee, through OutboxMailer)."""
     await store_board(BoardStore(redis), item)
     board, rnd = item.board, item.round
     card = board_cards.invitation_card(board, rnd, framework, MODE, reminder=False)

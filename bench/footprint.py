@@ -45,7 +45,7 @@ from redis.asyncio import Redis
 from bench.common import ECHO_COMMAND, EVIDENCE, RESULTS, table
 from bench.delivery import BenchBoard, bench_board, iso, spread, store_board, tenant_id, write
 from dialogs.boards.agenda import Agenda
-from dialogs.boards.round_steps import item as agenda_item
+from dialogs.boards.agenda_items import item as agenda_item
 from dialogs.boards.store import BoardStore
 from dialogs.state import Who, round_scope
 from dialogs.store import Store, connect
@@ -117,8 +117,10 @@ async def store_round(
     await store_board(BoardStore(redis), item)
     board, rnd = item.board, item.round
     deadline = datetime.fromisoformat(rnd.deadline.replace("Z", "+00:00"))
-    await agenda.schedule(agenda_item("close", board, rnd.id), deadline)
-    await agenda.schedule(agenda_item("remind", board, rnd.id), deadline - timedelta(hours=48))
+    await agenda.schedule(agenda_item("close", board.tenant, board.id, rnd.id), deadline)
+    await agenda.schedule(
+        agenda_item("remind", board.tenant, board.id, rnd.id), deadline - timedelta(hours=48)
+    )
     now = iso(datetime.now(UTC))
     extra = {
         "elements": ",".join(str(n) for n in rnd.elements),

@@ -9,9 +9,9 @@ so this measures `summarise` and `round_summary_card` at that size). Two paths:
   channel's anonymous card and the chair's card of an attributed round, with names);
 - with Redis: the data stored through the real stores (BoardStore for the board and its round,
   Store for each trustee's answers, the round closed and the answers locked as closing does),
-  then `round_steps.summary_card` (`summary_of`: every invited trustee's answers read from a real
-  redis-server, then the card) against a throwaway redis-server from deploy/redis.conf. The
-  5-board view reads each board's answers with `round_steps.answers_of`, then summarises them
+  then `RoundService.read` and `summary_card` (every invited trustee's answers read once from a
+  real redis-server, then the card) against a throwaway redis-server from deploy/redis.conf. The
+  5-board view reads each board's answers with `Reader.answers`, then summarises them
   together.
 
 Each is timed many times and its median is divided by the median latency of one echo turn: the
@@ -43,7 +43,6 @@ from redis.utils import HIREDIS_AVAILABLE
 from bench.common import ECHO_COMMAND, RESULTS, Poster, Timings, echo_user, session, table
 from bench.delivery import BenchBoard, bench_board, iso, store_board, tenant_id, write
 from bot.teams import message as card_message
-from dialogs.boards import round_steps
 from dialogs.boards.desk import Desk
 from dialogs.boards.store import BoardStore
 from dialogs.messages import Card
@@ -130,7 +129,7 @@ async def store_round(
 ) -> BenchBoard:
     """The board, its round and every trustee's answers through the real stores, as a trustee's
     turns leave them (one assessment each, scoped to the round); then the round closes and its
-    answers are locked, as `round_steps.close` does. Returns the board with the closed round."""
+    answers are locked, as `RoundService.close` does. Returns the board with the closed round."""
     await store_board(desk.boards, item)
     board, rnd = item.board, item.round
     extra = {
@@ -156,7 +155,7 @@ async def store_round(
     await desk.boards.close_round(board.tenant, board.id, rnd.id, now, item.clerk.key)
     closed = await desk.boards.round(board.tenant, board.id, rnd.id)
     assert closed is not None and not closed.is_open
-    await round_steps.lock_answers(desk, board, closed, now)
+    await desk.rounds.read_locked(board, closed)
     return BenchBoard(board, closed)
 
 
@@ -166,10 +165,11 @@ async def with_redis(
     """The summary card as the bot makes it when a round closes: answers read from Redis."""
     if len(boards) == 1:
         item = boards[0]
-        return await round_steps.summary_card(desk, item.board, item.round, attributed)
-    # A view over several boards: each board's answers read as summary_of reads them, then one
+        reading = await desk.rounds.read(item.board, item.round)
+        return await desk.rounds.summary_card(reading, attributed)
+    # A view over several boards: each board's answers read as a round's reading does, then one
     # summary over all of them.
-    found = await asyncio.gather(*(round_steps.answers_of(desk, b.board, b.round) for b in boards))
+    found = await asyncio.gather(*(desk.rounds.reader.answers(b.board, b.round) for b in boards))
     everyone = [
         Response(m.key, m.name, answers[m.key].answers, answers[m.key].finished is not None)
         for item, answers in zip(boards, found, strict=True)

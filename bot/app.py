@@ -7,7 +7,6 @@ malformed input: bad JSON, the wrong content type, an oversized body or a missin
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -15,8 +14,6 @@ from typing import Any
 from aiohttp import web
 from botbuilder.schema import Activity
 
-from dialogs.boards import data as board_data
-from dialogs.boards import papers, round_steps
 from dialogs.boards.desk import Desk
 from dialogs.boards.ports import Teams
 from dialogs.store import Store
@@ -98,28 +95,12 @@ async def messages(request: web.Request) -> web.Response:
 async def link(request: web.Request) -> web.StreamResponse:
     """A signed, expiring link: a board's data for its clerk, or a round's board paper and
     ratings for its chair and clerks (see dialogs/boards/links.py)."""
-    desk = request.app[DESK]
-    grant = await desk.links.open(request.match_info["token"]) if desk.links else None
-    if grant is None:
-        return problem(404, "This link has expired or is not valid: ask for a new one in Teams.")
-    board = await desk.boards.board(grant.tenant, grant.board)
-    rnd = await desk.boards.round(grant.tenant, grant.board, grant.round) if grant.round else None
-    if board is None or (grant.kind != "export" and (rnd is None or rnd.is_open)):
-        return problem(404, "There is nothing here any more: the board's data may be deleted.")
-    if grant.kind == "export":
-        return _download(
-            json.dumps(await board_data.export(desk, board), ensure_ascii=False, indent=1),
-            "application/json",
-            "trustboard-board-data.json",
-        )
-    assert rnd is not None
-    summary = await round_steps.summary_of(desk, board, rnd, attributed=False)
-    if grant.kind == "paper":
-        html = papers.paper_html(board, rnd, summary)
-        return web.Response(text=html, content_type="text/html", headers=PRIVATE)
-    ratings = await round_steps.ratings_of(desk, board, rnd)
-    csv_text = papers.ratings_csv(rnd, summary, ratings)
-    return _download(csv_text, "text/csv", f"trustboard-ratings-{rnd.id}.csv")
+    found = await request.app[DESK].rounds.download(request.match_info["token"])
+    if found.missing:
+        return problem(404, found.missing)
+    if found.filename is None:
+        return web.Response(text=found.body, content_type=found.content_type, headers=PRIVATE)
+    return _download(found.body, found.content_type, found.filename)
 
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex", "Referrer-Policy": "no-referrer"}

@@ -22,10 +22,10 @@ from datetime import timedelta
 from botframework.connector.auth import BotFrameworkAuthentication
 
 from dialogs.boards.agenda import Agenda
-from dialogs.boards.context import RoundRules
 from dialogs.boards.desk import Desk
 from dialogs.boards.links import SharedLinks, StoredSecret, fixed_secret
 from dialogs.boards.ports import Teams
+from dialogs.boards.rules import RoundRules
 from dialogs.boards.store import BoardStore
 from dialogs.engine import Walkthrough
 from dialogs.store import Keys, Store, connect

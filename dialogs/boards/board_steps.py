@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from ..cards import Notice
 from ..messages import Reply
+from ..refusals import Refusal
 from ..store import StoreUnavailable
 from . import cards as board_cards
-from .context import DeskContext, Handler, Refusal, clerk_of, member_of
+from .context import DeskContext, Handler, clerk_of, member_of
 from .model import CLERK, Board, Member
 from .payloads import ROLES_PAGE, RolesSave, RolesShow
 
@@ -18,28 +19,28 @@ async def setup(ctx: DeskContext) -> Reply:
     if ctx.board.set_up:
         if member_of(ctx).role == CLERK:
             return await refresh_members(ctx)
-        return ctx.show(await ctx.desk.board_card(ctx.board))
+        return ctx.show(await ctx.boards.card(ctx.board))
     clerk = Member(
         key=ctx.who.user,
         teams_id=(ctx.place.sender_id if ctx.place else ""),
         name=ctx.who.name or "The clerk",
     )
-    roster = await ctx.desk.roster(ctx.board, ctx.turn.place)
-    if not await ctx.desk.boards.claim_clerk(ctx.who.tenant, ctx.board.id, clerk, roster):
+    roster = await ctx.boards.roster(ctx.board, ctx.turn.place)
+    if not await ctx.records.claim_clerk(clerk, roster):
         board = await _reload(ctx)
-        return ctx.show(await ctx.desk.board_card(board))
+        return ctx.show(await ctx.boards.card(board))
     board = await _reload(ctx)
-    await ctx.desk.refresh_board_card(board)
+    await ctx.boards.refresh_card(board)
     notice = Notice(
         f"The board is set up and you are its clerk. I found {len(board.members)} members "
         "in the team: everyone else is a trustee for now. Choose Manage roles to name the chair "
         "and anyone who is not a trustee.",
     )
-    return ctx.show(await ctx.desk.board_card(board, notice))
+    return ctx.show(await ctx.boards.card(board, notice))
 
 
 async def _reload(ctx: DeskContext) -> Board:
-    board = await ctx.desk.boards.board(ctx.who.tenant, ctx.board.id)
+    board = await ctx.records.board()
     if board is None:
         raise StoreUnavailable("board vanished")
     ctx.board = board
@@ -48,23 +49,23 @@ async def _reload(ctx: DeskContext) -> Board:
 
 async def show_board(ctx: DeskContext) -> Reply:
     member_of(ctx)
-    return ctx.show(await ctx.desk.board_card(ctx.board))
+    return ctx.show(await ctx.boards.card(ctx.board))
 
 
 async def refresh_members(ctx: DeskContext) -> Reply:
     clerk_of(ctx)
-    roster = await ctx.desk.roster(ctx.board, ctx.turn.place)
+    roster = await ctx.boards.roster(ctx.board, ctx.turn.place)
     before = {m.key for m in ctx.board.members}
-    removed = await ctx.desk.boards.merge_roster(ctx.who.tenant, ctx.board.id, ctx.who.user, roster)
+    removed = await ctx.records.merge_roster(ctx.who.user, roster)
     board = await _reload(ctx)
     added = len({m.key for m in board.members} - before)
-    await ctx.desk.refresh_board_card(board)
+    await ctx.boards.refresh_card(board)
     notice = Notice(
         f"Members brought up to date from Teams: {added} joined, {removed or 0} left. "
         "Newcomers are trustees until you change their role.",
         "accent",
     )
-    return ctx.show(await ctx.desk.board_card(board, notice))
+    return ctx.show(await ctx.boards.card(board, notice))
 
 
 def _page(ctx: DeskContext, page: int) -> int:
@@ -88,22 +89,18 @@ async def roles_save(ctx: DeskContext) -> Reply:
             "changed. Here are the members as they are now."
         )
     page = _page(ctx, saved.page)
-    result = await ctx.desk.boards.set_roles(
-        ctx.who.tenant, ctx.board.id, ctx.who.user, saved.changes
-    )
+    result = await ctx.records.set_roles(ctx.who.user, saved.changes)
     if not result.ok:
         notice = Notice(_role_problem(result.problem or ""), "attention")
         return ctx.show(board_cards.roles_card(ctx.board, page, ctx.mode, notice=notice))
     board = await _reload(ctx)
-    await ctx.desk.refresh_board_card(board)
+    await ctx.boards.refresh_card(board)
     text = "Roles saved."
     if result.demoted:
         former = board.member(result.demoted)
         text += f" {former.name if former else 'The former chair'} is now a trustee."
     if board.role(ctx.who.user) != CLERK:
-        return ctx.show(
-            await ctx.desk.board_card(board, Notice(text + " You are no longer a clerk."))
-        )
+        return ctx.show(await ctx.boards.card(board, Notice(text + " You are no longer a clerk.")))
     return ctx.show(board_cards.roles_card(board, page, ctx.mode, notice=Notice(text)))
 
 

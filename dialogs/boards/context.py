@@ -4,49 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
+from .. import clock
 from ..messages import Card, Place, Reply, Text, Turn
 from ..payloads import Payload
+from ..refusals import TAMPERED, Refusal
 from ..state import Who
+from .board_service import BoardService
 from .model import CLERK, Board, Member
-
-if TYPE_CHECKING:
-    from .desk import Desk
-
-NOT_SAVED = (
-    "I couldn't reach my storage just now, so nothing was changed. Please try again in a moment."
-)
-TAMPERED = "That card's details don't look right, so nothing was changed."
-
-
-class Refusal(Exception):
-    """Ends a handler with a polite answer; nothing was changed."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-
-@dataclass(frozen=True)
-class RoundRules:
-    reminder_before: timedelta = timedelta(hours=48)
-    timezone: str = "Europe/London"
-    longest: timedelta = timedelta(days=366)  # the latest deadline a round may have
-    retention_days: int | None = 730  # a closed round is deleted this long after; None: kept
-    detached_retention_days: int = 30  # a board the bot was removed from is deleted this long after
-
+from .records import BoardRecords
+from .round_service import RoundService
 
 P = TypeVar("P", bound=Payload)
 
 
 @dataclass
 class DeskContext:
-    desk: Desk
     turn: Turn
     data: Mapping[str, Any]  # the click's data as posted; `payload` is what it decoded to
     board: Board
+    boards: BoardService
+    rounds: RoundService
     payload: Payload
 
     def read(self, kind: type[P]) -> P:
@@ -65,7 +44,7 @@ class DeskContext:
 
     @property
     def now(self) -> str:
-        return iso(self.turn.now)
+        return clock.iso(self.turn.now)
 
     @property
     def role(self) -> str | None:
@@ -73,7 +52,11 @@ class DeskContext:
 
     @property
     def mode(self) -> str:
-        return self.desk.mode
+        return self.rounds.mode
+
+    @property
+    def records(self) -> BoardRecords:
+        return BoardRecords.of(self.boards.boards, self.board)
 
     def show(self, card: Card, *extra: Card | Text) -> Reply:
         """A card answering a button replaces that button's card (for the clicker only, in a
@@ -84,14 +67,6 @@ class DeskContext:
 
 
 Handler = Callable[[DeskContext], Awaitable[Reply]]
-
-
-def iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 # ---- guards ----------------------------------------------------------------------------------

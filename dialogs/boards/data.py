@@ -1,5 +1,5 @@
-"""A board's data: exporting it for the clerk, deleting it, and deleting closed rounds after the
-retention period.
+"""A board's data, exported for the clerk (deleting it is the round service's: it deletes each
+round, as the retention period does).
 
 What is exported respects each round's setting: in an anonymous round the answers carry no
 names (and are listed by what they say), as on the summary; the clerk sees names beside answers
@@ -8,22 +8,21 @@ only where the round was attributed.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import json
+from typing import Any
 
 from ..state import Assessment
 from .model import Board, Round
-from .round_steps import answers_of, batches, item, who_of
-
-if TYPE_CHECKING:
-    from .desk import Desk
+from .reading import Reader
+from .records import BoardRecords
 
 
-async def export(desk: Desk, board: Board) -> dict[str, Any]:
+async def export(reader: Reader, records: BoardRecords, board: Board) -> dict[str, Any]:
     rounds = []
-    for round_id in await desk.boards.rounds(board.tenant, board.id):
-        rnd = await desk.boards.round(board.tenant, board.id, round_id)
+    for round_id in await records.rounds():
+        rnd = await records.round(round_id)
         if rnd is not None:
-            rounds.append(await _round(desk, board, rnd))
+            rounds.append(_round(rnd, await reader.answers(board, rnd)))
     return {
         "board": {"name": board.name, "team_id": board.id, "created": board.created},
         "members": [{"name": m.name, "role": m.role} for m in board.members],
@@ -31,8 +30,11 @@ async def export(desk: Desk, board: Board) -> dict[str, Any]:
     }
 
 
-async def _round(desk: Desk, board: Board, rnd: Round) -> dict[str, Any]:
-    answers = await answers_of(desk, board, rnd)
+def export_json(found: dict[str, Any]) -> str:
+    return json.dumps(found, ensure_ascii=False, indent=1)
+
+
+def _round(rnd: Round, answers: dict[str, Assessment]) -> dict[str, Any]:
     responses = [_response(rnd, m.name, a) for m in rnd.invited if (a := answers.get(m.key))]
     if not rnd.attributed:
         responses.sort(key=lambda r: str(r["answers"]))
@@ -70,24 +72,3 @@ def _response(rnd: Round, name: str, assessment: Assessment) -> dict[str, Any]:
     if rnd.attributed:
         found = {"name": name, **found}
     return found
-
-
-async def delete_round(desk: Desk, board: Board, rnd: Round) -> None:
-    """A round and every trustee's answers in it."""
-    answers = await answers_of(desk, board, rnd)
-    for member in rnd.invited:
-        if member.key in answers:
-            await desk.store.delete_assessment(who_of(board, member), answers[member.key])
-    for kind in ("close", "remind", "summary", "purge"):
-        await desk.agenda.cancel(item(kind, board, rnd.id))
-    await desk.mailer.forget(board.tenant, board.id, batches(rnd))
-    await desk.boards.delete_round(board.tenant, board.id, rnd.id)
-
-
-async def delete_board(desk: Desk, board: Board) -> int:
-    """Everything of a board: rounds, trustees' answers in them, members, delivery records."""
-    for round_id in await desk.boards.rounds(board.tenant, board.id):
-        rnd = await desk.boards.round(board.tenant, board.id, round_id)
-        if rnd is not None:
-            await delete_round(desk, board, rnd)
-    return await desk.boards.delete_board(board.tenant, board.id)

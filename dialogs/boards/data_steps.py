@@ -6,9 +6,9 @@ import logging
 
 from ..cards import Notice
 from ..messages import Reply, Text
+from ..refusals import Refusal
 from . import cards as board_cards
-from . import data
-from .context import DeskContext, Handler, Refusal, clerk_of
+from .context import DeskContext, Handler, clerk_of
 from .ports import TeamsError
 
 log = logging.getLogger("trustboard.boards")
@@ -16,13 +16,13 @@ log = logging.getLogger("trustboard.boards")
 
 async def data_show(ctx: DeskContext) -> Reply:
     clerk_of(ctx)
-    return ctx.show(board_cards.data_card(ctx.board, ctx.desk.rules.retention_days, ctx.mode))
+    return ctx.show(board_cards.data_card(ctx.board, ctx.rounds.rules.retention_days, ctx.mode))
 
 
 async def data_export(ctx: DeskContext) -> Reply:
     """A link, valid for an hour, given only in the clerk's own 1:1 chat."""
     clerk_of(ctx)
-    links = ctx.desk.links
+    links = ctx.rounds.links
     if links is None:
         raise Refusal(
             "Downloads are not set up on this installation (it needs PUBLIC_URL), so nothing "
@@ -38,7 +38,7 @@ async def data_export(ctx: DeskContext) -> Reply:
         return Reply(send=[text])
     sender = place.sender_id if place else ""
     try:
-        await ctx.desk.teams.personal(ctx.board.service_url, ctx.board.tenant, sender, text)
+        await ctx.rounds.teams.personal(ctx.board.service_url, ctx.board.tenant, sender, text)
     except TeamsError as exc:
         log.warning("could not open a chat with the clerk: %s", exc)
         raise Refusal(
@@ -47,14 +47,14 @@ async def data_export(ctx: DeskContext) -> Reply:
         ) from exc
     notice = Notice("The download link is in our 1:1 chat, so only you have it.", "accent")
     return ctx.show(
-        board_cards.data_card(ctx.board, ctx.desk.rules.retention_days, ctx.mode, notice=notice)
+        board_cards.data_card(ctx.board, ctx.rounds.rules.retention_days, ctx.mode, notice=notice)
     )
 
 
 async def data_delete(ctx: DeskContext) -> Reply:
     clerk = clerk_of(ctx)
     board = ctx.board
-    await data.delete_board(ctx.desk, board)
+    await ctx.rounds.delete_board(board)
     log.info("board data deleted by a clerk")
     notice = Notice(
         f"{clerk.name} deleted the board's data on {board_cards.day(ctx.now)}. Set the board "
@@ -64,7 +64,7 @@ async def data_delete(ctx: DeskContext) -> Reply:
     card = board_cards.setup_card(board.name, board.id, ctx.mode, notice=notice)
     if board.card and not board.detached:  # a detached board's channel is not ours to post in
         try:
-            await ctx.desk.teams.update(board.service_url, board.channel, board.card, card)
+            await ctx.rounds.teams.update(board.service_url, board.channel, board.card, card)
         except TeamsError as exc:
             log.info("could not update the board card: %s", exc)
     return ctx.show(card)

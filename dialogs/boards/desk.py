@@ -15,28 +15,31 @@ a card's data is untrusted input, and a tampered or stale one changes nothing an
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
 from frameworks import Framework
 
+from .. import clock
 from ..cards import Notice
 from ..engine import Joined
 from ..messages import Card, Place, Reply, Text, Turn
 from ..payloads import Tampered
+from ..refusals import NOT_SAVED, TAMPERED, UNKNOWN_BUTTON, Refusal
 from ..state import Assessment, RoundLink, Who
 from ..store import Store, StoreUnavailable
 from . import board_steps, data_steps, joiners, membership, round_steps
 from . import cards as board_cards
-from .context import NOT_SAVED, TAMPERED, DeskContext, Handler, Refusal, RoundRules, iso
-from .detached_card import detached_card
+from .board_service import BoardService
+from .context import DeskContext, Handler
 from .links import SharedLinks
-from .model import CLERK, Board, Member
+from .model import CLERK, Board
 from .payloads import BOARD, OnBoard
-from .ports import Mailer, RosterMember, Teams, TeamsError
+from .ports import Mailer, Teams, TeamsError
+from .records import BoardRecords
+from .round_service import RoundService
+from .rules import RoundRules
 from .store import BoardStore
 
 log = logging.getLogger("trustboard.boards")
@@ -75,11 +78,6 @@ GROUP_CHAT = (
     "I work with a board in its team's channel, and with each trustee in a 1:1 chat. Add me to "
     "the board's team to set it up."
 )
-REFRESH_DELAY = 1.0  # seconds: answers arriving together make one update of the clerk's card
-
-
-def _member(found: RosterMember) -> Member:
-    return Member(key=found.key, teams_id=found.teams_id, name=found.name or "A member")
 
 
 def _board_fields(place: Place) -> dict[str, str]:
@@ -112,8 +110,25 @@ class Desk:
         self.agenda = agenda
         self.mode = mode
         self.rules = rules or RoundRules()
-        self.links = links
-        self._refreshing: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+        clock.use_zone(self.rules.timezone)  # one desk a process, built from the settings
+        self.board_service = BoardService(boards, self.frameworks, teams, mode, self.rules)
+        self.rounds = RoundService(
+            boards,
+            store,
+            self.frameworks,
+            teams,
+            mailer,
+            agenda,
+            self.board_service,
+            mode=mode,
+            rules=self.rules,
+            links=links,
+            roster=lambda board, now: membership.refresh(self, board, now),
+        )
+
+    @property
+    def links(self) -> SharedLinks | None:
+        return self.rounds.links
 
     # -- entry points ------------------------------------------------------------------------------
 
@@ -129,21 +144,18 @@ class Desk:
                 return await self._typed(turn)
             handler = VERBS.get(turn.action.verb)
             if handler is None:
-                raise Refusal(
-                    "That button isn't one I recognise (the card may be from an older version). "
-                    "Nothing was changed."
-                )
+                raise Refusal(UNKNOWN_BUTTON)
             ctx = await self._context(turn)
             if ctx.board.detached and turn.action.verb not in DETACHED_VERBS:
                 raise Refusal(DETACHED)
             return await handler(ctx)
         except Refusal as refusal:
-            return Reply(send=[Text(refusal.text)])
+            return refusal.reply
         except Tampered:
-            return Reply(send=[Text(TAMPERED)])
+            return Refusal(TAMPERED).reply
         except StoreUnavailable as exc:
             log.warning("store unavailable: %s", exc)
-            return Reply(send=[Text(NOT_SAVED)])
+            return Refusal(NOT_SAVED).reply
         except TeamsError as exc:
             log.warning("Teams refused a call: %s", exc)
             return Reply(
@@ -157,7 +169,7 @@ class Desk:
             return
         tenant, board_id = turn.who.tenant, place.team
         await membership.reattach(self, tenant, board_id)
-        await self.boards.ensure(tenant, board_id, iso(turn.now), _board_fields(place))
+        await self.boards.ensure(tenant, board_id, clock.iso(turn.now), _board_fields(place))
         board = await self.boards.board(tenant, board_id)
         if board is None:
             return
@@ -185,7 +197,7 @@ class Desk:
         if " ".join(turn.text.lower().split()).strip(" .!?") not in CHANNEL_WORDS:
             return Reply(send=[Text(IN_PRIVATE)])
         tenant = turn.who.tenant
-        await self.boards.ensure(tenant, place.team, iso(turn.now), _board_fields(place))
+        await self.boards.ensure(tenant, place.team, clock.iso(turn.now), _board_fields(place))
         board = await self.boards.board(tenant, place.team)
         if board is None:
             raise StoreUnavailable("board vanished")
@@ -206,7 +218,7 @@ class Desk:
             return board
         if not name:
             return board
-        await self.boards.ensure(board.tenant, board.id, iso(turn.now), {"name": name})
+        await self.boards.ensure(board.tenant, board.id, clock.iso(turn.now), {"name": name})
         return await self.boards.board(board.tenant, board.id) or board
 
     async def _my_boards(self, turn: Turn) -> Reply:
@@ -243,32 +255,22 @@ class Desk:
                 "team's channel."
             )
         if place is not None and place.team == board_id:
-            await self.boards.ensure(turn.who.tenant, board_id, iso(turn.now), _board_fields(place))
-        return DeskContext(self, turn, data, board, payload)
+            await self.boards.ensure(
+                turn.who.tenant, board_id, clock.iso(turn.now), _board_fields(place)
+            )
+        return DeskContext(turn, data, board, self.board_service, self.rounds, payload)
 
     async def _open_round(self, board: Board) -> Any:
-        round_id = await self.boards.open_round_id(board.tenant, board.id)
-        return await self.boards.round(board.tenant, board.id, round_id) if round_id else None
+        return await BoardRecords.of(self.boards, board).open_round()
 
     async def board_card(self, board: Board, notice: Notice | None = None) -> Card:
-        rnd = await self._open_round(board)
-        if board.detached:
-            days = self.rules.detached_retention_days
-            forget_on = iso(membership.forget_at(board.detached, days))
-            return detached_card(board, rnd, self.frameworks, self.mode, forget_on, notice)
-        return board_cards.board_card(board, rnd, self.frameworks, self.mode, notice=notice)
+        return await self.board_service.card(board, notice)
 
     async def refresh_board_card(self, board: Board) -> None:
-        """Everyone in the channel sees the board as it is now."""
-        fresh = await self.boards.board(board.tenant, board.id) or board
-        if not fresh.card or fresh.detached:
-            return
-        try:
-            await self.teams.update(
-                fresh.service_url, fresh.channel, fresh.card, await self.board_card(fresh)
-            )
-        except TeamsError as exc:
-            log.info("could not update the board card: %s", exc)
+        await self.board_service.refresh_card(board)
+
+    async def delete_board(self, board: Board) -> int:
+        return await self.rounds.delete_board(board)
 
     # -- the walkthrough's side (dialogs.engine.Rounds) -----------------------------------------
 
@@ -296,68 +298,17 @@ class Desk:
         if link is not None:
             self.refresh_round_card_soon(who.tenant, link.board, link.round)
 
-    # -- the clerk's round card, kept current --------------------------------------------------
+    # -- the clerk's round card, kept current, and timed work ------------------------------------
 
     def refresh_round_card_soon(self, tenant: str, board: str, round_id: str) -> None:
-        """Update the clerk's card shortly; a burst of answers makes one update, not many."""
-        key = (tenant, board, round_id)
-        if key in self._refreshing:
-            return
-        task = asyncio.create_task(self._refresh_later(key))
-        self._refreshing[key] = task
+        self.rounds.refresh_round_card_soon(tenant, board, round_id)
 
-    async def _refresh_later(self, key: tuple[str, str, str]) -> None:
-        try:
-            await asyncio.sleep(REFRESH_DELAY)
-            self._refreshing.pop(key, None)
-            await self.refresh_round_card(*key)
-        except StoreUnavailable:
-            log.warning("could not refresh a round card: the store is unavailable")
-        except Exception:
-            log.exception("could not refresh a round card")
-        finally:
-            self._refreshing.pop(key, None)
+    async def refresh_round_card(self, tenant: str, board_id: str, round_id: str) -> None:
+        await self.rounds.refresh_round_card(tenant, board_id, round_id)
 
     async def settle(self) -> None:
         """Wait for pending card refreshes (tests, and a clean shutdown)."""
-        while self._refreshing:
-            await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
-
-    async def refresh_round_card(self, tenant: str, board_id: str, round_id: str) -> None:
-        """Bring the clerk's card up to date, however many processes ask at once.
-
-        Each update replaces the whole card, so two racing (an older reading landing after a newer
-        one) could leave it behind. So: mark the card stale; one process at a time holds the turn
-        to update it, and keeps updating while the mark comes back, reading the round afresh each
-        time; a process that finds the turn taken leaves its mark for the holder.
-        """
-        await self.boards.card_stale(tenant, board_id, round_id)
-        token = secrets.token_hex(8)
-        while await self.boards.card_turn(tenant, board_id, round_id, token):
-            try:
-                while await self.boards.take_card_stale(tenant, board_id, round_id):
-                    await self._update_round_card(tenant, board_id, round_id)
-            finally:
-                await self.boards.end_card_turn(tenant, board_id, round_id, token)
-            if not await self.boards.take_card_stale(tenant, board_id, round_id):
-                return
-            # Marked again between our last look and letting go: take the turn again.
-            await self.boards.card_stale(tenant, board_id, round_id)
-
-    async def _update_round_card(self, tenant: str, board_id: str, round_id: str) -> None:
-        board = await self.boards.board(tenant, board_id)
-        rnd = await self.boards.round(tenant, board_id, round_id) if board else None
-        if board is None or rnd is None or rnd.clerk_card is None:
-            return
-        card = await round_steps.round_card_for(self, board, rnd)
-        try:
-            await self.teams.update(
-                board.service_url, rnd.clerk_card.conversation, rnd.clerk_card.activity, card
-            )
-        except TeamsError as exc:
-            log.info("could not update a round card: %s", exc)
-
-    # -- background work ---------------------------------------------------------------------------
+        await self.rounds.settle()
 
     async def due(self, item: str) -> None:
         """An agenda item came due: a round's reminder, its closing, or its summary; or the end
@@ -365,14 +316,9 @@ class Desk:
         if membership.is_forget_item(item):
             await membership.due(self, item)
             return
-        await round_steps.due(self, item)
+        await self.rounds.due(item)
 
     async def delivered(self, tenant: str, board: str, batch: str, state: str) -> None:
         """A personal message was settled; an unreachable trustee shows on the clerk's card."""
         if state in ("unreachable", "failed"):
             self.refresh_round_card_soon(tenant, board, batch.split(".")[0])
-
-    async def roster(self, board: Board, place: Place | None) -> list[Member]:
-        service_url = place.service_url if place else board.service_url
-        found = await self.teams.roster(service_url, board.id)
-        return [_member(m) for m in found]

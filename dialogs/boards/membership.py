@@ -29,18 +29,19 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 from urllib.parse import quote, unquote
 
 from ..cards import Notice
+from ..clock import iso, parse_iso
 from ..messages import Card
 from ..state import Who
-from .context import iso, parse_iso
+from ..store import Store
+from .agenda_items import REMIND, item
 from .model import CHAIR, Board, Member, Round
-from .ports import RosterMember, TeamsError
-
-if TYPE_CHECKING:
-    from .desk import Desk
+from .ports import Mailer, RosterMember, Teams, TeamsError
+from .rules import RoundRules
+from .store import BoardStore
 
 log = logging.getLogger("trustboard.boards")
 
@@ -51,6 +52,25 @@ BOT_REMOVED = "bot_removed"  # the app uninstalled from the team, or the bot rem
 BOT_ADDED = "bot_added"  # the app installed in the team again
 FORGET = "forget-board"  # the agenda item deleting a detached board's data
 NEW_MEMBER = "A new member"
+
+
+class DeskSide(Protocol):
+    """What keeping a board in step with its team needs (the desk, desk.py, is it)."""
+
+    boards: BoardStore
+    store: Store
+    teams: Teams
+    mailer: Mailer
+    agenda: Any
+    rules: RoundRules
+
+    async def board_card(self, board: Board, notice: Notice | None = None) -> Card: ...
+
+    async def refresh_board_card(self, board: Board) -> None: ...
+
+    async def refresh_round_card(self, tenant: str, board_id: str, round_id: str) -> None: ...
+
+    async def delete_board(self, board: Board) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -66,7 +86,7 @@ class TeamEvent:
     name: str = ""  # the team's new name
 
 
-async def apply(desk: Desk, event: TeamEvent) -> None:
+async def apply(desk: DeskSide, event: TeamEvent) -> None:
     if event.kind == BOT_ADDED:
         await reattach(desk, event.tenant, event.team)
         return
@@ -90,7 +110,7 @@ async def apply(desk: Desk, event: TeamEvent) -> None:
 
 
 async def joined(
-    desk: Desk, board: Board, people: Sequence[RosterMember], service_url: str, now: str
+    desk: DeskSide, board: Board, people: Sequence[RosterMember], service_url: str, now: str
 ) -> None:
     newcomers = await _named(desk, board, people, service_url)
     added = await desk.boards.add_members(board.tenant, board.id, newcomers)
@@ -99,13 +119,13 @@ async def joined(
         await desk.refresh_board_card(board)
 
 
-async def left(desk: Desk, board: Board, people: Sequence[RosterMember], now: str) -> None:
+async def left(desk: DeskSide, board: Board, people: Sequence[RosterMember], now: str) -> None:
     ids = [i for p in people for i in (p.aad_object_id, p.teams_id) if i]
     gone = await desk.boards.remove_members(board.tenant, board.id, ids)
     await _departed(desk, board, gone, now)
 
 
-async def refresh(desk: Desk, board: Board, now: datetime) -> Board:
+async def refresh(desk: DeskSide, board: Board, now: datetime) -> Board:
     """Read the roster from Teams and catch up with any change whose event was missed. A board
     whose roster cannot be read now is left as it is: the next event or refresh catches up."""
     if board.detached or not board.set_up:
@@ -129,7 +149,7 @@ async def refresh(desk: Desk, board: Board, now: datetime) -> Board:
 
 
 async def _named(
-    desk: Desk, board: Board, people: Sequence[RosterMember], service_url: str
+    desk: DeskSide, board: Board, people: Sequence[RosterMember], service_url: str
 ) -> list[Member]:
     """Members for the people who joined. Teams' event carries ids only, so their names (and
     Entra ids, which key a member) come from the roster; without it they are still added."""
@@ -159,7 +179,7 @@ def _member(found: RosterMember) -> Member:
     return Member(key=found.key, teams_id=found.teams_id, name=found.name or NEW_MEMBER)
 
 
-async def _joined_round(desk: Desk, board: Board, keys: Iterable[str], now: str) -> None:
+async def _joined_round(desk: DeskSide, board: Board, keys: Iterable[str], now: str) -> None:
     keys = list(keys)
     rnd = await _open_round(desk, board) if keys else None
     if rnd is None:
@@ -173,7 +193,7 @@ async def _joined_round(desk: Desk, board: Board, keys: Iterable[str], now: str)
     await desk.refresh_round_card(board.tenant, board.id, rnd.id)
 
 
-async def _departed(desk: Desk, board: Board, gone: Sequence[Member], now: str) -> None:
+async def _departed(desk: DeskSide, board: Board, gone: Sequence[Member], now: str) -> None:
     if not gone:
         return
     rnd = await _open_round(desk, board)
@@ -194,7 +214,7 @@ async def _departed(desk: Desk, board: Board, gone: Sequence[Member], now: str) 
     await desk.refresh_board_card(fresh)
 
 
-async def _lock_answers(desk: Desk, board: Board, rnd: Round, member: Member, now: str) -> None:
+async def _lock_answers(desk: DeskSide, board: Board, rnd: Round, member: Member, now: str) -> None:
     """Their answers so far stay in the round, as given, and can no longer change."""
     who = Who(board.tenant, member.key, member.name)
     assessment = await desk.store.in_scope(who, rnd.scope)
@@ -202,7 +222,7 @@ async def _lock_answers(desk: Desk, board: Board, rnd: Round, member: Member, no
         await desk.store.lock(who, assessment, now)
 
 
-async def _chair_left(desk: Desk, board: Board, chair: Member, now: str) -> None:
+async def _chair_left(desk: DeskSide, board: Board, chair: Member, now: str) -> None:
     text = (
         f"{chair.name} has left the board's team, so the board has no chair. Please name a new "
         "chair: choose Manage roles. Until then, the chair's copy of a round's summary and its "
@@ -212,7 +232,7 @@ async def _chair_left(desk: Desk, board: Board, chair: Member, now: str) -> None
     await _to_clerks(desk, board, f"chair-left.{_stamp(now)}", card)
 
 
-async def _to_clerks(desk: Desk, board: Board, batch: str, card: Card) -> None:
+async def _to_clerks(desk: DeskSide, board: Board, batch: str, card: Card) -> None:
     """Through the delivery outbox: paced, retried, and once per clerk however often asked."""
     recipients = [(m.teams_id, m.name) for m in board.clerks if m.teams_id]
     if recipients:
@@ -224,6 +244,17 @@ def counted(rnd: Round, answered: Iterable[str]) -> int:
     answered (their answers count). Someone who left before answering is not counted."""
     answered = set(answered)
     return sum(1 for m in rnd.invited if m.key not in rnd.left or m.key in answered)
+
+
+def chair_copy_to(board: Board) -> list[Member]:
+    """Who gets the chair's copy (attributed summary, plan card, papers): the chair; with no
+    chair (they left the team, say), the clerks; and the clerks too once the bot has left the
+    team, since they can no longer see the summary in the channel."""
+    chair = board.chair
+    found = [chair] if chair else []
+    if chair is None or board.detached:
+        found += [m for m in board.clerks if m.key != (chair.key if chair else None)]
+    return [m for m in found if m.teams_id]
 
 
 def joined_after(board: Board, rnd: Round) -> list[Member]:
@@ -242,7 +273,7 @@ def may_answer(board: Board, rnd: Round, key: str) -> str | None:
     return None
 
 
-async def _open_round(desk: Desk, board: Board) -> Round | None:
+async def _open_round(desk: DeskSide, board: Board) -> Round | None:
     round_id = await desk.boards.open_round_id(board.tenant, board.id)
     rnd = await desk.boards.round(board.tenant, board.id, round_id) if round_id else None
     return rnd if rnd is not None and rnd.is_open else None
@@ -251,7 +282,7 @@ async def _open_round(desk: Desk, board: Board) -> Round | None:
 # ---- the team renamed ------------------------------------------------------------------------
 
 
-async def renamed(desk: Desk, board: Board, name: str, now: str) -> None:
+async def renamed(desk: DeskSide, board: Board, name: str, now: str) -> None:
     name = " ".join(name.split())
     if not name or name == board.name:
         return
@@ -262,7 +293,7 @@ async def renamed(desk: Desk, board: Board, name: str, now: str) -> None:
 # ---- the bot removed from the team, and added back ---------------------------------------------
 
 
-async def detach(desk: Desk, board: Board, now: str) -> None:
+async def detach(desk: DeskSide, board: Board, now: str) -> None:
     if not await desk.boards.detach(board.tenant, board.id, now):
         return  # already detached: Teams reports a removal twice
     log.info("the bot was removed from a board's team: the board is detached")
@@ -272,7 +303,7 @@ async def detach(desk: Desk, board: Board, now: str) -> None:
     await _to_clerks(desk, fresh, f"detached.{_stamp(now)}", await desk.board_card(fresh))
 
 
-async def reattach(desk: Desk, tenant: str, board_id: str) -> bool:
+async def reattach(desk: DeskSide, tenant: str, board_id: str) -> bool:
     """The bot is back in the team: the board carries on with everything it had."""
     was = await desk.boards.reattach(tenant, board_id)
     if was is None:
@@ -282,10 +313,9 @@ async def reattach(desk: Desk, tenant: str, board_id: str) -> bool:
     board = await desk.boards.board(tenant, board_id)
     rnd = await _open_round(desk, board) if board else None
     if board is not None and rnd is not None and rnd.remind_at:
-        from .round_steps import item  # round_steps builds on this module
-
         # The automatic reminder was held while detached; it goes when due (at once if past).
-        await desk.agenda.schedule(item("remind", board, rnd.id), parse_iso(rnd.remind_at))
+        due_at = parse_iso(rnd.remind_at)
+        await desk.agenda.schedule(item(REMIND, board.tenant, board.id, rnd.id), due_at)
     return True
 
 
@@ -301,7 +331,7 @@ def is_forget_item(value: str) -> bool:
     return value.startswith(f"{FORGET}|")
 
 
-async def due(desk: Desk, value: str) -> None:
+async def due(desk: DeskSide, value: str) -> None:
     """A detached board's retention ran out: delete its data, unless the bot came back (or was
     removed again later, which starts its own count)."""
     parts = value.split("|")
@@ -312,9 +342,7 @@ async def due(desk: Desk, value: str) -> None:
     board = await desk.boards.board(tenant, board_id)
     if board is None or board.detached is None or _stamp(board.detached) != stamp:
         return
-    from .data import delete_board  # data builds on round_steps, which builds on this module
-
-    await delete_board(desk, board)
+    await desk.delete_board(board)
     log.info("a detached board's data was deleted at the end of its retention period")
 
 

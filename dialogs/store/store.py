@@ -213,6 +213,37 @@ class Store:
         }
         return [by_user.get(who.user) for who in whos]
 
+    async def lock_scope(self, whos: list[Who], scope: str, now: str) -> list[Assessment | None]:
+        """Lock many trustees' answers in one scope (a round that closed) and read them as
+        locked: after this no answer can change, so what is returned is final."""
+        fields = (f"open:{scope}", f"last:{scope}")
+
+        async def pointers() -> list[Any]:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for who in whos:
+                    pipe.hmget(self.keys.profile(who), *fields)
+                return list(await pipe.execute())
+
+        found = [(o or last) for o, last in await self._call(pointers)]
+        wanted = [
+            (who, i) for who, i in zip(whos, found, strict=True) if i and ASSESSMENT_ID.match(i)
+        ]
+
+        async def lock_and_read() -> list[Any]:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for who, i in wanted:
+                    keys = [self.keys.assessment(who, i), self.keys.profile(who)]
+                    args = [i, f"open:{scope}", f"last:{scope}", now]
+                    await self._lock(keys=keys, args=args, client=pipe)
+                    pipe.hgetall(self.keys.assessment(who, i))
+                return list(await pipe.execute())
+
+        raws = (await self._call(lock_and_read))[1::2] if wanted else []
+        by_user = {
+            who.user: _assessment(i, raw) for (who, i), raw in zip(wanted, raws, strict=True) if raw
+        }
+        return [by_user.get(who.user) for who in whos]
+
     async def set_fields(self, who: Who, assessment_id: str, fields: dict[str, str]) -> None:
         """Fields that describe an assessment rather than answer it (a round's new deadline)."""
         key = self.keys.assessment(who, assessment_id)

@@ -1,0 +1,637 @@
+"""Rounds: opening one, reminding, extending, closing it, its summary and the chair's plan.
+
+`RoundService` is what the round handlers (round_steps.py), the agenda and the download links
+call. Its dependencies are explicit: the board store, the assessment store, the frameworks, the
+Teams and mailer ports, the agenda, the rules, the links and the clock. Each operation reads a
+round's answers once (reading.py) and hands that reading to whatever renders it.
+
+The timed parts (the automatic reminder, closing at the deadline, posting the summary) are items
+on the agenda (agenda.py, agenda_items.py), done once by whichever bot process claims them; each
+is safe to do again, so a crash mid-way only delays it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from frameworks import Framework
+
+from .. import clock
+from ..cards import Notice
+from ..messages import Card, Place, Text
+from ..refusals import Refusal
+from ..rounds import round_summary_card
+from ..store import Store, StoreUnavailable
+from . import agenda_items, data, membership, papers
+from . import cards as board_cards
+from .agenda_items import CLOSE, PURGE, REMIND, SUMMARY
+from .board_service import BoardService
+from .forms import RoundForm, message_problem
+from .links import SharedLinks
+from .model import CHAIR, CLOSED, OPEN, Board, CardRef, Member, Plan, Round
+from .ports import Mailer, Teams, TeamsError
+from .reading import Reader, RoundReading, batches, who_of
+from .records import BoardRecords
+from .rules import RoundRules
+from .store import BoardStore, card_ref_value
+
+log = logging.getLogger("trustboard.rounds")
+
+SUMMARY_BACKSTOP = timedelta(minutes=2)  # if posting the summary is cut short, retry after this
+REFRESH_DELAY = 1.0  # seconds: answers arriving together make one update of the clerk's card
+
+
+# Read the team's roster from Teams and catch up with changes whose events were missed.
+RosterRefresh = Callable[[Board, datetime], Awaitable[Board]]
+
+
+async def _roster_as_is(board: Board, now: datetime) -> Board:
+    return board
+
+
+@dataclass(frozen=True)
+class Shown:
+    """Where the clerk's round card went: `card` replaces the card they clicked; `elsewhere`,
+    when they asked from the channel, is the board card telling them it is in their 1:1 chat."""
+
+    card: Card | None = None
+    elsewhere: Card | None = None
+
+
+@dataclass(frozen=True)
+class Download:
+    body: str = ""
+    content_type: str = ""
+    filename: str | None = None  # None: shown in the browser (the board paper)
+    missing: str | None = None  # why there is nothing to give
+
+
+LINK_NOT_VALID = Download(
+    missing="This link has expired or is not valid: ask for a new one in Teams."
+)
+DATA_GONE = Download(missing="There is nothing here any more: the board's data may be deleted.")
+
+
+class RoundService:
+    def __init__(
+        self,
+        boards: BoardStore,
+        store: Store,
+        frameworks: Mapping[str, Framework],
+        teams: Teams,
+        mailer: Mailer,
+        agenda: Any,
+        board_cards: BoardService,
+        *,
+        mode: str = "execute",
+        rules: RoundRules | None = None,
+        links: SharedLinks | None = None,
+        now: Callable[[], datetime] = clock.now,
+        roster: RosterRefresh = _roster_as_is,
+    ) -> None:
+        self.boards = boards
+        self.store = store
+        self.frameworks = frameworks
+        self.teams = teams
+        self.mailer = mailer
+        self.agenda = agenda
+        self.board_cards = board_cards
+        self.mode = mode
+        self.rules = rules or RoundRules()
+        self.links = links
+        self.now = now
+        self.roster = roster
+        self.reader = Reader(store, frameworks, mailer)
+        self._refreshing: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+
+    def records(self, board: Board) -> BoardRecords:
+        return BoardRecords.of(self.boards, board)
+
+    def framework_of(self, rnd: Round) -> Framework:
+        return self.reader.framework_of(rnd)
+
+    async def read(self, board: Board, rnd: Round, *, compare: bool = True) -> RoundReading:
+        return await self.reader.read(self.records(board), board, rnd, compare=compare)
+
+    def _item(self, kind: str, board: Board, round_id: str) -> str:
+        return agenda_items.item(kind, board.tenant, board.id, round_id)
+
+    # ---- cards ---------------------------------------------------------------------------------
+
+    async def round_card(self, reading: RoundReading, notice: Notice | None = None) -> Card:
+        board, rnd = reading.board, reading.round
+        progress = reading.progress(await self.reader.unreachable(board, rnd))
+        followup: tuple[int, ...] = ()
+        if not rnd.is_open:
+            followup = tuple(p.summary.element.number for p in reading.summary(False).priorities)
+        return board_cards.round_card(
+            board,
+            rnd,
+            reading.framework,
+            progress,
+            self.mode,
+            notice=notice,
+            followup=followup,
+            joined=membership.joined_after(board, rnd) if rnd.is_open else (),
+        )
+
+    async def summary_card(self, reading: RoundReading, attributed: bool) -> Card:
+        rnd = reading.round
+        previous = reading.previous.round if reading.previous else None
+        if previous is None and rnd.previous:
+            previous = await self.records(reading.board).round(rnd.previous)
+        return round_summary_card(
+            reading.summary(attributed),
+            reading.board.name,
+            rnd.closed or rnd.deadline,
+            self.mode,
+            previous.closed if previous else None,
+        )
+
+    def plan_card(self, reading: RoundReading, notice: Notice | None = None, page: int = 0) -> Card:
+        return board_cards.plan_card(
+            reading.board,
+            reading.round,
+            reading.summary(True),
+            self.mode,
+            notice=notice,
+            page=page,
+        )
+
+    async def paper_links(self, board: Board, rnd: Round) -> Text | None:
+        """Links to the round's printable board paper and its ratings as CSV, valid for an hour;
+        none while the link secret cannot be read (Show the summary asks again)."""
+        if self.links is None:
+            return None
+        try:
+            paper = await self.links.url("paper", board.tenant, board.id, rnd.id)
+            ratings = await self.links.url("ratings", board.tenant, board.id, rnd.id)
+        except StoreUnavailable:
+            log.warning("no board-paper links: the link secret could not be read")
+            return None
+        return Text(
+            f"For the board's papers: [the board paper, to print]({paper}) and [the ratings as "
+            f"CSV]({ratings}). Neither names anyone. The links work for an hour; ask for the "
+            "summary again (Show the summary) for fresh ones."
+        )
+
+    async def show_round_card(
+        self,
+        board: Board,
+        reading: RoundReading,
+        notice: Notice | None,
+        place: Place | None,
+        clicked: bool,
+    ) -> Shown:
+        """The round card where the clerk is: in their 1:1 chat it replaces the card they clicked
+        and becomes the card kept up to date; from a channel it goes to their 1:1 chat, so the
+        team does not see who has answered."""
+        card = await self.round_card(reading, notice)
+        rnd = reading.round
+        if place is not None and place.personal:
+            if place.reply_to and clicked:
+                await self._keep_clerk_card(board, rnd, CardRef(place.conversation, place.reply_to))
+                return Shown(card=card)
+            posted = await self.teams.post(place.service_url, place.conversation, card)
+            await self._keep_clerk_card(board, rnd, CardRef(posted.conversation, posted.activity))
+            return Shown()
+        sender = place.sender_id if place else ""
+        if not sender:
+            raise Refusal("I couldn't open a chat with you to show the round's progress.")
+        posted = await self.teams.personal(board.service_url, board.tenant, sender, card)
+        await self._keep_clerk_card(board, rnd, CardRef(posted.conversation, posted.activity))
+        elsewhere = Notice(
+            (notice.text + " " if notice else "")
+            + "The round card is in your 1:1 chat with me, so only you see it.",
+            "accent",
+        )
+        return Shown(elsewhere=await self.board_cards.card(board, elsewhere))
+
+    async def _keep_clerk_card(self, board: Board, rnd: Round, ref: CardRef) -> None:
+        await self.records(board).update_round(rnd.id, {"clerk_card": card_ref_value(ref)})
+
+    # ---- opening -------------------------------------------------------------------------------
+
+    async def none_open(self, board: Board) -> None:
+        rnd = await self.records(board).open_round()
+        if rnd is not None:
+            raise Refusal(
+                f"A round is already open until {board_cards.day(rnd.deadline)}. A board runs one "
+                "round at a time: close it (from its round card) before opening another. Nothing "
+                "was changed."
+            )
+
+    def framework(self, value: Any) -> Framework:
+        framework = self.frameworks.get(value) if isinstance(value, str) else None
+        if framework is None:
+            raise Refusal("I don't know that framework, so nothing was changed.")
+        return framework
+
+    def check_deadline(self, day: date, now: datetime) -> None:
+        if clock.end_of_day(day) - now > self.rules.longest:
+            raise Refusal("The deadline has to be within a year.")
+
+    def check_open(self, board: Board, form: RoundForm, day: date, now: datetime) -> None:
+        if day < clock.today(now):
+            raise Refusal("The deadline has to be today or later.")
+        self.check_deadline(day, now)
+        problem = message_problem(form.message)
+        if problem:
+            raise Refusal(problem)
+        if not board.trustees:
+            raise Refusal(
+                "The board has no trustees yet: choose Manage roles on the board card first."
+            )
+
+    def _remind_at(self, deadline: datetime, now: datetime) -> str | None:
+        """The automatic reminder, if there is still time for one before the deadline."""
+        moment = deadline - self.rules.reminder_before
+        return clock.iso(moment) if moment > now else None
+
+    async def open(
+        self,
+        board: Board,
+        clerk: Member,
+        framework: Framework,
+        form: RoundForm,
+        day: date,
+        now: datetime,
+    ) -> RoundReading:
+        # Whoever joined or left the team since the last event Teams sent (or that was missed).
+        board = await self.roster(board, now)
+        records = self.records(board)
+        deadline = clock.end_of_day(day)
+        rnd = Round(
+            id=secrets.token_hex(6),
+            framework=framework.id,
+            version=framework.version,
+            elements=form.elements or (),
+            deadline=clock.iso(deadline),
+            attributed=form.attributed,
+            min_responses=form.min_responses,
+            message=form.message,
+            status=OPEN,
+            opened=clock.iso(now),
+            opened_by=clerk.key,
+            invited=tuple(m for m in board.trustees if m.teams_id),
+            remind_at=self._remind_at(deadline, now),
+            previous=await self._previous_round(records, framework),
+        )
+        if await records.start_round(rnd):
+            raise Refusal("Another round was opened a moment ago, so nothing was changed.")
+        await self.agenda.schedule(self._item(CLOSE, board, rnd.id), deadline)
+        if rnd.remind_at:
+            await self.agenda.schedule(
+                self._item(REMIND, board, rnd.id), clock.parse_iso(rnd.remind_at)
+            )
+        await self._invite(board, rnd, reminder=False, batch=rnd.id, to=rnd.invited)
+        await self.board_cards.refresh_card(board)
+        await self._tell_channel(board, self._opened_text(rnd, framework))
+        return RoundReading(board, rnd, framework, {})
+
+    async def _previous_round(self, records: BoardRecords, framework: Framework) -> str | None:
+        for round_id in reversed(await records.rounds()):
+            rnd = await records.round(round_id)
+            if rnd and rnd.framework == framework.id and rnd.status == CLOSED:
+                return rnd.id
+        return None
+
+    def _opened_text(self, rnd: Round, framework: Framework) -> Text:
+        return Text(
+            f"A self-assessment round on {framework.title} is open until "
+            f"{board_cards.day(rnd.deadline)}. Trustees: I've sent each of you a personal message "
+            "in your chat with me; your answers are saved as you go."
+        )
+
+    async def _tell_channel(self, board: Board, message: Card | Text) -> CardRef | None:
+        if not board.channel or board.detached:
+            return None  # detached: the bot is no longer in the team, and posts nothing there
+        try:
+            posted = await self.teams.post(board.service_url, board.channel, message)
+        except TeamsError as exc:
+            log.warning("could not post to the board's channel: %s", exc)
+            return None
+        return CardRef(posted.conversation, posted.activity)
+
+    async def _invite(
+        self, board: Board, rnd: Round, *, reminder: bool, batch: str, to: Sequence[Member]
+    ) -> int:
+        framework = self.framework_of(rnd)
+        card = board_cards.invitation_card(board, rnd, framework, self.mode, reminder=reminder)
+        recipients = [(m.teams_id, m.name) for m in to if m.teams_id]
+        if recipients:
+            await self.mailer.queue(
+                board.tenant, board.id, batch, board.service_url, recipients, card
+            )
+        return len(recipients)
+
+    async def invite_late(self, board: Board, rnd: Round, member: Member) -> RoundReading | None:
+        """Invite someone who joined the team while the round was open; None if it has closed."""
+        records = self.records(board)
+        if not await records.invite_late(rnd.id, member):
+            return None
+        fresh = await records.round(rnd.id) or rnd
+        # One batch for everyone invited late: the outbox sends each person its invitation once.
+        await self._invite(board, fresh, reminder=False, batch=f"{rnd.id}.late", to=[member])
+        return await self.read(board, fresh)
+
+    # ---- reminding and extending ---------------------------------------------------------------
+
+    async def remind(self, board: Board, rnd: Round, seen: int) -> tuple[int | None, RoundReading]:
+        """A reminder to everyone who has not finished: how many it went to (None when this card
+        had sent one already), and the round as it is now."""
+        records = self.records(board)
+        number = await records.count_reminder(rnd.id, seen)
+        fresh = await records.round(rnd.id) or rnd
+        reading = await self.read(board, fresh)
+        if number is None:
+            return None, reading
+        to = reading.not_finished(await self.reader.unreachable(board, rnd))
+        sent = await self._invite(board, rnd, reminder=True, batch=f"{rnd.id}.r{number}", to=to)
+        return sent, reading
+
+    async def remind_automatically(self, board: Board, rnd: Round) -> None:
+        """The one automatic reminder: its batch name makes it once per trustee, whoever sends."""
+        if not rnd.is_open:
+            return
+        reading = await self.read(board, rnd, compare=False)
+        to = reading.not_finished(await self.reader.unreachable(board, rnd))
+        await self._invite(board, rnd, reminder=True, batch=f"{rnd.id}.auto", to=to)
+        await self.records(board).while_open(rnd.id, {"remind_at": ""})
+
+    def check_extension(self, rnd: Round, day: date, now: datetime) -> None:
+        current = clock.local_date(rnd.deadline)
+        if day <= current:
+            raise Refusal(
+                "The new deadline has to be after the current one "
+                f"({board_cards.day(rnd.deadline)})."
+            )
+        self.check_deadline(day, now)
+
+    async def extend(self, board: Board, rnd: Round, day: date, now: datetime) -> RoundReading:
+        records = self.records(board)
+        deadline = clock.end_of_day(day)
+        fields = {"deadline": clock.iso(deadline)}
+        reminder = self._remind_at(deadline, now) if rnd.remind_at else None
+        if reminder:
+            fields["remind_at"] = reminder
+        if not await records.while_open(rnd.id, fields):
+            raise Refusal("That round closed a moment ago, so its deadline was not changed.")
+        await self.agenda.schedule(self._item(CLOSE, board, rnd.id), deadline)
+        if reminder:
+            await self.agenda.schedule(self._item(REMIND, board, rnd.id), clock.parse_iso(reminder))
+        reading = await self.read(board, rnd)
+        for member in rnd.invited:
+            assessment = reading.answers.get(member.key)
+            if assessment is not None:
+                await self.store.set_fields(
+                    who_of(board, member), assessment.id, {"deadline": clock.iso(deadline)}
+                )
+        await self.board_cards.refresh_card(board)
+        fresh = await records.round(rnd.id) or rnd
+        return reading.with_round(fresh)
+
+    # ---- closing -------------------------------------------------------------------------------
+
+    async def close(
+        self, board: Board, rnd: Round, by: str, now: datetime | None = None
+    ) -> RoundReading | None:
+        """Close a round (once, whoever races), lock its answers and post its summary; the
+        reading of the closed round, or None if it had closed already."""
+        now = now or self.now()
+        # Anyone who left the team unreported is not sent the summary, nor counted as invited.
+        board = await self.roster(board, now)
+        records = self.records(board)
+        if not await records.close_round(rnd.id, clock.iso(now), by):
+            return None
+        await self.agenda.schedule(self._item(SUMMARY, board, rnd.id), now + SUMMARY_BACKSTOP)
+        for kind in (CLOSE, REMIND):
+            await self.agenda.cancel(self._item(kind, board, rnd.id))
+        if self.rules.retention_days:
+            purge_at = now + timedelta(days=self.rules.retention_days)
+            await self.agenda.schedule(self._item(PURGE, board, rnd.id), purge_at)
+        return await self.post_summary(board, rnd.id)
+
+    async def read_locked(self, board: Board, rnd: Round) -> RoundReading:
+        """A closed round's answers, locked (whoever finished or not) and read as locked."""
+        now = rnd.closed or clock.iso(self.now())
+        return await self.reader.read(self.records(board), board, rnd, locking=now)
+
+    async def post_summary(self, board: Board, round_id: str) -> RoundReading | None:
+        """The summary to the channel and to the chair, unless it went already."""
+        records = self.records(board)
+        rnd = await records.round(round_id)
+        if rnd is None or rnd.is_open:
+            return None
+        reading = await self.read_locked(board, rnd)
+        if board.detached:
+            # Nothing to the channel the bot has left: the chair and the clerks have it privately.
+            if await records.mark_once(rnd.id, "summary_private", rnd.closed or ""):
+                await self._to_chair(reading)
+        elif rnd.summary_card is None:
+            card = await self.summary_card(reading, attributed=False)
+            posted = await self._tell_channel(board, card)
+            if posted is None:
+                return reading  # the agenda's backstop tries again
+            await records.update_round(rnd.id, {"summary_card": card_ref_value(posted)})
+            await self._to_chair(reading)
+        await self.agenda.cancel(self._item(SUMMARY, board, rnd.id))
+        await self.board_cards.refresh_card(board)
+        fresh = await records.round(rnd.id) or rnd
+        reading = reading.with_round(fresh)
+        await self.refresh_round_card(board.tenant, board.id, rnd.id, reading)
+        return reading
+
+    async def _to_chair(self, reading: RoundReading) -> None:
+        """The chair's copy: the attributed summary, the plan card (for whoever may agree the
+        priorities) and the board-paper links, to each of `membership.chair_copy_to`."""
+        board = reading.board
+        summary = await self.summary_card(reading, attributed=True)
+        plan = self.plan_card(reading)
+        papers = await self.paper_links(board, reading.round)
+        for member in membership.chair_copy_to(board):
+            agrees = member.role == CHAIR or board.chair is None
+            messages = [summary, *([plan] if agrees else []), *([papers] if papers else [])]
+            try:
+                for message in messages:
+                    await self.teams.personal(
+                        board.service_url, board.tenant, member.teams_id, message
+                    )
+            except TeamsError as exc:
+                log.warning("could not send the chair's copy of a summary: %s", exc)
+
+    # ---- the chair's priorities ----------------------------------------------------------------
+
+    async def save_plan(
+        self,
+        reading: RoundReading,
+        version: int,
+        plan: Mapping[int, Plan],
+        publish: bool,
+        now: datetime,
+    ) -> tuple[RoundReading, bool | None]:
+        """Save the plan over `version`. Returns the round as it is now and, when it was saved,
+        whether it is published (None: it changed meanwhile and nothing was saved; False when
+        publishing: saved, but the channel post did not go)."""
+        board, rnd = reading.board, reading.round
+        records = self.records(board)
+        published = clock.iso(now) if publish else None
+        saved = await records.save_plan(rnd.id, version, plan, published)
+        fresh = reading.with_round(await records.round(rnd.id) or rnd)
+        if saved is None:
+            return fresh, None
+        if not publish:
+            return fresh, True
+        card = board_cards.published_card(board, fresh.round, fresh.summary(False), published or "")
+        return fresh, await self._tell_channel(board, card) is not None
+
+    # ---- timed work ----------------------------------------------------------------------------
+
+    async def due(self, value: str) -> None:
+        """One agenda item: the automatic reminder, closing at the deadline, the summary, or
+        deleting a closed round after the retention period."""
+        found = agenda_items.parse(value)
+        if found is None:
+            log.warning("agenda item not understood: %s", value)
+            return
+        records = BoardRecords(self.boards, found.tenant, found.board)
+        board = await records.board()
+        rnd = await records.round(found.round) if board else None
+        if board is None or rnd is None:
+            return
+        if found.kind == REMIND:
+            if board.detached:
+                return  # held while the bot is out of the team: reattaching schedules it again
+            await self.remind_automatically(board, rnd)
+        elif found.kind == CLOSE:
+            await self.close(board, rnd, "deadline")
+        elif found.kind == SUMMARY:
+            await self.post_summary(board, rnd.id)
+        elif found.kind == PURGE and not rnd.is_open:
+            await self.delete_round(board, rnd)
+
+    async def delete_round(self, board: Board, rnd: Round) -> None:
+        """A round and every trustee's answers in it."""
+        answers = await self.reader.answers(board, rnd)
+        for member in rnd.invited:
+            if member.key in answers:
+                await self.store.delete_assessment(who_of(board, member), answers[member.key])
+        for kind in agenda_items.KINDS:
+            await self.agenda.cancel(self._item(kind, board, rnd.id))
+        await self.mailer.forget(board.tenant, board.id, batches(rnd))
+        await self.records(board).delete_round(rnd.id)
+
+    async def delete_board(self, board: Board) -> int:
+        """Everything of a board: rounds, trustees' answers in them, members, delivery records."""
+        records = self.records(board)
+        for round_id in await records.rounds():
+            rnd = await records.round(round_id)
+            if rnd is not None:
+                await self.delete_round(board, rnd)
+        return await records.delete()
+
+    # ---- downloads -----------------------------------------------------------------------------
+
+    async def download(self, token: str) -> Download:
+        """What a signed link opens: a board's data for its clerk, or a round's board paper or
+        ratings for its chair and clerks; or why there is nothing to give."""
+        grant = await self.links.open(token) if self.links else None
+        if grant is None:
+            return LINK_NOT_VALID
+        records = BoardRecords(self.boards, grant.tenant, grant.board)
+        board = await records.board()
+        if board is None:
+            return DATA_GONE
+        if grant.kind == "export":
+            found = await data.export(self.reader, records, board)
+            return Download(data.export_json(found), "application/json", EXPORT_NAME)
+        rnd = await records.round(grant.round) if grant.round else None
+        if rnd is None or rnd.is_open:
+            return DATA_GONE
+        reading = await self.read(board, rnd)
+        summary = reading.summary(False)
+        if grant.kind == "paper":
+            return Download(papers.paper_html(board, rnd, summary), "text/html")
+        csv_text = papers.ratings_csv(rnd, summary, reading.ratings())
+        return Download(csv_text, "text/csv", f"trustboard-ratings-{rnd.id}.csv")
+
+    # ---- the clerk's round card, kept current --------------------------------------------------
+
+    def refresh_round_card_soon(self, tenant: str, board: str, round_id: str) -> None:
+        """Update the clerk's card shortly; a burst of answers makes one update, not many."""
+        key = (tenant, board, round_id)
+        if key in self._refreshing:
+            return
+        task = asyncio.create_task(self._refresh_later(key))
+        self._refreshing[key] = task
+
+    async def _refresh_later(self, key: tuple[str, str, str]) -> None:
+        try:
+            await asyncio.sleep(REFRESH_DELAY)
+            self._refreshing.pop(key, None)
+            await self.refresh_round_card(*key)
+        except StoreUnavailable:
+            log.warning("could not refresh a round card: the store is unavailable")
+        except Exception:
+            log.exception("could not refresh a round card")
+        finally:
+            self._refreshing.pop(key, None)
+
+    async def settle(self) -> None:
+        """Wait for pending card refreshes (tests, and a clean shutdown)."""
+        while self._refreshing:
+            await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
+
+    async def refresh_round_card(
+        self, tenant: str, board_id: str, round_id: str, reading: RoundReading | None = None
+    ) -> None:
+        """Bring the clerk's card up to date, however many processes ask at once.
+
+        Each update replaces the whole card, so two racing (an older reading landing after a newer
+        one) could leave it behind. So: mark the card stale; one process at a time holds the turn
+        to update it, and keeps updating while the mark comes back, reading the round afresh each
+        time; a process that finds the turn taken leaves its mark for the holder. A `reading` of
+        a closed round (its answers locked, so final) is used for the first update.
+        """
+        records = BoardRecords(self.boards, tenant, board_id)
+        await records.card_stale(round_id)
+        token = secrets.token_hex(8)
+        while await records.card_turn(round_id, token):
+            try:
+                while await records.take_card_stale(round_id):
+                    await self._update_round_card(records, round_id, reading)
+                    reading = None
+            finally:
+                await records.end_card_turn(round_id, token)
+            if not await records.take_card_stale(round_id):
+                return
+            # Marked again between our last look and letting go: take the turn again.
+            await records.card_stale(round_id)
+
+    async def _update_round_card(
+        self, records: BoardRecords, round_id: str, reading: RoundReading | None
+    ) -> None:
+        board = await records.board()
+        rnd = await records.round(round_id) if board else None
+        if board is None or rnd is None or rnd.clerk_card is None:
+            return
+        if reading is not None and not rnd.is_open:
+            reading = replace(reading.with_round(rnd), board=board)
+        else:
+            reading = await self.read(board, rnd)
+        card = await self.round_card(reading)
+        try:
+            await self.teams.update(
+                board.service_url, rnd.clerk_card.conversation, rnd.clerk_card.activity, card
+            )
+        except TeamsError as exc:
+            log.info("could not update a round card: %s", exc)
+
+
+EXPORT_NAME = "trustboard-board-data.json"
