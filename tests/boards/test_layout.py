@@ -64,7 +64,7 @@ def test_the_board_desk_has_no_import_cycle_and_hides_no_import() -> None:
 
     def visit(module: str, path: list[str]) -> None:
         if module in path:
-            cycle = path[path.index(module) :] + [module]
+            cycle = [*path[path.index(module) :], module]
             raise AssertionError(f"import cycle: {' -> '.join(cycle)}")
         if module in done:
             return
