@@ -36,7 +36,7 @@ from tests.boards.scripted import (
     settled,
 )
 from tests.support.activities import channel, user
-from tests.support.bot_process import BotProcess
+from tests.support.bot_http import BotHttp
 from tests.support.fake_connector import FakeConnector
 from tests.support.team_events import bot_removed, installation
 
@@ -46,12 +46,12 @@ DETACHED = "I was removed from the board's team"
 FORGET = "forget-board|"
 
 
-async def post(bot: BotProcess, activity: dict[str, Any]) -> None:
+async def post(bot: BotHttp, activity: dict[str, Any]) -> None:
     status, _ = await bot.post(activity)
     assert status in (200, 201), status
 
 
-async def remove_the_bot(bot: BotProcess, connector: FakeConnector) -> None:
+async def remove_the_bot(bot: BotHttp, connector: FakeConnector) -> None:
     """An uninstallation, as Teams reports it: both events, in this order."""
     await post(bot, installation(connector.url, TEAM, CLERK, "remove"))
     await post(bot, bot_removed(connector.url, TEAM, CLERK))
@@ -71,7 +71,7 @@ def channel_calls(connector: FakeConnector) -> int:
     return len(connector.calls_of("send", "reply", "update", conversation_id=TEAM.id))
 
 
-async def a_round_in_progress(bot: BotProcess, connector: FakeConnector) -> tuple[Any, str]:
+async def a_round_in_progress(bot: BotHttp, connector: FakeConnector) -> tuple[Any, str]:
     """Chair, Ada and Ben invited to a round on element 1; Ada has answered."""
     invited = [CHAIR, ADA, BEN]
     await set_up(bot, connector, CLERK, invited, chair=CHAIR)
@@ -83,7 +83,7 @@ async def a_round_in_progress(bot: BotProcess, connector: FakeConnector) -> tupl
 
 
 async def test_the_rounds_timed_work_posts_nothing_to_the_channel_once_the_bot_is_removed(
-    board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     _, round_id = await a_round_in_progress(board_bot, connector)
 
@@ -116,7 +116,7 @@ async def test_the_rounds_timed_work_posts_nothing_to_the_channel_once_the_bot_i
 
 
 async def test_clerks_close_privately_and_the_data_goes_after_the_retention_period(
-    board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     desk, _ = await a_round_in_progress(board_bot, connector)
     await remove_the_bot(board_bot, connector)
@@ -161,7 +161,7 @@ async def test_clerks_close_privately_and_the_data_goes_after_the_retention_peri
 
 
 async def test_the_bot_added_back_reattaches_the_board_with_its_history(
-    board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     desk, round_id = await a_round_in_progress(board_bot, connector)
     await remove_the_bot(board_bot, connector)

@@ -20,8 +20,11 @@ Logs: records the bot writes while it runs are kept, formatted as the process wo
 (`stdout()` is empty, `stderr()` is the same as `logs()`, as a process writes its logs there).
 
 Fixtures (tests/conftest.py): `bot_app` starts one per test on the throwaway redis-server
-(emptied first), `bot_app_with(env)` one with more settings. Use a `BotProcess` only where the
-process itself must die or restart, or where `python -m bot`'s own start-up is what is tested.
+(emptied first), `bot_app_with(env, **seams)` as many as a test wants, with more settings; all
+are stopped after the test. Two BotApps on one Redis stand for two processes: they share nothing
+but Redis. Use a `BotProcess` only where the process itself must die or restart, or where
+`python -m bot`'s own start-up is what is tested. For the board desk alone, without HTTP, see
+tests/support/desk_fakes.py.
 """
 
 from __future__ import annotations
