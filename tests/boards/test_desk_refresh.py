@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
-from dialogs.boards import desk as desk_module
+from dialogs.boards import round_service
 from tests.support.desk_fakes import RecordingMailer, RecordingTeams, desk_on
 from tests.support.redis_server import RedisServer
 
@@ -20,7 +20,7 @@ TENANT, BOARD, ROUND = "t-1", "b-1", "0123456789ab"
 async def test_a_refresh_that_finds_redis_down_is_logged_and_dropped(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(desk_module, "REFRESH_DELAY", 0)
+    monkeypatch.setattr(round_service, "REFRESH_DELAY", 0)
     teams, mailer = RecordingTeams(), RecordingMailer()
     with RedisServer(tmp_path) as server:
         redis = Redis.from_url(server.url, decode_responses=True)

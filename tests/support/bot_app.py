@@ -47,6 +47,7 @@ from bot.__main__ import QUIET_LOGGERS
 from bot.app import create_app
 from bot.config import Settings
 from bot.delivery import Sender, Timing
+from dialogs import clock
 from dialogs.boards.ports import Teams
 
 from .bot_http import BotHttp, bot_environment, decode
@@ -85,6 +86,9 @@ class BotApp(BotHttp):
         self.extra_env = dict(env or {})
         self.env = bot_environment(self.port, self.extra_env)
         self.settings = Settings.from_env(self.env)
+        # The desk sets the process's time zone (dialogs/clock.py) from ROUND_TIMEZONE; it is put
+        # back on stop, so the next test has the default. Two bots at once share one zone.
+        self._zone_before = clock.zone().key
         self.app: web.Application = create_app(
             self.settings, teams=teams, sender=sender, timing=timing
         )
@@ -123,6 +127,7 @@ class BotApp(BotHttp):
                     await asyncio.wait([closing], timeout=0.05)
                 await closing
         finally:
+            clock.use_zone(self._zone_before)
             self._socket.close()
             self._release_logs()
 

@@ -25,10 +25,10 @@ from typing import Any
 from redis.asyncio import Redis
 
 from dialogs.boards.agenda import Agenda
-from dialogs.boards.context import RoundRules
 from dialogs.boards.desk import Desk
 from dialogs.boards.links import SharedLinks
 from dialogs.boards.ports import Posted, RosterMember, TeamsError
+from dialogs.boards.rules import RoundRules
 from dialogs.boards.store import BoardStore
 from dialogs.messages import Card, Text
 from dialogs.store import Keys, Store
