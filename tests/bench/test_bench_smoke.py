@@ -7,7 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench import delivery, footprint, summary
+
+pytestmark = pytest.mark.benchmark
 
 
 def written(path: Path) -> dict:

@@ -81,6 +81,7 @@ def test_the_csv_has_one_row_per_rating_of_shown_elements_only() -> None:
     ]
 
 
+@pytest.mark.browser
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium is not installed")
 def test_chromium_prints_the_paper_to_pdf(tmp_path: Path) -> None:
     rnd, summary = sample()

@@ -26,6 +26,8 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 RENDERER = REPO_ROOT / "scripts" / "cardrender"
 
 pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.npm,
     pytest.mark.skipif(shutil.which("node") is None, reason="the renderer needs Node.js and npm"),
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
 ]

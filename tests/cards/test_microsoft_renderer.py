@@ -370,6 +370,7 @@ def complaints(verdict: dict[str, Any], card: Content) -> list[str]:
     return found
 
 
+@pytest.mark.npm
 @needs_node
 @pytest.mark.parametrize("group", GROUPS)
 def test_microsoft_renderer_parses_and_renders_every_card(

@@ -37,6 +37,7 @@ STAND_IN = Path("/usr/bin/python3.11")
 IMAGE_PATHS = ("/opt/", "/src")  # where the image keeps things; moved under the scratch root
 
 pytestmark = [
+    pytest.mark.image,
     pytest.mark.skipif(os.geteuid() != 0, reason="becoming user 10001 needs root"),
     pytest.mark.skipif(not STAND_IN.exists(), reason="Debian's python3.11 is not installed"),
 ]

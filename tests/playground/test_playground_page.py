@@ -28,6 +28,8 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 EVIDENCE = "Vision refreshed at the July away day; not yet shared with staff."
 
 pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.npm,
     pytest.mark.skipif(shutil.which("node") is None, reason="the Playground needs Node.js and npm"),
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
 ]

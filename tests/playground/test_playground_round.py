@@ -30,9 +30,12 @@ from tests.support.playground import (
     install,
 )
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None, reason="the Agents Playground needs Node.js and npm"
-)
+pytestmark = [
+    pytest.mark.npm,
+    pytest.mark.skipif(
+        shutil.which("node") is None, reason="the Agents Playground needs Node.js and npm"
+    ),
+]
 TITLES = {"R": "Red", "AR": "Amber Red", "AG": "Amber Green", "G": "Green"}
 ROLES = {"Helen Whitfield": "clerk", "Richard Ashworth": "chair", "Siobhan Doyle": "other"}
 # Elements 1-3 of the trust governance framework. Three finish; Fiona stops after two.

@@ -18,9 +18,12 @@ from redis.asyncio import Redis
 from tests.support.bot_process import BotProcess
 from tests.support.playground import Playground, PlaygroundUser, install
 
-pytestmark = pytest.mark.skipif(
-    shutil.which("node") is None, reason="the Agents Playground needs Node.js and npm"
-)
+pytestmark = [
+    pytest.mark.npm,
+    pytest.mark.skipif(
+        shutil.which("node") is None, reason="the Agents Playground needs Node.js and npm"
+    ),
+]
 TITLES = {"R": "Red", "AR": "Amber Red", "AG": "Amber Green", "G": "Green"}
 
 
