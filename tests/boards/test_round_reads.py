@@ -1,0 +1,85 @@
+"""Closing a round reads its trustees' answers once (and the previous round's once, for the
+comparison), however many cards and copies are made from them: a counting wrapper on the store
+sees every read of a round's answers."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+from bot.app import DESK
+from tests.boards.scripted import CHAIR, CLERK, TRUSTEES, personal_client
+from tests.boards.test_board_data_http import summaries
+from tests.boards.test_board_round_http import (
+    ELEMENTS,
+    answer,
+    eventually,
+    inbox,
+    name_roles,
+    open_round,
+    set_up_board,
+)
+from tests.support.bot_app import BotApp
+from tests.support.fake_connector import FakeConnector
+
+ANSWERING = (CHAIR, *TRUSTEES[:2])
+
+
+def count_reads(bot: BotApp) -> Counter[str]:
+    """Every read of many trustees' answers in one round, counted by the round's scope."""
+    store = bot.app[DESK].store
+    reads: Counter[str] = Counter()
+
+    def counted(name: str) -> None:
+        method = getattr(store, name)
+
+        async def wrapper(whos: list[Any], scope: str, *args: Any) -> Any:
+            reads[scope] += 1
+            return await method(whos, scope, *args)
+
+        setattr(store, name, wrapper)
+
+    counted("in_scope_many")
+    counted("lock_scope")
+    return reads
+
+
+async def run_round(bot: BotApp, connector: FakeConnector, clerk: Any, rating: str) -> None:
+    """A round opened by the clerk and answered by the chair and two trustees."""
+    await open_round(clerk)
+    for member in ANSWERING:
+        await eventually(lambda m=member: (b := inbox(connector, m)) and len(b.cards) >= 1)
+    await asyncio.sleep(0.5)  # every invitation of this round is in
+    clients = [personal_client(bot, connector, m) for m in ANSWERING]
+    await asyncio.gather(*(answer(c, (rating,) * len(ELEMENTS), finish=True) for c in clients))
+
+
+async def test_closing_a_round_reads_its_answers_once_and_the_previous_rounds_once(
+    board_bot: BotApp, connector: FakeConnector
+) -> None:
+    clerk = await set_up_board(board_bot, connector)
+    await name_roles(clerk)
+    await run_round(board_bot, connector, clerk, "R")
+    await personal_client(board_bot, connector, CLERK).click("round.close")
+    await eventually(lambda: summaries(connector))
+    await board_bot.app[DESK].settle()
+
+    if "board.show" not in str(clerk.card):
+        await clerk.click("roles.show")
+    await run_round(board_bot, connector, clerk, "G")
+    await board_bot.app[DESK].settle()
+    reads = count_reads(board_bot)
+    chair_cards = len(inbox(connector, CHAIR).cards)
+    closing = personal_client(board_bot, connector, CLERK)
+    assert await closing.click("round.close") == 200
+    assert "Round closed" in closing.words()
+    await board_bot.app[DESK].settle()
+
+    # What the close made from its one reading: the channel's summary (compared with the first
+    # round), the chair's attributed copy and plan card, the clerk's round card.
+    text = (await eventually(lambda: summaries(connector)[1:]))[-1]
+    assert text.count("Change: R → G") == len(ELEMENTS), text
+    assert len(inbox(connector, CHAIR).cards) >= chair_cards + 2
+    assert "Closed on" in closing.words()
+    assert sorted(reads.values()) == [1, 1], reads  # this round once, the one before once
