@@ -18,12 +18,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC
 from typing import Protocol
 
 from frameworks import Element, Framework
 
-from . import cards, privacy
+from . import cards, clock, privacy
 from .cards import Notice
 from .commands import Command, match_framework, parse
 from .messages import Action, Card, Reply, Text, Turn
@@ -83,7 +82,7 @@ class Context:
 
     @property
     def now(self) -> str:
-        return self.turn.now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return clock.iso(self.turn.now)
 
     @property
     def store(self) -> Store:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from frameworks import Framework
 
+from .. import clock
 from ..cards.build import STYLE, Notice, action, clip, count, day, excerpt, wire_bytes
 from ..cards.render import MAX_CARD_BYTES, CardTooLarge, card_bytes, render
 from ..messages import Card
@@ -181,7 +182,7 @@ def _open_round_block(rnd: Round, frameworks: Mapping[str, Framework]) -> dict[s
     return {
         "title": f"Round open: {framework.title if framework else rnd.framework}",
         "detail": _scope(rnd.elements, framework),
-        "deadline": f"Answers due by the end of {day(rnd.deadline)} (UK time)",
+        "deadline": f"Answers due by the end of {day(rnd.deadline)} ({clock.zone_label()})",
         "trustees": "Trustees: look for my message in your chat with trustboard.",
     }
 
@@ -320,7 +321,8 @@ def round_form_card(
         "today": today,
         "deadline": due.isoformat(),
         "deadline_hint": (
-            "The round closes at the end of that day (UK time). Trustees who have not finished "
+            f"The round closes at the end of that day ({clock.zone_label()}). Trustees who have "
+            "not finished "
             "get one automatic reminder before it."
         ),
         "visibility": "attributed" if attributed else "anonymous",
@@ -427,7 +429,9 @@ def round_card(
             if rnd.is_open and waiting
             else None
         ),
-        "extend_text": "The round will close at the end of the day you choose (UK time).",
+        "extend_text": (
+            f"The round will close at the end of the day you choose ({clock.zone_label()})."
+        ),
         "extend_min": _date(rnd.deadline).isoformat(),
         "extend_value": (_date(rnd.deadline) + timedelta(EXTEND_DAYS)).isoformat(),
         "extend": action("Extend", RoundExtend(board=board.id, round=rnd.id), mode),
@@ -487,7 +491,7 @@ def _joiners(
 
 def _round_status(rnd: Round) -> str:
     if rnd.is_open:
-        return f"Open: answers due by the end of {day(rnd.deadline)} (UK time)."
+        return f"Open: answers due by the end of {day(rnd.deadline)} ({clock.zone_label()})."
     when = f"Closed on {day(rnd.closed)}"
     return when + (", at the deadline." if rnd.closed_by == "deadline" else ".")
 
@@ -627,7 +631,7 @@ def invitation_card(
             else f"{len(rnd.elements)} of the framework's {len(framework.elements)} elements:"
         ),
         "element_lines": [] if every else _element_lines(rnd.elements, framework),
-        "deadline": f"Please answer by the end of {due} (UK time).",
+        "deadline": f"Please answer by the end of {due} ({clock.zone_label()}).",
         "message_from": f"A message from {_name(clerk.name) if clerk else 'the clerk'}:",
         "message": _paragraphs(rnd.message),
         "about": [
@@ -1019,8 +1023,8 @@ def _scope(numbers: Sequence[int], framework: Framework | None) -> str:
 
 
 def _date(iso: str) -> date:
-    """The day of an ISO 8601 date or timestamp, as `day` shows it."""
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).date()
+    """The day of an ISO 8601 date or timestamp in the board's time zone, as `day` shows it."""
+    return clock.local_date(iso)
 
 
 def _board_name(text: str) -> str:

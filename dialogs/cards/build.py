@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import Any
 
 from frameworks import Element, Framework
 
+from .. import clock
 from ..messages import Card
 from ..payloads import (
     Back,
@@ -70,10 +70,8 @@ def action(title: str, payload: Payload, mode: str, style: str | None = None) ->
 
 
 def day(iso: str | None) -> str:
-    if not iso:
-        return ""
-    moment = datetime.fromisoformat(iso.replace("Z", "+00:00"))
-    return f"{moment.day} {moment:%B %Y}"
+    """A stored moment's day in the board's time zone (see dialogs/clock.py)."""
+    return clock.day(iso)
 
 
 def count(number: int, one: str, many: str) -> str:
