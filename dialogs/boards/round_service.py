@@ -24,6 +24,7 @@ from frameworks import Framework
 
 from .. import clock
 from ..cards import Notice
+from ..failures import failure
 from ..messages import Card, Place, Text
 from ..refusals import Refusal
 from ..rounds import round_summary_card
@@ -315,7 +316,7 @@ class RoundService:
         try:
             posted = await self.teams.post(board.service_url, board.channel, message)
         except TeamsError as exc:
-            log.warning("could not post to the board's channel: %s", exc)
+            log.warning("could not post to the board's channel: %s", exc.brief())
             return None
         return CardRef(posted.conversation, posted.activity)
 
@@ -468,7 +469,7 @@ class RoundService:
                         board.service_url, board.tenant, member.teams_id, message
                     )
             except TeamsError as exc:
-                log.warning("could not send the chair's copy of a summary: %s", exc)
+                log.warning("could not send the chair's copy of a summary: %s", exc.brief())
 
     # ---- the chair's priorities ----------------------------------------------------------------
 
@@ -582,8 +583,8 @@ class RoundService:
             await self.refresh_round_card(*key)
         except StoreUnavailable:
             log.warning("could not refresh a round card: the store is unavailable")
-        except Exception:
-            log.exception("could not refresh a round card")
+        except Exception as exc:
+            log.error("could not refresh a round card: %s", failure(exc))
         finally:
             self._refreshing.pop(key, None)
 
@@ -635,7 +636,7 @@ class RoundService:
                 board.service_url, rnd.clerk_card.conversation, rnd.clerk_card.activity, card
             )
         except TeamsError as exc:
-            log.info("could not update a round card: %s", exc)
+            log.info("could not update a round card: %s", exc.brief())
 
 
 EXPORT_NAME = "trustboard-board-data.json"
