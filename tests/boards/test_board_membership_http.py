@@ -32,7 +32,7 @@ from tests.boards.scripted import (
 )
 from tests.dialogs.cardkit import walk
 from tests.support.activities import channel, user
-from tests.support.bot_process import BotProcess
+from tests.support.bot_http import BotHttp
 from tests.support.fake_connector import FakeConnector
 from tests.support.team_events import members_added, members_removed, team_renamed
 
@@ -47,7 +47,7 @@ async def members(redis: Redis) -> dict[str, str]:
     return await redis.hgetall(key)
 
 
-async def post(bot: BotProcess, activity: dict[str, Any]) -> None:
+async def post(bot: BotHttp, activity: dict[str, Any]) -> None:
     status, _ = await bot.post(activity)
     assert status in (200, 201), status
 
@@ -63,7 +63,7 @@ def rating_button(card: dict[str, Any] | None, rating: str) -> dict[str, Any]:
 
 
 async def test_the_chair_removed_mid_round_gets_nothing_more_and_the_clerks_stand_in(
-    board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     invited = [CHAIR, ADA, BEN]
     await set_up(board_bot, connector, CLERK, invited, chair=CHAIR)
@@ -116,7 +116,7 @@ async def test_the_chair_removed_mid_round_gets_nothing_more_and_the_clerks_stan
 
 
 async def test_a_trustee_removed_mid_round_keeps_their_answers_and_shows_as_left(
-    board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     invited = [ADA, BEN, CARA]
     await set_up(board_bot, connector, CLERK, invited)
@@ -151,7 +151,7 @@ async def test_a_trustee_removed_mid_round_keeps_their_answers_and_shows_as_left
 
 
 async def test_someone_added_mid_round_shows_as_joined_after_and_can_be_invited(
-    board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     invited = [ADA, BEN]
     await set_up(board_bot, connector, CLERK, invited)
@@ -185,7 +185,7 @@ async def test_someone_added_mid_round_shows_as_joined_after_and_can_be_invited(
 
 
 async def test_the_team_renamed_renames_the_board_on_the_next_invitation(
-    board_bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     await set_up(board_bot, connector, CLERK, [ADA])
     renamed = "Oak Learning Trust: board of trustees"

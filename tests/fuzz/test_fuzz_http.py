@@ -5,9 +5,7 @@ every card it sends to the connector is a valid Adaptive Card within the size li
 
 from __future__ import annotations
 
-import asyncio
 import copy
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +15,7 @@ from redis.asyncio import Redis
 
 from tests.cards.validate import assert_valid
 from tests.support.activities import Chat
-from tests.support.bot_process import BotProcess
+from tests.support.bot_app import BotApp
 from tests.support.fake_connector import FakeConnector, adaptive_cards
 
 json_values = st.recursive(
@@ -47,10 +45,10 @@ changes = st.lists(
 kinds = st.sampled_from(["message", "submit", "execute", "added"])
 
 
-@pytest.fixture(scope="module")
-def bot(redis_url: str) -> Iterator[BotProcess]:
-    with BotProcess({"REDIS_URL": redis_url}) as process:
-        yield process
+@pytest.fixture
+def bot(bot_app: BotApp) -> BotApp:
+    """The bot served in-process on the throwaway Redis, for every example of the test."""
+    return bot_app
 
 
 def base_activity(chat: Chat, kind: str) -> dict[str, Any]:
@@ -63,7 +61,7 @@ def base_activity(chat: Chat, kind: str) -> dict[str, Any]:
     return chat.bot_added()
 
 
-async def post_all(bot: BotProcess, kind: str, edits: list[tuple[str, Any]]) -> None:
+async def post_all(bot: BotApp, kind: str, edits: list[tuple[str, Any]]) -> None:
     async with FakeConnector() as connector:
         activity = copy.deepcopy(base_activity(Chat(service_url=connector.url), kind))
         for field, value in edits:
@@ -92,7 +90,7 @@ async def post_all(bot: BotProcess, kind: str, edits: list[tuple[str, Any]]) -> 
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(kind=kinds, edits=changes)
-def test_no_activity_gets_a_server_error(
-    bot: BotProcess, redis_client: Redis, kind: str, edits: list[tuple[str, Any]]
+async def test_no_activity_gets_a_server_error(
+    bot: BotApp, redis_client: Redis, kind: str, edits: list[tuple[str, Any]]
 ) -> None:
-    asyncio.run(post_all(bot, kind, edits))
+    await post_all(bot, kind, edits)
