@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import math
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from redis.connection import URL_QUERY_ARGUMENT_PARSERS, parse_url
-
-from dialogs.payloads import whole_number
 
 from .delivery.pacing import Pace
 
@@ -190,10 +187,8 @@ def _query_problem(scheme: str, query: str) -> str:
 
 
 def _port(value: str, problems: list[str]) -> int:
-    try:
-        return whole_number(value, 1, 65535)
-    except ValueError:
-        pass
+    if value.strip().isdigit() and 0 < int(value) < 65536:
+        return int(value)
     problems.append(f"PORT must be a number from 1 to 65535, not {value!r}.")
     return 0
 
@@ -205,9 +200,11 @@ def _whole(
     if not value:
         return default
     try:
-        return whole_number(value, minimum, sys.maxsize)
+        number = int(value)
     except ValueError:
-        pass
+        number = minimum - 1
+    if number >= minimum:
+        return number
     problems.append(f"{name} must be a whole number, {minimum} or more, not {value!r}.")
     return default
 

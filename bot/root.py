@@ -28,6 +28,8 @@ from dialogs.boards.ports import Teams
 from dialogs.boards.rules import RoundRules
 from dialogs.boards.store import BoardStore
 from dialogs.engine import Walkthrough
+from dialogs.sets.service import Sets
+from dialogs.sets.store import SetStore
 from dialogs.store import Keys, Store, connect
 from dialogs.store.keys import split_job_id
 from frameworks import Framework, load_all
@@ -128,7 +130,14 @@ def build(
         ),
         links=links(settings, store),
     )
-    engine = Walkthrough(store, frameworks, settings.card_actions, rounds=desk)
+    sets = Sets(SetStore(redis, store.keys), desk, desk.rules.retention_days)
+    desk.rounds.sets = sets
+    engine = Walkthrough(
+        store, frameworks, settings.card_actions, rounds=desk, on_forget=sets.forget
+    )
+
+    async def due(item: str) -> None:
+        await (sets.due(item) if sets.owns(item) else desk.due(item))
 
     async def delivered(status: JobStatus) -> None:
         tenant, board, _ = split_job_id(status.job_id)
@@ -139,7 +148,7 @@ def build(
         outbox,
         agenda,
         on_outcome=delivered,
-        on_due=desk.due,
+        on_due=due,
         # No workers, no sender: a web-only process sends nothing.
         sender=(sender or api.sender()) if workers > 0 else None,
         workers=workers,
@@ -152,7 +161,7 @@ def build(
         store=store,
         api=api,
         desk=desk,
-        bot=TrustboardBot(engine, store, api.connector, desk=desk),
+        bot=TrustboardBot(engine, store, api.connector, desk=desk, sets=sets),
         adapter=build_adapter(settings, authentication, env),
         background=background,
     )

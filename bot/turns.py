@@ -26,13 +26,13 @@ from dialogs.boards.desk import Desk
 from dialogs.boards.ports import TeamsError
 from dialogs.engine import Walkthrough
 from dialogs.messages import Card, Reply, Text, Turn
+from dialogs.sets.service import Sets
 from dialogs.state import Who
 from dialogs.store import Store, StoreUnavailable
-from dialogs.text import escape_markdown
 
 from . import teams
 from .connector import Connector
-from .logs import failure
+from .logs import where
 
 log = logging.getLogger("trustboard.turns")
 
@@ -40,17 +40,6 @@ PRIVATE_ONLY = (
     "I run self-assessments in a private chat, so your answers stay yours. Open a "
     "chat with me (select my name, then Chat) and type start."
 )
-KNOWN_TYPES = frozenset(
-    {
-        ActivityTypes.message,
-        ActivityTypes.invoke,
-        ActivityTypes.conversation_update,
-        ActivityTypes.installation_update,
-        ActivityTypes.typing,
-        ActivityTypes.message_reaction,
-    }
-)
-KNOWN_NAMES = frozenset({None, "adaptiveCard/action"})
 NEW_CHAT_NOT_SAVED = (
     "Hello, I'm trustboard. I can't reach my storage just now, so I can't save anything yet "
     "and your self-assessment can't start. Please say hello again in a few minutes."
@@ -113,15 +102,20 @@ class TrustboardBot:
         connector: Connector,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         desk: Desk | None = None,
+        sets: Sets | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
         self.connector = connector
         self.clock = clock
         self.desk = desk
+        self.sets = sets
 
     async def _answer(self, turn: Turn) -> Reply:
-        """Board business goes to the desk; a trustee's own answers to the walkthrough."""
+        """Board business goes to the desk, learning sets to theirs; a trustee's own answers
+        to the walkthrough."""
+        if self.sets is not None and self.sets.handles(turn):
+            return await self.sets.handle(turn)
         desk = self.desk
         if desk is not None and (desk.handles(turn) or _asks_for_boards(turn)):
             return await desk.handle(turn)
@@ -132,12 +126,12 @@ class TrustboardBot:
 
     async def on_turn(self, context: TurnContext, raw: dict[str, Any]) -> None:
         kind = raw.get("type")
-        # Only what the bot itself recognises: every field of an activity can be forged.
         log.debug(
-            "turn type=%s name=%s replying=%s",
-            kind if kind in KNOWN_TYPES else "other",
-            raw.get("name") if raw.get("name") in KNOWN_NAMES else "other",
-            isinstance(raw.get("replyToId"), str),
+            "turn type=%s name=%s id=%s replyToId=%s",
+            kind,
+            raw.get("name"),
+            raw.get("id"),
+            raw.get("replyToId"),
         )
         chat = TurnChat(self.connector, raw)
         if kind == ActivityTypes.message:
@@ -187,7 +181,11 @@ class TrustboardBot:
                     await chat.send(Text(NEW_TEAM_NOT_SAVED))
                     return
                 except Exception as exc:
-                    log.error("could not introduce the bot to a team: %s", failure(exc))
+                    log.error(
+                        "could not introduce the bot to a team: %s at %s",
+                        type(exc).__name__,
+                        where(exc),
+                    )
             await chat.send(Text(ADDED_TO_CHAT))
             return
         who = teams.who(raw)
@@ -212,11 +210,13 @@ class TrustboardBot:
             # Not lost for good: the roster is read again when a round opens or closes.
             log.warning("store unavailable while following a change to a team")
         except TeamsError as exc:
-            log.warning("Teams refused a call while following a change to a team: %s", exc.brief())
+            log.warning("Teams refused a call while following a change to a team: %s", exc)
         except Exception as exc:
             # Teams does not resend: say where it failed (never the message, which could quote
             # a name), and let the next roster refresh catch up.
-            log.error("could not follow a change to a team: %s", failure(exc))
+            log.error(
+                "could not follow a change to a team: %s at %s", type(exc).__name__, where(exc)
+            )
 
     async def _deliver(
         self, chat: TurnChat, raw: dict[str, Any], who: Who, reply: Reply, invoke: bool
@@ -266,7 +266,7 @@ class TrustboardBot:
             log.warning("could not show a channel card privately: status %s", exc.status)
             note = NOT_SENT_PRIVATELY
         # Said in the channel, where everyone sees it: the first name says who it is for.
-        await chat.send(Text(f"{escape_markdown(first)}: {note}" if first else note))
+        await chat.send(Text(f"{first}: {note}" if first else note))
 
     async def _track(
         self, chat: TurnChat, who: Who, reply: Reply, card: Card, activity_id: str | None

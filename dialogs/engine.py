@@ -25,16 +25,18 @@ from frameworks import Element, Framework
 from . import cards, clock, privacy
 from .cards import Notice
 from .commands import Command, match_framework, parse
-from .failures import failure
 from .messages import Action, Card, Reply, Text, Turn
 from .payloads import WALKTHROUGH, Goto, OnAssessment, OnElement, Rate, Start, Tampered, in_scope
-from .refusals import NOT_SAVED, TAMPERED, UNKNOWN_BUTTON, Refusal
 from .state import ROUND_SCOPE, Answer, Assessment, RoundLink, Who, round_scope
 from .store import Store, StoreUnavailable
-from .text import clean, escape_markdown, length
+from .text import clean, length
 
 log = logging.getLogger("trustboard.engine")
 
+NOT_SAVED = (
+    "I couldn't reach my storage just now, so that was not saved. Please try again in a "
+    "moment: everything you saved before is safe."
+)
 HELP = (
     "Here is what I understand:\n"
     "- start (or start governance, start strong trusts): begin or resume a self-assessment\n"
@@ -48,11 +50,16 @@ HELP = (
 )
 
 
-FRESH_CARD = " Type resume to get a fresh card."
+class Stop(Exception):
+    """Ends a step early with a reply (a refusal, or a gentle correction)."""
+
+    def __init__(self, reply: Reply) -> None:
+        super().__init__("stop")
+        self.reply = reply
 
 
-def say(text: str) -> Refusal:
-    return Refusal(text)
+def say(text: str) -> Stop:
+    return Stop(Reply(send=[Text(text)]))
 
 
 @dataclass
@@ -124,11 +131,13 @@ class Walkthrough:
         frameworks: Mapping[str, Framework],
         mode: str = "execute",
         rounds: Rounds | None = None,
+        on_forget: Callable[[Who], Awaitable[None]] | None = None,
     ):
         self.store = store
         self.frameworks = dict(frameworks)
         self.mode = mode
         self.rounds = rounds
+        self.on_forget = on_forget  # what else `forget me` clears (what they shared with sets)
 
     async def handle(self, turn: Turn) -> Reply:
         try:
@@ -139,13 +148,13 @@ class Walkthrough:
             reply = await step(context)
             reply.live_card = context.loaded.card if context.loaded else None
             return reply
-        except Refusal as refusal:
-            return refusal.reply
+        except Stop as stop:
+            return stop.reply
         except Tampered:
             return _tampered().reply
         except StoreUnavailable as exc:
-            log.warning("store unavailable: %s", failure(exc))
-            return Refusal(NOT_SAVED).reply
+            log.warning("store unavailable: %s", exc)
+            return Reply(send=[Text(NOT_SAVED)])
 
     async def welcome(self, who: Who, notice: Notice | None = None) -> Card:
         profile = await self.store.profile(who)
@@ -203,13 +212,19 @@ def _from_action(engine: Walkthrough, turn: Turn, action: Action) -> Context:
     return context
 
 
-def _tampered() -> Refusal:
-    return say(TAMPERED + FRESH_CARD)
+def _tampered() -> Stop:
+    return say(
+        "That card's details don't look right, so nothing was changed. "
+        "Type resume to get a fresh card."
+    )
 
 
-def _unknown(turn: Turn) -> Refusal:
+def _unknown(turn: Turn) -> Stop:
     if turn.action is not None:
-        return say(UNKNOWN_BUTTON + FRESH_CARD)
+        return say(
+            "That button isn't one I recognise (the card may be from an older version). "
+            "Nothing was changed. Type resume to get a fresh card."
+        )
     return say(
         "Sorry, I didn't catch that. To rate the element on screen, type R, AR, AG or G, "
         "optionally followed by your evidence. Type help to see everything I understand."
@@ -330,7 +345,7 @@ def _evidence_ok(
         "shorten it and choose your rating again.",
         "attention",
     )
-    raise Refusal(
+    raise Stop(
         ctx.show(
             cards.element_card(
                 framework, assessment, element, ctx.mode, notice, evidence=ctx.evidence
@@ -456,9 +471,9 @@ async def _progressed(ctx: Context, assessment: Assessment) -> None:
         return
     try:
         await ctx.engine.rounds.progressed(ctx.who, assessment)
-    except Exception as exc:
+    except Exception:
         # The trustee's answer is saved; the clerk's card catches up on its next refresh.
-        log.error("could not report round progress: %s", failure(exc))
+        log.exception("could not report round progress")
 
 
 async def resume(ctx: Context) -> Reply:
@@ -646,7 +661,7 @@ def _status_line(ctx: Context, assessment: Assessment) -> str:
 
 def _round_status_line(fw: Framework, assessment: Assessment) -> str:
     link = assessment.round
-    board = f" ({escape_markdown(link.board_name)})" if link and link.board_name else ""
+    board = f" ({link.board_name})" if link and link.board_name else ""
     total = len(assessment.elements or fw.elements)
     rated = f"{assessment.rated_count()} of {total} rated"
     if assessment.status == "closed":
@@ -670,6 +685,8 @@ async def forget(ctx: Context) -> Reply:
 async def forget_confirmed(ctx: Context) -> Reply:
     if not ctx.from_card:
         raise say("To delete your data, type forget me and confirm on the card.")
+    if ctx.engine.on_forget is not None:
+        await ctx.engine.on_forget(ctx.who)
     await ctx.store.forget(ctx.who)
     return Reply(
         send=[

@@ -24,7 +24,6 @@ from frameworks import Framework
 from .. import clock
 from ..cards import Notice
 from ..engine import Joined
-from ..failures import failure
 from ..messages import Card, Place, Reply, Text, Turn
 from ..payloads import Tampered
 from ..refusals import NOT_SAVED, TAMPERED, UNKNOWN_BUTTON, Refusal
@@ -155,10 +154,10 @@ class Desk:
         except Tampered:
             return Refusal(TAMPERED).reply
         except StoreUnavailable as exc:
-            log.warning("store unavailable: %s", failure(exc))
+            log.warning("store unavailable: %s", exc)
             return Refusal(NOT_SAVED).reply
         except TeamsError as exc:
-            log.warning("Teams refused a call: %s", exc.brief())
+            log.warning("Teams refused a call: %s", exc)
             return Reply(
                 send=[Text("Teams did not answer me just now, so please try again in a moment.")]
             )
@@ -215,7 +214,7 @@ class Desk:
         try:
             name = await self.teams.team_name(place.service_url, place.team)
         except TeamsError as exc:
-            log.info("could not read the team's name: %s", exc.brief())
+            log.info("could not read the team's name: %s", exc)
             return board
         if not name:
             return board

@@ -9,7 +9,6 @@ from __future__ import annotations
 from ..cards import Notice
 from ..messages import Reply
 from ..refusals import Refusal
-from ..text import escape_markdown
 from .context import DeskContext, Handler, clerk_of
 from .payloads import RoundInvite
 from .round_steps import ROUND_GONE, show_to_clerk
@@ -28,18 +27,18 @@ async def round_invite(ctx: DeskContext) -> Reply:
         raise Refusal("That person is no longer in the board's team, so nobody was invited.")
     if not member.is_trustee or not member.teams_id:
         raise Refusal(
-            f"{escape_markdown(member.name)} is not a trustee of the board, so they were not "
-            "invited. Change their role first (Manage roles) if they should answer."
+            f"{member.name} is not a trustee of the board, so they were not invited. Change "
+            "their role first (Manage roles) if they should answer."
         )
     if rnd.invitee(member.key) is not None:
         reading = await ctx.rounds.read(ctx.board, rnd)
         notice = Notice(f"{member.name} was invited already.", "accent")
         return await show_to_clerk(ctx, reading, notice)
-    invited = await ctx.rounds.invite_late(ctx.board, rnd, member)
-    if invited is None:
+    reading = await ctx.rounds.invite_late(ctx.board, rnd, member)
+    if reading is None:
         raise Refusal("That round closed a moment ago, so nobody was invited.")
     notice = Notice(f"Invitation on its way to {member.name}, in their chat with me.")
-    return await show_to_clerk(ctx, invited, notice)
+    return await show_to_clerk(ctx, reading, notice)
 
 
 VERBS: dict[str, Handler] = {

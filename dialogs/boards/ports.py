@@ -10,9 +10,12 @@ Teams error type: `bot/` raises it from every call it makes to Teams.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..messages import Card, Text
+
+if TYPE_CHECKING:
+    from .model import Board
 
 RETRYABLE = frozenset({412, 429, 502, 503, 504})
 UNREACHABLE = frozenset({403, 404})  # the person or the conversation cannot be reached
@@ -118,4 +121,16 @@ class Mailer(Protocol):
 
     async def forget(self, tenant: str, board: str, batches: list[str]) -> None:
         """Delete the delivery records of these batches (who was sent what, and when)."""
+        ...
+
+
+class BoardSets(Protocol):
+    """The learning sets a board is in, as its data export and deletion need them."""
+
+    async def board_export(self, board: Board) -> list[dict[str, Any]]:
+        """What the board shared with which set, and when."""
+        ...
+
+    async def board_deleted(self, board: Board) -> None:
+        """The board leaves every set; what it shared is withdrawn."""
         ...

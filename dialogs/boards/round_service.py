@@ -24,7 +24,6 @@ from frameworks import Framework
 
 from .. import clock
 from ..cards import Notice
-from ..failures import failure
 from ..messages import Card, Place, Text
 from ..refusals import Refusal
 from ..rounds import round_summary_card
@@ -36,7 +35,7 @@ from .board_service import BoardService
 from .forms import RoundForm, message_problem
 from .links import SharedLinks
 from .model import CHAIR, CLOSED, OPEN, Board, CardRef, Member, Plan, Round
-from .ports import Mailer, Teams, TeamsError
+from .ports import BoardSets, Mailer, Teams, TeamsError
 from .reading import Reader, RoundReading, batches, who_of
 from .records import BoardRecords
 from .rules import RoundRules
@@ -109,6 +108,7 @@ class RoundService:
         self.now = now
         self.roster = roster
         self.reader = Reader(store, frameworks, mailer)
+        self.sets: BoardSets | None = None  # learning sets a board may be in (dialogs/sets)
         self._refreshing: dict[tuple[str, str, str], asyncio.Task[None]] = {}
 
     def records(self, board: Board) -> BoardRecords:
@@ -316,7 +316,7 @@ class RoundService:
         try:
             posted = await self.teams.post(board.service_url, board.channel, message)
         except TeamsError as exc:
-            log.warning("could not post to the board's channel: %s", exc.brief())
+            log.warning("could not post to the board's channel: %s", exc)
             return None
         return CardRef(posted.conversation, posted.activity)
 
@@ -458,18 +458,14 @@ class RoundService:
         papers = await self.paper_links(board, reading.round)
         for member in membership.chair_copy_to(board):
             agrees = member.role == CHAIR or board.chair is None
-            messages: list[Card | Text] = [
-                summary,
-                *([plan] if agrees else []),
-                *([papers] if papers else []),
-            ]
+            messages = [summary, *([plan] if agrees else []), *([papers] if papers else [])]
             try:
                 for message in messages:
                     await self.teams.personal(
                         board.service_url, board.tenant, member.teams_id, message
                     )
             except TeamsError as exc:
-                log.warning("could not send the chair's copy of a summary: %s", exc.brief())
+                log.warning("could not send the chair's copy of a summary: %s", exc)
 
     # ---- the chair's priorities ----------------------------------------------------------------
 
@@ -533,7 +529,10 @@ class RoundService:
         await self.records(board).delete_round(rnd.id)
 
     async def delete_board(self, board: Board) -> int:
-        """Everything of a board: rounds, trustees' answers in them, members, delivery records."""
+        """Everything of a board: rounds, trustees' answers in them, members, delivery records,
+        and what it shared with learning sets."""
+        if self.sets is not None:
+            await self.sets.board_deleted(board)
         records = self.records(board)
         for round_id in await records.rounds():
             rnd = await records.round(round_id)
@@ -555,6 +554,7 @@ class RoundService:
             return DATA_GONE
         if grant.kind == "export":
             found = await data.export(self.reader, records, board)
+            found["learning_sets"] = await self.sets.board_export(board) if self.sets else []
             return Download(data.export_json(found), "application/json", EXPORT_NAME)
         rnd = await records.round(grant.round) if grant.round else None
         if rnd is None or rnd.is_open:
@@ -583,8 +583,8 @@ class RoundService:
             await self.refresh_round_card(*key)
         except StoreUnavailable:
             log.warning("could not refresh a round card: the store is unavailable")
-        except Exception as exc:
-            log.error("could not refresh a round card: %s", failure(exc))
+        except Exception:
+            log.exception("could not refresh a round card")
         finally:
             self._refreshing.pop(key, None)
 
@@ -636,7 +636,7 @@ class RoundService:
                 board.service_url, rnd.clerk_card.conversation, rnd.clerk_card.activity, card
             )
         except TeamsError as exc:
-            log.info("could not update a round card: %s", exc.brief())
+            log.info("could not update a round card: %s", exc)
 
 
 EXPORT_NAME = "trustboard-board-data.json"

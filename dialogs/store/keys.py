@@ -36,6 +36,21 @@ lets `delete_board` find them all with one pattern):
     p:{t:…:b:…}:dq:job:<digest>      hash    one delivery job (see bot/delivery/jobs.py)
     p:{t:…:b:…}:dq:round:<id>        zset    delivery job ids of one round by enqueue time (ms)
 
+A learning set, `{set:<id>}` (it spans tenants, so its keys carry none; dialogs/sets/store.py):
+
+    p:{set:<id>}:set                 hash    name, framework, named, created, code, focus,
+                                             focus_by, and the facilitator (fac_*)
+    p:{set:<id>}:members             hash    member key -> JSON [tenant, board, name, joined, label]
+    p:{set:<id>}:shares              hash    member key -> JSON of its latest share;
+                                             "<member key>:prev" -> the share before
+    p:{set:<id>}:votes               hash    member key -> "1,5,7"
+    p:{setcode}:<code>               string  the set id a join code admits to
+    p:{t:…:b:…}:sets                 set     ids of the sets the board is in
+    p:{t:…:u:…}:sets                 set     ids of the sets the person facilitates
+    p:{t:…:u:…}:setshares            set     "<set id> <member key>": shares of their own
+                                             self-assessment, for `forget me`
+    p:{t:…:u:…}:setcodes             string  wrong join codes tried this hour (expires)
+
 A tenant, and what all processes share:
 
     p:{t:<tenant>}:boards            set     the tenant's board ids
@@ -65,6 +80,8 @@ from ..state import Who
 
 ASSESSMENT_ID = re.compile(r"^[0-9a-f]{12}$")
 ROUND_ID = ASSESSMENT_ID  # 12 hex digits too
+SET_ID = re.compile(r"^[0-9a-f]{16}$")
+JOIN_CODE = re.compile(r"^[A-HJ-NP-Z2-9]{8}$")  # no I, O, 0 or 1: read aloud, never confused
 
 
 def key_part(value: str) -> str:
@@ -150,6 +167,42 @@ class Keys:
 
     def round_jobs(self, tenant: str, board: str, round_id: str) -> str:
         return f"{self.board_tag(tenant, board)}:dq:round:{key_part(round_id)}"
+
+    def board_sets(self, tenant: str, board: str) -> str:
+        return f"{self.board_tag(tenant, board)}:sets"
+
+    # -- a learning set, and the pointers to it -------------------------------------------------
+
+    def set_tag(self, set_id: str) -> str:
+        if not SET_ID.match(set_id):
+            raise ValueError("not a set id")
+        return self._tagged(f"set:{set_id}")
+
+    def learning_set(self, set_id: str) -> str:
+        return f"{self.set_tag(set_id)}:set"
+
+    def set_members(self, set_id: str) -> str:
+        return f"{self.set_tag(set_id)}:members"
+
+    def set_shares(self, set_id: str) -> str:
+        return f"{self.set_tag(set_id)}:shares"
+
+    def set_votes(self, set_id: str) -> str:
+        return f"{self.set_tag(set_id)}:votes"
+
+    def join_code(self, code: str) -> str:
+        if not JOIN_CODE.match(code):
+            raise ValueError("not a join code")
+        return f"{self._tagged('setcode')}:{code}"
+
+    def facilitated(self, tenant: str, user: str) -> str:
+        return f"{self.user(Who(tenant, user))}:sets"
+
+    def self_shares(self, tenant: str, user: str) -> str:
+        return f"{self.user(Who(tenant, user))}:setshares"
+
+    def wrong_codes(self, tenant: str, user: str) -> str:
+        return f"{self.user(Who(tenant, user))}:setcodes"
 
     # -- a tenant, and what every process shares ------------------------------------------------
 
