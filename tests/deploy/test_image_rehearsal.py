@@ -177,7 +177,9 @@ def test_the_bot_starts_from_the_image_and_passes_its_health_check(image: Image)
     started = as_image_user(image, image.cmd, env)
     bot = subprocess.Popen(**started, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        assert wait_for_health(port, bot) == {"status": "ok", "store": "embedded"}
+        health = wait_for_health(port, bot)
+        assert (health["status"], health["store"]) == ("ok", "embedded")
+        assert {loop["loop"]: loop["running"] for loop in health["loops"]}["agenda"] is True
         healthcheck = as_image_user(image, image.healthcheck, env)
         check = subprocess.run(**healthcheck, capture_output=True, text=True, timeout=30)
         assert check.returncode == 0, check.stderr
