@@ -9,6 +9,7 @@ fails here rather than in front of a trustee.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import os
 import subprocess
@@ -18,19 +19,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft4Validator, Draft7Validator, ValidationError, validators
+from PIL import Image
 
 from bot.turns import BOARD_WORDS
 from dialogs.boards.desk import CHANNEL_WORDS
 from dialogs.commands import parse
 from dialogs.engine import STEPS
 from frameworks import load_all
-from tests.deploy import png
-from tests.deploy.schema_check import errors
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "package"
 SCHEMA = json.loads((ROOT / "deploy/teams/schema/MicrosoftTeams.schema.json").read_text())
 FILES = ["color.png", "manifest.json", "outline.png"]
+# The vendored schema is draft-04 but for draft-06's `const` and draft-07's `if`/`then`, which a
+# draft-04 validator would pass over.
+TeamsSchema = validators.extend(
+    Draft4Validator, {k: Draft7Validator.VALIDATORS[k] for k in ("const", "if")}
+)
+ANNOTATIONS = {"$schema", "id", "title", "description", "default", "examples", "format"}
+READ_WITH_ANOTHER = {"then", "else", "definitions"}  # by `if`, and through `$ref`
 
 APP_ID = "1B4C7E0D-3F5A-4C1E-9A7B-2D8E6F0A9C31"
 ENV = {
@@ -76,6 +84,40 @@ def zipped(built: Path, name: str) -> bytes:
         return zf.read(name)
 
 
+def errors(instance: Any, schema: dict[str, Any]) -> list[ValidationError]:
+    """Every way `instance` breaks `schema`; empty when it is valid."""
+    return sorted(TeamsSchema(schema).iter_errors(instance), key=lambda e: e.json_path)
+
+
+def keywords(schema: Any) -> set[str]:
+    """Every keyword the schema uses, at any depth (the names under properties are not)."""
+    if isinstance(schema, list):
+        return {k for item in schema for k in keywords(item)}
+    if not isinstance(schema, dict):
+        return set()
+    found = set(schema)
+    for key, value in schema.items():
+        if key in ("properties", "patternProperties", "definitions", "dependencies"):
+            found |= {k for sub in value.values() for k in keywords(sub)}
+        elif key not in ("enum", "const", "required", "examples", "default"):
+            found |= keywords(value)
+    return found
+
+
+def pixels(data: bytes) -> tuple[Image.Image, list[list[tuple[int, int, int, int]]]]:
+    """The PNG, and its rows of (r, g, b, a)."""
+    image = Image.open(io.BytesIO(data))
+    assert image.format == "PNG"
+    rgba = image.convert("RGBA")
+    at = rgba.load()
+    assert at is not None
+    return image, [[at[x, y] for x in range(rgba.width)] for y in range(rgba.height)]
+
+
+def has_alpha_channel(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
+
+
 def commands(manifest: dict[str, Any], scope: str) -> list[str]:
     lists = [c for c in manifest["bots"][0]["commandLists"] if scope in c["scopes"]]
     assert len(lists) == 1, f"expected one command list for {scope}, found {len(lists)}"
@@ -107,7 +149,14 @@ def test_the_same_environment_builds_the_same_bytes(built: Path, tmp_path: Path)
 def test_the_built_manifest_validates_against_the_vendored_schema(
     manifest: dict[str, Any],
 ) -> None:
-    assert errors(manifest, SCHEMA) == []
+    assert [f"{e.json_path}: {e.message}" for e in errors(manifest, SCHEMA)] == []
+
+
+def test_the_schema_uses_no_keyword_the_check_would_ignore() -> None:
+    """jsonschema passes over keywords it does not know: a newer schema using one must fail
+    here rather than make the check above pass by being misunderstood."""
+    known = set(TeamsSchema.VALIDATORS) | ANNOTATIONS | READ_WITH_ANOTHER
+    assert keywords(SCHEMA) - known == set()
 
 
 def test_the_manifest_is_at_the_vendored_schema_version(manifest: dict[str, Any]) -> None:
@@ -117,30 +166,41 @@ def test_the_manifest_is_at_the_vendored_schema_version(manifest: dict[str, Any]
 
 
 @pytest.mark.parametrize(
-    ("change", "where"),
+    ("change", "where", "keyword", "says"),
     [
-        (lambda m: m["name"].update(short="t" * 31), "$.name.short"),
-        (lambda m: m["bots"][0].update(botId="trustboard"), "$.bots[0].botId"),
-        (lambda m: m.update(id="{" + APP_ID + "}"), "$.id"),
-        (lambda m: m.update(colour="#1E3A5F"), "'colour' is not allowed"),
-        (lambda m: m["developer"].pop("privacyUrl"), "'privacyUrl' is required"),
-        (lambda m: m["developer"].update(privacyUrl="oak.example.org"), "privacyUrl"),
-        (lambda m: m.update(accentColor="navy"), "$.accentColor"),
-        (lambda m: m["bots"][0]["scopes"].append("meetings"), "$.bots[0].scopes[3]"),
+        (lambda m: m["name"].update(short="t" * 31), "$.name.short", "maxLength", ""),
+        (lambda m: m.update(manifestVersion="1.16"), "$.manifestVersion", "const", ""),
+        (lambda m: m["bots"][0].update(botId="trustboard"), "$.bots[0].botId", "pattern", ""),
+        (lambda m: m.update(id="{" + APP_ID + "}"), "$.id", "pattern", ""),
+        (lambda m: m.update(colour="#1E3A5F"), "$", "additionalProperties", "'colour'"),
+        (lambda m: m["developer"].pop("privacyUrl"), "$.developer", "required", "'privacyUrl'"),
+        (
+            lambda m: m["developer"].update(privacyUrl="oak.example.org"),
+            "$.developer.privacyUrl",
+            "pattern",
+            "",
+        ),
+        (lambda m: m.update(accentColor="navy"), "$.accentColor", "pattern", ""),
+        (lambda m: m["bots"][0]["scopes"].append("meetings"), "$.bots[0].scopes[3]", "enum", ""),
         (
             lambda m: m["bots"][0]["commandLists"].append({"scopes": [], "commands": []}),
-            "more than 3",
+            "$.bots[0].commandLists",
+            "maxItems",
+            "",
         ),
     ],
 )
 def test_the_schema_check_refuses_what_teams_would_refuse(
-    manifest: dict[str, Any], change: Any, where: str
+    manifest: dict[str, Any], change: Any, where: str, keyword: str, says: str
 ) -> None:
     broken = copy.deepcopy(manifest)
     change(broken)
     found = errors(broken, SCHEMA)
     assert found, "the schema check accepted a broken manifest"
-    assert any(where in line for line in found), found
+    lines = [f"{e.json_path}: {e.message} [{e.validator}]" for e in found]
+    assert any(
+        e.json_path == where and e.validator == keyword and says in e.message for e in found
+    ), lines
 
 
 def test_the_app_id_and_the_domain_come_from_the_environment(manifest: dict[str, Any]) -> None:
@@ -180,24 +240,24 @@ def test_the_bot_is_in_every_scope_and_takes_no_files(manifest: dict[str, Any]) 
 
 
 def test_the_colour_icon_is_192_square_and_not_blank(built: Path) -> None:
-    icon = png.read(zipped(built, "color.png"))
+    icon, rows = pixels(zipped(built, "color.png"))
     assert (icon.width, icon.height) == (192, 192)
-    colours = {p for row in icon.pixels for p in row}
+    colours = {p for row in rows for p in row}
     assert len(colours) >= 5, "the colour icon is (nearly) a single colour"
-    assert all(p[3] == 255 for row in icon.pixels for p in row), "full-bleed background"
+    assert all(p[3] == 255 for row in rows for p in row), "full-bleed background"
 
 
 def test_the_outline_icon_is_32_square_white_on_transparent(built: Path) -> None:
-    icon = png.read(zipped(built, "outline.png"))
+    icon, rows = pixels(zipped(built, "outline.png"))
     assert (icon.width, icon.height) == (32, 32)
-    assert icon.has_alpha_channel
-    pixels = [p for row in icon.pixels for p in row]
-    coloured = [p for p in pixels if p[3] > 0 and p[:3] != (255, 255, 255)]
+    assert has_alpha_channel(icon)
+    every = [p for row in rows for p in row]
+    coloured = [p for p in every if p[3] > 0 and p[:3] != (255, 255, 255)]
     assert coloured == [], "an outline icon may only be white where it is not transparent"
-    opaque = sum(p[3] > 0 for p in pixels)
-    assert 0.15 * len(pixels) < opaque < 0.85 * len(pixels), "the symbol is missing or a block"
+    opaque = sum(p[3] > 0 for p in every)
+    assert 0.15 * len(every) < opaque < 0.85 * len(every), "the symbol is missing or a block"
     for x, y in ((0, 0), (31, 0), (0, 31), (31, 31)):
-        assert icon.pixels[y][x][3] == 0, "the background must be transparent"
+        assert rows[y][x][3] == 0, "the background must be transparent"
 
 
 # -- the commands against what the bot understands ---------------------------------------------
