@@ -34,11 +34,11 @@ async def round_invite(ctx: DeskContext) -> Reply:
         reading = await ctx.rounds.read(ctx.board, rnd)
         notice = Notice(f"{member.name} was invited already.", "accent")
         return await show_to_clerk(ctx, reading, notice)
-    reading = await ctx.rounds.invite_late(ctx.board, rnd, member)
-    if reading is None:
+    invited = await ctx.rounds.invite_late(ctx.board, rnd, member)
+    if invited is None:
         raise Refusal("That round closed a moment ago, so nobody was invited.")
     notice = Notice(f"Invitation on its way to {member.name}, in their chat with me.")
-    return await show_to_clerk(ctx, reading, notice)
+    return await show_to_clerk(ctx, invited, notice)
 
 
 VERBS: dict[str, Handler] = {

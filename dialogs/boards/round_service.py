@@ -458,7 +458,11 @@ class RoundService:
         papers = await self.paper_links(board, reading.round)
         for member in membership.chair_copy_to(board):
             agrees = member.role == CHAIR or board.chair is None
-            messages = [summary, *([plan] if agrees else []), *([papers] if papers else [])]
+            messages: list[Card | Text] = [
+                summary,
+                *([plan] if agrees else []),
+                *([papers] if papers else []),
+            ]
             try:
                 for message in messages:
                     await self.teams.personal(

@@ -20,7 +20,15 @@ from ..messages import Card
 from ..text import length
 from . import payloads as p
 from .compare import Interest, Row, tally
-from .model import FOCUS_SIZES, MAX_MEMBERS, NAME_MAX, SOURCE_NAMES, LearningSet, SetMember
+from .model import (
+    FOCUS_SIZES,
+    MAX_MEMBERS,
+    NAME_MAX,
+    SOURCE_NAMES,
+    LearningSet,
+    SetMember,
+    Source,
+)
 from .model import format_code as code_text
 
 BOARD_MAX = 120  # wire bytes of a board's name on a set's card
@@ -333,7 +341,7 @@ def _focus_input(s: LearningSet, framework: Framework) -> dict[str, Any]:
 class Offer:
     """One result a chair could share: what it is, exactly what would leave, and its button."""
 
-    source: str  # round or self
+    source: Source
     ref: str
     title: str
     ratings: Mapping[int, str]

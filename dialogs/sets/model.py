@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Final, Literal
 from urllib.parse import quote
 
 SET_ID = re.compile(r"^[0-9a-f]{16}$")
@@ -22,8 +23,9 @@ SHARE_MIN_RATINGS = 3
 NAME_MAX = 80  # characters of a set's name
 LABELS = "ABCDEFGH"  # members' labels where trust names are not shown, in the order they joined
 
-ROUND = "round"  # a share of the board's closed round (its board ratings)
-SELF = "self"  # a share of the chair's own self-assessment
+ROUND: Final = "round"  # a share of the board's closed round (its board ratings)
+SELF: Final = "self"  # a share of the chair's own self-assessment
+Source = Literal["round", "self"]
 SOURCE_NAMES = {ROUND: "the board's round", SELF: "the chair's self-assessment"}
 
 

@@ -7,7 +7,7 @@ or result, never *who may*: that is decided from the authenticated turn.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field, StringConstraints
 
@@ -22,7 +22,7 @@ TEXT_MAX = 2000  # any typed text longer than this is not a person typing in a b
 
 
 class OnSet(Payload):
-    ignores = (*SET_INPUTS, *LIST_INPUTS)
+    ignores: ClassVar[tuple[str, ...]] = (*SET_INPUTS, *LIST_INPUTS)
     set_id: SetId = Field(alias="s")
     board: BoardId | None = Field(None, alias="b")
 

@@ -168,7 +168,9 @@ class Sets:
     async def tell_members(self, learning_set: LearningSet, message: Text | Card) -> None:
         for member in learning_set.members:
             board = await self.desk.boards.board(member.tenant, member.board)
-            for person in board.members if board else ():
+            if board is None:
+                continue
+            for person in board.members:
                 if person.role in (CHAIR, CLERK) and person.teams_id:
                     await self.personal(board.service_url, board.tenant, person.teams_id, message)
 

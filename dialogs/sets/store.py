@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
 
+from ..store import text
 from ..store.keys import JOIN_CODE as CODE
 from ..store.keys import Keys
 from ..store.store import stored
@@ -140,7 +142,7 @@ class SetStore:
 
         async def run() -> None:
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.hset(keys.learning_set(s.id), mapping=fields)
+                pipe.hset(keys.learning_set(s.id), mapping=text.mapping(fields))
                 if s.code:
                     pipe.set(keys.join_code(s.code), s.id)
                 pipe.sadd(keys.facilitated(fac.tenant, fac.user), s.id)
@@ -199,7 +201,7 @@ class SetStore:
         if not CODE.match(code):
             return None
         key = self.keys.join_code(code)
-        return await self._call(lambda: self.redis.get(key)) or None
+        return await self._call(lambda: text.get(self.redis, key)) or None
 
     async def wrong_code(self, tenant: str, user: str) -> int:
         """Count a wrong code tried by this person this hour; returns the count."""
@@ -261,11 +263,11 @@ class SetStore:
 
     async def board_sets(self, tenant: str, board: str) -> list[str]:
         key = self.keys.board_sets(tenant, board)
-        return sorted(await self._call(lambda: self.redis.smembers(key)))
+        return sorted(await self._call(lambda: text.smembers(self.redis, key)))
 
     async def facilitated(self, tenant: str, user: str) -> list[str]:
         key = self.keys.facilitated(tenant, user)
-        return sorted(await self._call(lambda: self.redis.smembers(key)))
+        return sorted(await self._call(lambda: text.smembers(self.redis, key)))
 
     async def rename_member(self, set_id: str, member: SetMember, name: str) -> None:
         """A board renamed in Teams shows by its new name (where names are shown)."""
@@ -310,19 +312,17 @@ class SetStore:
         keys = self.keys
         index = keys.self_shares(tenant, user)
         withdrawn = 0
-        for entry in await self._call(lambda: self.redis.smembers(index)):
+        for entry in await self._call(lambda: text.smembers(self.redis, index)):
             set_id, _, mkey = str(entry).partition(" ")
             if not SET_ID.match(set_id):
                 continue
-            raw = await self._call(lambda s=set_id, m=mkey: self.redis.hget(keys.set_shares(s), m))
+            raw = await self._call(partial(text.hget, self.redis, keys.set_shares(set_id), mkey))
             share = _share(raw) if raw else None
-            if share is None or share.source != SELF or share.by != ref:
+            if raw is None or share is None or share.source != SELF or share.by != ref:
                 continue
             withdrawn += int(
                 await self._call(
-                    lambda s=set_id, m=mkey, r=raw: self._withdraw(
-                        keys=[keys.set_shares(s)], args=[m, r]
-                    )
+                    partial(self._withdraw, keys=[keys.set_shares(set_id)], args=[mkey, raw])
                 )
             )
         await self._call(lambda: self.redis.delete(index))

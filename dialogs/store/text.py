@@ -28,8 +28,12 @@ async def hgetall(redis: Redis, key: str) -> dict[str, str]:
 
 async def hset(redis: Redis, key: str, fields: Mapping[str, str]) -> int:
     """Set several fields of a hash at once."""
-    mapping: dict[FieldT, EncodableT] = {name: value for name, value in fields.items()}
-    return await redis.hset(key, mapping=mapping)
+    return await redis.hset(key, mapping=mapping(fields))
+
+
+def mapping(fields: Mapping[str, str]) -> dict[FieldT, EncodableT]:
+    """Fields as redis-py types a hash's mapping (for HSET in a pipeline)."""
+    return {name: value for name, value in fields.items()}
 
 
 async def smembers(redis: Redis, key: str) -> set[str]:
