@@ -8,7 +8,6 @@ and nothing a board did not share (evidence, a trustee's rating, a name) reaches
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 
 import pytest
 from redis.asyncio import Redis
@@ -28,7 +27,7 @@ from tests.sets.trusts import (
     set_up_board,
     texts_to,
 )
-from tests.support.bot_process import BotProcess
+from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector
 
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
@@ -64,13 +63,8 @@ def by_name(t: Trust, ratings: list[tuple[str, ...]]) -> dict[str, tuple[str, ..
 
 
 @pytest.fixture
-async def bot(redis_client: Redis, redis_url: str) -> AsyncIterator[BotProcess]:
-    process = BotProcess({"REDIS_URL": redis_url, **FAST}).start()
-    try:
-        yield process
-    finally:
-        process.stop()
-        process.cleanup()
+async def bot(bot_app_with: StartBot) -> BotApp:
+    return await bot_app_with(FAST)
 
 
 def section(text: str, heading: str) -> str:
@@ -80,7 +74,7 @@ def section(text: str, heading: str) -> str:
 
 
 async def test_three_trusts_in_three_tenants_run_a_learning_set(
-    bot: BotProcess, connector: FakeConnector, redis_client: Redis
+    bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     for t in (OAK, ELM, ASH):
         await set_up_board(bot, connector, t)
@@ -252,7 +246,7 @@ async def _set_text(client: ChatClient) -> str:
     return client.words()
 
 
-async def _share_round(bot: BotProcess, connector: FakeConnector, t: Trust) -> ChatClient:
+async def _share_round(bot: BotApp, connector: FakeConnector, t: Trust) -> ChatClient:
     """The chair opens the set from their chat and shares the board's latest round."""
     chair = personal(bot, connector, t.chair, t.tenant)
     assert await chair.say("sets") == 200

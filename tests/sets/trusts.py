@@ -2,8 +2,8 @@
 
 Each trust has its own tenant, team, clerk, chair and trustees; a facilitator (say, at CST) is
 in a tenant of their own and chairs no board. Every activity carries its sender's tenant, as
-Teams' would; the bot runs as a real process on the throwaway Redis, and what it sends is read at
-the fake connector.
+Teams' would; the bot runs on the throwaway Redis, served in-process (tests/support/bot_app.py),
+and what it sends is read at the fake connector.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from tests.boards.scripted import (
 from tests.dialogs.cardkit import walk
 from tests.http.teams_client import TeamsClient
 from tests.support.activities import OTHER_TENANT, TENANT, Chat, Conversation, User, channel, user
-from tests.support.bot_process import BotProcess
+from tests.support.bot_http import BotHttp
 from tests.support.fake_connector import FakeConnector, adaptive_cards
 
 THIRD_TENANT = "3c2b1a09-8f7e-4d6c-b5a4-932817065f4e"
@@ -73,12 +73,12 @@ def chat(connector: FakeConnector, who: User, tenant: str, conversation: Any = N
     return Chat(service_url=connector.url, tenant=tenant, user=who, conversation=conversation)
 
 
-def personal(bot: BotProcess, connector: FakeConnector, who: User, tenant: str) -> ChatClient:
+def personal(bot: BotHttp, connector: FakeConnector, who: User, tenant: str) -> ChatClient:
     """Someone's own 1:1 chat with the bot, in their tenant, as they type in it."""
     return ChatClient(bot, connector, chat(connector, who, tenant))
 
 
-def proactive(bot: BotProcess, connector: FakeConnector, who: User, tenant: str) -> ChatClient:
+def proactive(bot: BotHttp, connector: FakeConnector, who: User, tenant: str) -> ChatClient:
     """The 1:1 chat the bot opened with someone, on the latest card it sent there."""
     created = [
         c
@@ -126,7 +126,7 @@ def texts_to(connector: FakeConnector, who: User) -> list[str]:
 # ---- a board in its tenant ----------------------------------------------------------------------
 
 
-async def set_up_board(bot: BotProcess, connector: FakeConnector, t: Trust) -> None:
+async def set_up_board(bot: BotHttp, connector: FakeConnector, t: Trust) -> None:
     """The bot added to the trust's team, the board set up by its clerk, the chair named."""
     connector.set_roster(roster(t.clerk, t.chair, *t.trustees), conversation_id=t.team_id)
     client = TeamsClient(bot, connector, chat(connector, t.clerk, t.tenant, channel(t.team)))
@@ -151,7 +151,7 @@ def _current(card: dict[str, Any] | None, index: int) -> str:
     raise AssertionError(f"no role.{index} on the roles card")
 
 
-async def clerk_chat(bot: BotProcess, connector: FakeConnector, t: Trust) -> ChatClient:
+async def clerk_chat(bot: BotHttp, connector: FakeConnector, t: Trust) -> ChatClient:
     client = personal(bot, connector, t.clerk, t.tenant)
     assert await client.say("board") == 200
     assert client.card is not None and "Manage roles" in str(client.card), client.texts
@@ -203,7 +203,7 @@ async def answer(client: ChatClient, ratings: tuple[str, ...]) -> None:
 
 
 async def run_round(
-    bot: BotProcess,
+    bot: BotHttp,
     connector: FakeConnector,
     t: Trust,
     ratings: dict[str, tuple[str, ...]],
