@@ -38,7 +38,7 @@ FACILITATOR_ONLY = "Only the set's facilitator can do that, so nothing was chang
 PRIVATE_ONLY = (
     "Learning sets are run in a private chat with me, never in a channel, so that what one "
     "board shares reaches only the other members' chairs and clerks. Open a chat with me "
-    "(select my name, then Chat) and type sets."
+    "(select my name, then Chat) and type sets. Nothing was changed."
 )
 P = TypeVar("P", bound=Payload)
 

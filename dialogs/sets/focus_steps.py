@@ -86,7 +86,10 @@ async def set_compare(ctx: SetContext) -> Reply:
     learning_set = await ctx.learning_set()
     viewer, _ = await ctx.viewer(learning_set)
     if not learning_set.focus:
-        raise Refusal("The set has no focus elements yet, so there is nothing to compare.")
+        raise Refusal(
+            "The set has no focus elements yet, so there is nothing to compare and nothing was "
+            "changed."
+        )
     framework = ctx.sets.framework(learning_set)
     rows = comparison(framework, learning_set)
     return ctx.show(set_cards.comparison_card(learning_set, framework, viewer, rows, ctx.mode))
@@ -97,7 +100,9 @@ async def set_send(ctx: SetContext) -> Reply:
     learning_set = await ctx.learning_set()
     ctx.facilitating(learning_set)
     if not learning_set.focus:
-        raise Refusal("Choose the set's focus elements first, so nothing was sent.")
+        raise Refusal(
+            "Choose the set's focus elements first, so nothing was sent and nothing was changed."
+        )
     framework = ctx.sets.framework(learning_set)
     rows = comparison(framework, learning_set)
     sent = missed = 0

@@ -153,8 +153,9 @@ async def set_join(ctx: SetContext) -> Reply:
     store = ctx.sets.store
     if await store.wrong_codes(ctx.who.tenant, ctx.who.user) >= WRONG_CODES_PER_HOUR:
         raise Refusal(
-            "Too many wrong join codes in the last hour, so I am not trying any more for now. "
-            "Please check the code with the set's facilitator and try again later."
+            "Too many wrong join codes in the last hour, so I am not trying any more for now, "
+            "and nothing was changed. Please check the code with the set's facilitator and try "
+            "again later."
         )
     set_id = await store.by_code(code)
     learning_set = await store.get(set_id) if set_id and SET_ID.match(set_id) else None

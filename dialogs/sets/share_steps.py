@@ -87,13 +87,16 @@ async def set_share(ctx: SetContext) -> Reply:
     ratings = await _ratings(ctx, learning_set, board, source, ref)
     if not ratings:
         raise Refusal(
-            "That result has no rating that can be shared, so nothing was shared. An element "
-            "needs at least three trustees' ratings in a round to be shared."
+            "That result has no rating that can be shared, so nothing was shared and nothing "
+            "was changed. An element needs at least three trustees' ratings in a round to be "
+            "shared."
         )
     share = Share(ratings, ctx.now, source, ref, person_ref(ctx.who.tenant, ctx.who.user))
     user = ctx.who.user if source == SELF else None
     if not await ctx.sets.store.share(learning_set.id, board.tenant, board.id, share, user):
-        raise Refusal("Your board is no longer in that set, so nothing was shared.")
+        raise Refusal(
+            "Your board is no longer in that set, so nothing was shared and nothing was changed."
+        )
     await ctx.sets.keep_until(learning_set.id, ctx.turn.now)
     fresh = await ctx.learning_set()
     notice = Notice(
@@ -110,9 +113,14 @@ async def _ratings(
     if source == ROUND:
         rnd = await ctx.sets.desk.boards.round(board.tenant, board.id, ref)
         if rnd is None or rnd.framework != learning_set.framework:
-            raise Refusal("I can't find that round on your board, so nothing was shared.")
+            raise Refusal(
+                "I can't find that round on your board, so nothing was shared and nothing was "
+                "changed."
+            )
         if rnd.is_open:
-            raise Refusal("That round is still open: it can be shared once it closes.")
+            raise Refusal(
+                "That round is still open: it can be shared once it closes. Nothing was changed."
+            )
         ratings, _ = await round_ratings(ctx, board, rnd)
         return ratings
     if source == SELF:
@@ -120,7 +128,8 @@ async def _ratings(
         if mine is None or mine.id != ref:
             raise Refusal(
                 "That is not your latest finished self-assessment on the set's framework, so "
-                "nothing was shared. Open Share a result again for the latest."
+                "nothing was shared and nothing was changed. Open Share a result again for the "
+                "latest."
             )
         return own_ratings(mine)
     raise Refusal(TAMPERED)

@@ -27,7 +27,8 @@ from tests.sets.trusts import (
     set_up_board,
     texts_to,
 )
-from tests.support.bot_app import BotApp, StartBot
+from tests.support.bot_app import StartBot
+from tests.support.bot_http import BotHttp
 from tests.support.fake_connector import FakeConnector
 
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
@@ -63,7 +64,7 @@ def by_name(t: Trust, ratings: list[tuple[str, ...]]) -> dict[str, tuple[str, ..
 
 
 @pytest.fixture
-async def bot(bot_app_with: StartBot) -> BotApp:
+async def bot(bot_app_with: StartBot) -> BotHttp:
     return await bot_app_with(FAST)
 
 
@@ -74,7 +75,7 @@ def section(text: str, heading: str) -> str:
 
 
 async def test_three_trusts_in_three_tenants_run_a_learning_set(
-    bot: BotApp, connector: FakeConnector, redis_client: Redis
+    bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     for t in (OAK, ELM, ASH):
         await set_up_board(bot, connector, t)
@@ -246,7 +247,7 @@ async def _set_text(client: ChatClient) -> str:
     return client.words()
 
 
-async def _share_round(bot: BotApp, connector: FakeConnector, t: Trust) -> ChatClient:
+async def _share_round(bot: BotHttp, connector: FakeConnector, t: Trust) -> ChatClient:
     """The chair opens the set from their chat and shares the board's latest round."""
     chair = personal(bot, connector, t.chair, t.tenant)
     assert await chair.say("sets") == 200
