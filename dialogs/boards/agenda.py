@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from redis.asyncio import Redis
 
 from ..store.keys import Keys
+from ..store.store import stored
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -104,14 +105,15 @@ class Agenda:
     async def schedule(self, item: str, at: datetime) -> None:
         """Due at `at` (timezone-aware); an item already on the agenda moves to the new time."""
         _check_item(item)
-        await self.redis.zadd(self.key, {item: _to_ms(at)})
+        score = _to_ms(at)
+        await stored(lambda: self.redis.zadd(self.key, {item: score}))
 
     async def cancel(self, item: str) -> None:
-        await self.redis.zrem(self.key, item)
+        await stored(lambda: self.redis.zrem(self.key, item))
 
     async def due_at(self, item: str) -> datetime | None:
         """When the item is due; while it is claimed, when its lease runs out. None if absent."""
-        score = await self.redis.zscore(self.key, item)
+        score = await stored(lambda: self.redis.zscore(self.key, item))
         if score is None:
             return None
         return datetime.fromtimestamp(math.floor(float(score)) / 1000, UTC)

@@ -133,6 +133,9 @@ class Round:
     # when someone joined it (who may then be invited). See dialogs/boards/membership.py.
     left: dict[str, str] = field(default_factory=dict)
     joined: dict[str, str] = field(default_factory=dict)
+    # Steps of an operation on the round not done yet (see RoundService.resume): "invite",
+    # "summary", "remind:2"… Empty once every operation on it has finished.
+    todo: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:

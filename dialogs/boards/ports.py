@@ -10,12 +10,10 @@ Teams error type: `bot/` raises it from every call it makes to Teams.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from ..messages import Card, Text
-
-if TYPE_CHECKING:
-    from .model import Board
+from .model import Board
 
 RETRYABLE = frozenset({412, 429, 502, 503, 504})
 UNREACHABLE = frozenset({403, 404})  # the person or the conversation cannot be reached

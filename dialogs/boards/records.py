@@ -73,8 +73,20 @@ class BoardRecords:
     async def update_round(self, round_id: str, fields: Mapping[str, str]) -> None:
         await self.store.update_round(self.tenant, self.board_id, round_id, fields)
 
-    async def close_round(self, round_id: str, now: str, by: str) -> bool:
-        return await self.store.close_round(self.tenant, self.board_id, round_id, now, by)
+    async def close_round(self, round_id: str, now: str, by: str, todo: Iterable[str] = ()) -> bool:
+        return await self.store.close_round(self.tenant, self.board_id, round_id, now, by, todo)
+
+    async def steps_turn(self, round_id: str, token: str) -> bool:
+        return await self.store.steps_turn(self.tenant, self.board_id, round_id, token)
+
+    async def end_steps_turn(self, round_id: str, token: str) -> None:
+        await self.store.end_steps_turn(self.tenant, self.board_id, round_id, token)
+
+    async def done(self, round_id: str, steps: Iterable[str]) -> None:
+        await self.store.done(self.tenant, self.board_id, round_id, steps)
+
+    async def count_resume(self, round_id: str) -> int:
+        return await self.store.count_resume(self.tenant, self.board_id, round_id)
 
     async def mark_once(self, round_id: str, field: str, value: str) -> bool:
         return await self.store.mark_once(self.tenant, self.board_id, round_id, field, value)

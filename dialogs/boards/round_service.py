@@ -30,7 +30,8 @@ from ..rounds import round_summary_card
 from ..store import Store, StoreUnavailable
 from . import agenda_items, data, membership, papers
 from . import cards as board_cards
-from .agenda_items import CLOSE, PURGE, REMIND, SUMMARY
+from .agenda_items import CLOSE, PURGE, REMIND, RESUME
+from .agenda_items import SUMMARY as SUMMARY_ITEM
 from .board_service import BoardService
 from .forms import RoundForm, message_problem
 from .links import SharedLinks
@@ -43,7 +44,58 @@ from .store import BoardStore, card_ref_value
 
 log = logging.getLogger("trustboard.rounds")
 
-SUMMARY_BACKSTOP = timedelta(minutes=2)  # if posting the summary is cut short, retry after this
+RESUME_AFTER = timedelta(minutes=2)  # when the agenda carries on an operation cut short
+RESUME_TRIES = 30  # times the agenda takes up a round's steps before leaving them (an hour)
+
+# The steps an operation leaves on its round (todo:<step>), done in this order.
+SCHEDULE = "schedule"  # the deadline and the automatic reminder on the agenda
+INVITE = "invite"  # each trustee's invitation, queued
+REMINDER = "remind:"  # remind:<n>, the clerk's n-th reminder, queued
+DEADLINES = "deadlines"  # each trustee's copy of a new deadline
+LOCK = "lock"  # a closed round's answers locked
+AGENDA = "agenda"  # a closed round's deadline and reminder off the agenda, its deletion on
+SUMMARY = "summary"  # the summary in the channel, the chair's copy
+PUBLISH = "publish"  # the agreed priorities in the channel
+NOTICE = "notice"  # the channel told that the round is open
+CARD = "card"  # the board card (and a closed round's card) brought up to date
+ORDER = (SCHEDULE, INVITE, REMINDER, DEADLINES, LOCK, AGENDA, SUMMARY, PUBLISH, NOTICE, CARD)
+OPENING = (SCHEDULE, INVITE, CARD, NOTICE)
+EXTENDING = (SCHEDULE, DEADLINES, CARD)
+CLOSING = (LOCK, AGENDA, SUMMARY, CARD)
+
+
+def _step_order(step: str) -> tuple[int, str]:
+    kind = REMINDER if step.startswith(REMINDER) else step
+    return (ORDER.index(kind) if kind in ORDER else len(ORDER), step)
+
+
+def _needs_answers(step: str, rnd: Round) -> bool:
+    """Whether a step works from the round's answers (a closed round's card shows its summary)."""
+    if step == CARD:
+        return not rnd.is_open
+    return step in (DEADLINES, LOCK, SUMMARY, PUBLISH) or step.startswith(REMINDER)
+
+
+def todo_fields(steps: Sequence[str]) -> dict[str, str]:
+    return {f"todo:{step}": "1" for step in steps}
+
+
+def already_open(rnd: Round) -> str:
+    return (
+        f"A round is already open until {board_cards.day(rnd.deadline)}. A board runs one "
+        "round at a time: close it (from its round card) before opening another. Nothing "
+        "was changed."
+    )
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What an operation's steps came to: the round's reading, and each step's outcome."""
+
+    reading: RoundReading
+    outcomes: Mapping[str, int | bool]
+
+
 REFRESH_DELAY = 1.0  # seconds: answers arriving together make one update of the clerk's card
 
 
@@ -222,11 +274,7 @@ class RoundService:
     async def none_open(self, board: Board) -> None:
         rnd = await self.records(board).open_round()
         if rnd is not None:
-            raise Refusal(
-                f"A round is already open until {board_cards.day(rnd.deadline)}. A board runs one "
-                "round at a time: close it (from its round card) before opening another. Nothing "
-                "was changed."
-            )
+            raise Refusal(already_open(rnd))
 
     def framework(self, value: Any) -> Framework:
         framework = self.frameworks.get(value) if isinstance(value, str) else None
@@ -264,10 +312,18 @@ class RoundService:
         day: date,
         now: datetime,
     ) -> RoundReading:
-        # Whoever joined or left the team since the last event Teams sent (or that was missed).
-        board = await self.roster(board, now)
+        """Open a round and invite its trustees. One script opens it, with its steps to do
+        (agenda, invitations, the board card, the channel's notice); the clerk asking again
+        for the same round, or the agenda, carries on any cut short."""
         records = self.records(board)
         deadline = clock.end_of_day(day)
+        current = await records.open_round()
+        if current is not None:
+            if self._same_round(current, clerk, framework, deadline):
+                return await self.resume(board, current)  # asked again: carried on, if need be
+            raise Refusal(already_open(current))
+        # Whoever joined or left the team since the last event Teams sent (or that was missed).
+        board = await self.roster(board, now)
         rnd = Round(
             id=secrets.token_hex(6),
             framework=framework.id,
@@ -283,18 +339,21 @@ class RoundService:
             invited=tuple(m for m in board.trustees if m.teams_id),
             remind_at=self._remind_at(deadline, now),
             previous=await self._previous_round(records, framework),
+            todo=OPENING,
         )
+        await self._resume_later(board, rnd.id, now)
         if await records.start_round(rnd):
             raise Refusal("Another round was opened a moment ago, so nothing was changed.")
-        await self.agenda.schedule(self._item(CLOSE, board, rnd.id), deadline)
-        if rnd.remind_at:
-            await self.agenda.schedule(
-                self._item(REMIND, board, rnd.id), clock.parse_iso(rnd.remind_at)
-            )
-        await self._invite(board, rnd, reminder=False, batch=rnd.id, to=rnd.invited)
-        await self.board_cards.refresh_card(board)
-        await self._tell_channel(board, self._opened_text(rnd, framework))
-        return RoundReading(board, rnd, framework, {})
+        return await self.resume(board, rnd)
+
+    @staticmethod
+    def _same_round(rnd: Round, clerk: Member, framework: Framework, deadline: datetime) -> bool:
+        """The round this clerk is opening again: theirs, on that framework, to that deadline."""
+        return (
+            rnd.opened_by == clerk.key
+            and rnd.framework == framework.id
+            and rnd.deadline == clock.iso(deadline)
+        )
 
     async def _previous_round(self, records: BoardRecords, framework: Framework) -> str | None:
         for round_id in reversed(await records.rounds()):
@@ -348,17 +407,19 @@ class RoundService:
         """A reminder to everyone who has not finished: how many it went to (None when this card
         had sent one already), and the round as it is now."""
         records = self.records(board)
+        await self._resume_later(board, rnd.id, self.now())
         number = await records.count_reminder(rnd.id, seen)
         fresh = await records.round(rnd.id) or rnd
-        reading = await self.read(board, fresh)
         if number is None:
-            return None, reading
-        to = reading.not_finished(await self.reader.unreachable(board, rnd))
-        sent = await self._invite(board, rnd, reminder=True, batch=f"{rnd.id}.r{number}", to=to)
-        return sent, reading
+            if not fresh.todo:
+                await self._nothing_to_resume(board, rnd.id)
+            return None, await self.read(board, fresh)
+        ran = await self._run(RoundReading(board, fresh, self.framework_of(fresh), {}))
+        return int(ran.outcomes.get(f"{REMINDER}{number}", 0)), ran.reading
 
     async def remind_automatically(self, board: Board, rnd: Round) -> None:
-        """The one automatic reminder: its batch name makes it once per trustee, whoever sends."""
+        """The one automatic reminder: its batch name makes it once per trustee, whoever sends,
+        and the agenda takes it up again until the round says it went."""
         if not rnd.is_open:
             return
         reading = await self.read(board, rnd, compare=False)
@@ -375,62 +436,60 @@ class RoundService:
             )
         self.check_deadline(day, now)
 
+    def extending_again(self, rnd: Round, day: date) -> bool:
+        """The clerk asking again for the deadline they just set, while it is still being
+        carried to the agenda and the trustees: that extension, carried on."""
+        extending = {SCHEDULE, DEADLINES} & set(rnd.todo)
+        return bool(extending) and clock.local_date(rnd.deadline) == day
+
     async def extend(self, board: Board, rnd: Round, day: date, now: datetime) -> RoundReading:
+        """A later deadline: one script sets it (and the reminder's time) with its steps to do
+        (the agenda, each trustee's copy of the deadline, the board card)."""
         records = self.records(board)
+        if self.extending_again(rnd, day):
+            return await self.resume(board, rnd)
         deadline = clock.end_of_day(day)
-        fields = {"deadline": clock.iso(deadline)}
+        fields = {"deadline": clock.iso(deadline), **todo_fields(EXTENDING)}
         reminder = self._remind_at(deadline, now) if rnd.remind_at else None
         if reminder:
             fields["remind_at"] = reminder
+        await self._resume_later(board, rnd.id, now)
         if not await records.while_open(rnd.id, fields):
+            await self._nothing_to_resume(board, rnd.id)
             raise Refusal("That round closed a moment ago, so its deadline was not changed.")
-        await self.agenda.schedule(self._item(CLOSE, board, rnd.id), deadline)
-        if reminder:
-            await self.agenda.schedule(self._item(REMIND, board, rnd.id), clock.parse_iso(reminder))
-        reading = await self.read(board, rnd)
-        for member in rnd.invited:
-            assessment = reading.answers.get(member.key)
-            if assessment is not None:
-                await self.store.set_fields(
-                    who_of(board, member), assessment.id, {"deadline": clock.iso(deadline)}
-                )
-        await self.board_cards.refresh_card(board)
-        fresh = await records.round(rnd.id) or rnd
-        return reading.with_round(fresh)
+        return await self.resume(board, await records.round(rnd.id) or rnd)
 
     # ---- closing -------------------------------------------------------------------------------
 
     async def close(
         self, board: Board, rnd: Round, by: str, now: datetime | None = None
     ) -> RoundReading | None:
-        """Close a round (once, whoever races), lock its answers and post its summary; the
-        reading of the closed round, or None if it had closed already."""
+        """Close a round (once, whoever races): one script closes it with its steps to do
+        (lock the answers, the agenda, the summary, the cards), done here and carried on by
+        whoever comes next if cut short. The reading of the closed round, or None if it had
+        closed already with nothing left to do."""
         now = now or self.now()
+        records = self.records(board)
+        if not rnd.is_open:
+            return await self.resume(board, rnd) if rnd.todo else None
         # Anyone who left the team unreported is not sent the summary, nor counted as invited.
         board = await self.roster(board, now)
-        records = self.records(board)
-        if not await records.close_round(rnd.id, clock.iso(now), by):
-            return None
-        await self.agenda.schedule(self._item(SUMMARY, board, rnd.id), now + SUMMARY_BACKSTOP)
-        for kind in (CLOSE, REMIND):
-            await self.agenda.cancel(self._item(kind, board, rnd.id))
-        if self.rules.retention_days:
-            purge_at = now + timedelta(days=self.rules.retention_days)
-            await self.agenda.schedule(self._item(PURGE, board, rnd.id), purge_at)
-        return await self.post_summary(board, rnd.id)
+        await self._resume_later(board, rnd.id, now)
+        if not await records.close_round(rnd.id, clock.iso(now), by, CLOSING):
+            fresh = await records.round(rnd.id)
+            return await self.resume(board, fresh) if fresh and fresh.todo else None
+        return await self.resume(board, await records.round(rnd.id) or rnd)
 
     async def read_locked(self, board: Board, rnd: Round) -> RoundReading:
         """A closed round's answers, locked (whoever finished or not) and read as locked."""
         now = rnd.closed or clock.iso(self.now())
         return await self.reader.read(self.records(board), board, rnd, locking=now)
 
-    async def post_summary(self, board: Board, round_id: str) -> RoundReading | None:
-        """The summary to the channel and to the chair, unless it went already."""
+    async def _post_summary(self, reading: RoundReading) -> bool:
+        """The summary to the channel and to the chair, unless it went already; False when
+        Teams did not take the channel's post (the step is taken up again later)."""
+        board, rnd = reading.board, reading.round
         records = self.records(board)
-        rnd = await records.round(round_id)
-        if rnd is None or rnd.is_open:
-            return None
-        reading = await self.read_locked(board, rnd)
         if board.detached:
             # Nothing to the channel the bot has left: the chair and the clerks have it privately.
             if await records.mark_once(rnd.id, "summary_private", rnd.closed or ""):
@@ -439,15 +498,10 @@ class RoundService:
             card = await self.summary_card(reading, attributed=False)
             posted = await self._tell_channel(board, card)
             if posted is None:
-                return reading  # the agenda's backstop tries again
+                return False
             await records.update_round(rnd.id, {"summary_card": card_ref_value(posted)})
             await self._to_chair(reading)
-        await self.agenda.cancel(self._item(SUMMARY, board, rnd.id))
-        await self.board_cards.refresh_card(board)
-        fresh = await records.round(rnd.id) or rnd
-        reading = reading.with_round(fresh)
-        await self.refresh_round_card(board.tenant, board.id, rnd.id, reading)
-        return reading
+        return True
 
     async def _to_chair(self, reading: RoundReading) -> None:
         """The chair's copy: the attributed summary, the plan card (for whoever may agree the
@@ -483,18 +537,138 @@ class RoundService:
     ) -> tuple[RoundReading, bool | None]:
         """Save the plan over `version`. Returns the round as it is now and, when it was saved,
         whether it is published (None: it changed meanwhile and nothing was saved; False when
-        publishing: saved, but the channel post did not go)."""
+        publishing: saved, but the channel post did not go). A publish is one script that saves
+        the plan and leaves its post to do; asked again with the same plan, it carries it on."""
         board, rnd = reading.board, reading.round
         records = self.records(board)
         published = clock.iso(now) if publish else None
+        if publish:
+            await self._resume_later(board, rnd.id, now)
         saved = await records.save_plan(rnd.id, version, plan, published)
         fresh = reading.with_round(await records.round(rnd.id) or rnd)
         if saved is None:
+            if publish and not fresh.round.todo:
+                await self._nothing_to_resume(board, rnd.id)
             return fresh, None
         if not publish:
             return fresh, True
-        card = board_cards.published_card(board, fresh.round, fresh.summary(False), published or "")
-        return fresh, await self._tell_channel(board, card) is not None
+        ran = await self._run(fresh)
+        return ran.reading, bool(ran.outcomes.get(PUBLISH, True))
+
+    # ---- steps that outlive a turn -------------------------------------------------------------
+
+    async def _resume_later(self, board: Board, round_id: str, now: datetime) -> None:
+        """Before an operation leaves steps to do: the agenda carries them on if it is cut short
+        (it finds nothing to do if the operation finished, or never began)."""
+        await self.agenda.schedule(self._item(RESUME, board, round_id), now + RESUME_AFTER)
+
+    async def resume(self, board: Board, rnd: Round) -> RoundReading:
+        """Do the round's steps still to do, in order, each marked done as it is; the reading
+        they used. Every step is safe to do again, so whoever carries them on (the agenda, the
+        clerk asking again) finishes what was cut short and repeats nothing a person sees."""
+        ran = await self._run(RoundReading(board, rnd, self.framework_of(rnd), {}))
+        return ran.reading
+
+    async def _run(self, reading: RoundReading) -> Ran:
+        """The round's steps, by one process at a time: another that finds them being done
+        leaves them to it (two processes closing at once post one summary)."""
+        board, rnd = reading.board, reading.round
+        records = self.records(board)
+        if not rnd.todo:
+            return Ran(await self.read(board, rnd), {})
+        token = secrets.token_hex(8)
+        if not await records.steps_turn(rnd.id, token):
+            return Ran(await self.read(board, await records.round(rnd.id) or rnd), {})
+        try:
+            # Read again under the lease: what the last holder left is what is still to do.
+            fresh = await records.round(rnd.id) or rnd
+            return await self._steps(reading.with_round(fresh))
+        finally:
+            await records.end_steps_turn(rnd.id, token)
+
+    async def _steps(self, reading: RoundReading) -> Ran:
+        board, rnd = reading.board, reading.round
+        records = self.records(board)
+        outcomes: dict[str, int | bool] = {}
+        read = False
+        for step in sorted(rnd.todo, key=_step_order):
+            if not read and _needs_answers(step, rnd):
+                reading, read = await self._reading_for(reading), True
+            done, outcomes[step] = await self._step(reading, step)
+            if done:
+                await records.done(rnd.id, [step])
+            # else not done yet (Teams did not take a post): the agenda tries again
+        fresh = await records.round(rnd.id) or rnd
+        if rnd.todo and not fresh.todo:
+            await self._nothing_to_resume(board, rnd.id)
+        reading = reading.with_round(fresh) if read else await self.read(board, fresh)
+        return Ran(reading, outcomes)
+
+    async def _nothing_to_resume(self, board: Board, round_id: str) -> None:
+        """Every step done: the agenda need not look again (if it does, it finds nothing)."""
+        try:
+            await self.agenda.cancel(self._item(RESUME, board, round_id))
+        except StoreUnavailable:
+            log.info("the agenda's look at a finished round stays; it will find nothing to do")
+
+    async def _reading_for(self, reading: RoundReading) -> RoundReading:
+        board, rnd = reading.board, reading.round
+        if not rnd.is_open:
+            return await self.read_locked(board, rnd)
+        return await self.read(board, rnd)
+
+    async def _step(self, reading: RoundReading, step: str) -> tuple[bool, int | bool]:
+        """One step of an operation: whether it is done, and what it came to (how many a
+        reminder went to, whether a post went)."""
+        board, rnd = reading.board, reading.round
+        if step == SCHEDULE:  # the deadline and the automatic reminder on the agenda
+            await self.agenda.schedule(
+                self._item(CLOSE, board, rnd.id), clock.parse_iso(rnd.deadline)
+            )
+            if rnd.remind_at:
+                remind_at = clock.parse_iso(rnd.remind_at)
+                await self.agenda.schedule(self._item(REMIND, board, rnd.id), remind_at)
+        elif step == INVITE:
+            await self._invite(board, rnd, reminder=False, batch=rnd.id, to=rnd.invited)
+        elif step.startswith(REMINDER):
+            number = int(step.removeprefix(REMINDER))
+            to = reading.not_finished(await self.reader.unreachable(board, rnd))
+            batch = f"{rnd.id}.r{number}"
+            return True, await self._invite(board, rnd, reminder=True, batch=batch, to=to)
+        elif step == DEADLINES:  # each trustee's copy of the round's deadline
+            for member in rnd.invited:
+                assessment = reading.answers.get(member.key)
+                link = assessment.round if assessment else None
+                if assessment is not None and link is not None and link.deadline != rnd.deadline:
+                    await self.store.set_fields(
+                        who_of(board, member), assessment.id, {"deadline": rnd.deadline}
+                    )
+        elif step == NOTICE:
+            await self._tell_channel(board, self._opened_text(rnd, reading.framework))
+        elif step == LOCK:
+            pass  # the reading this step needs locked the answers
+        elif step == AGENDA:  # a closed round: no deadline or reminder; deleted in due course
+            for kind in (CLOSE, REMIND, SUMMARY_ITEM):
+                await self.agenda.cancel(self._item(kind, board, rnd.id))
+            if self.rules.retention_days and rnd.closed:
+                purge_at = clock.parse_iso(rnd.closed) + timedelta(days=self.rules.retention_days)
+                await self.agenda.schedule(self._item(PURGE, board, rnd.id), purge_at)
+        elif step == SUMMARY:
+            posted = await self._post_summary(reading)
+            return posted, posted
+        elif step == PUBLISH:
+            card = board_cards.published_card(
+                board, rnd, reading.summary(False), rnd.published or ""
+            )
+            return True, await self._tell_channel(board, card) is not None
+        elif step == CARD:
+            await self.board_cards.refresh_card(board)
+            if not rnd.is_open:
+                fresh = await self.records(board).round(rnd.id) or rnd
+                await self.refresh_round_card(
+                    board.tenant, board.id, rnd.id, reading.with_round(fresh)
+                )
+        return True, True
 
     # ---- timed work ----------------------------------------------------------------------------
 
@@ -516,10 +690,26 @@ class RoundService:
             await self.remind_automatically(board, rnd)
         elif found.kind == CLOSE:
             await self.close(board, rnd, "deadline")
-        elif found.kind == SUMMARY:
-            await self.post_summary(board, rnd.id)
+        elif found.kind == RESUME:
+            await self._resume_due(board, rnd)
+        elif found.kind == SUMMARY_ITEM:  # the backstop of a round closed before steps were kept
+            if not rnd.is_open and rnd.summary_card is None and not rnd.todo:
+                rnd = replace(rnd, todo=(LOCK, SUMMARY, CARD))
+            await self._resume_due(board, rnd)
         elif found.kind == PURGE and not rnd.is_open:
             await self.delete_round(board, rnd)
+
+    async def _resume_due(self, board: Board, rnd: Round) -> None:
+        """The agenda taking up a round's steps still to do; it comes back while some are left
+        (a summary Teams did not take), a while apart, up to RESUME_TRIES times."""
+        if not rnd.todo:
+            return
+        records = self.records(board)
+        if await records.count_resume(rnd.id) > RESUME_TRIES:
+            log.warning("a round's steps were tried %d times; leaving them", RESUME_TRIES)
+            return
+        await self._resume_later(board, rnd.id, self.now())
+        await self.resume(board, rnd)
 
     async def delete_round(self, board: Board, rnd: Round) -> None:
         """A round and every trustee's answers in it."""

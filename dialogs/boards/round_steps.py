@@ -88,7 +88,6 @@ async def round_open(ctx: DeskContext) -> Reply:
             form.problems.append(refusal.text)
     if form.problems or form.deadline_day is None or not form.elements:
         return _form_again(ctx, framework, form)
-    await ctx.rounds.none_open(ctx.board)
     reading = await ctx.rounds.open(
         ctx.board, clerk, framework, form, form.deadline_day, ctx.turn.now
     )
@@ -162,7 +161,8 @@ async def round_extend(ctx: DeskContext) -> Reply:
         raise Refusal("That round has closed, so its deadline was not changed.")
     try:
         day = forms.deadline_day(ctx.read(RoundExtend).deadline)
-        ctx.rounds.check_extension(rnd, day, ctx.turn.now)
+        if not ctx.rounds.extending_again(rnd, day):
+            ctx.rounds.check_extension(rnd, day, ctx.turn.now)
     except Refusal as refusal:
         notice = Notice(refusal.text + " Nothing was changed.", "attention")
         return await _card(ctx, await ctx.rounds.read(ctx.board, rnd), notice)
@@ -174,7 +174,7 @@ async def round_extend(ctx: DeskContext) -> Reply:
 async def round_close(ctx: DeskContext) -> Reply:
     clerk = clerk_of(ctx)
     rnd = await _round(ctx)
-    if not rnd.is_open:
+    if not rnd.is_open and not rnd.todo:
         notice = Notice("That round had already closed.", "accent")
         return await _card(ctx, await ctx.rounds.read(ctx.board, rnd), notice)
     reading = await ctx.rounds.close(ctx.board, rnd, clerk.key, ctx.turn.now)

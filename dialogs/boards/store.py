@@ -142,32 +142,57 @@ redis.call('HSET', KEYS[1], unpack(ARGV))
 return 1
 """
 
-# KEYS: board, round. ARGV: round id, closed at, closed by. Returns 1 for the one call that
+# KEYS: board, round. ARGV: round id, closed at, closed by, then the steps still to do once
+# it is closed (todo:<step> fields, see RoundService.resume). Returns 1 for the one call that
 # closed it; every other (a second process, the deadline racing the clerk) gets 0.
 _CLOSE = """
 if redis.call('HGET', KEYS[2], 'status') ~= 'open' then return 0 end
 redis.call('HSET', KEYS[2], 'status', 'closed', 'closed', ARGV[2], 'closed_by', ARGV[3])
+for i = 4, #ARGV do redis.call('HSET', KEYS[2], 'todo:' .. ARGV[i], '1') end
 redis.call('HDEL', KEYS[2], 'remind_at')
 if redis.call('HGET', KEYS[1], 'open') == ARGV[1] then redis.call('HDEL', KEYS[1], 'open') end
 return 1
 """
 
 # KEYS: round. ARGV: reminders the clerk's card had seen. A second click of the same card (or
-# a card from before the last reminder) sends nothing. Returns the new count, or -1.
+# a card from before the last reminder) sends nothing, unless the reminder it asked for is
+# still being sent (a click cut short, tried again): then it carries that one on. Returns the
+# reminder's number, or -1. The reminder is a step to do (todo:remind:<n>) until it is queued.
 _REMIND = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'open' then return -1 end
-if (redis.call('HGET', KEYS[1], 'reminders') or '0') ~= ARGV[1] then return -1 end
-return redis.call('HINCRBY', KEYS[1], 'reminders', 1)
+local seen = tonumber(ARGV[1])
+if (redis.call('HGET', KEYS[1], 'reminders') or '0') ~= ARGV[1] then
+  if redis.call('HEXISTS', KEYS[1], 'todo:remind:' .. (seen + 1)) == 1 then return seen + 1 end
+  return -1
+end
+local n = redis.call('HINCRBY', KEYS[1], 'reminders', 1)
+redis.call('HSET', KEYS[1], 'todo:remind:' .. n, '1')
+return n
 """
 
 # KEYS: round. ARGV: the version the chair edited, plan JSON, published-at or "". Returns the
-# new version, or -1 when the plan changed meanwhile.
+# new version, or -1 when the plan changed meanwhile. A publish leaves a step to do
+# (todo:publish: the post to the channel). The same plan sent again over the version it made
+# (a click cut short, tried again) is the same save: its version is returned.
 _PLAN = """
 if redis.call('HGET', KEYS[1], 'status') ~= 'closed' then return -2 end
-if (redis.call('HGET', KEYS[1], 'plan_version') or '0') ~= ARGV[1] then return -1 end
+local version = redis.call('HGET', KEYS[1], 'plan_version') or '0'
+if version ~= ARGV[1] then
+  local again = tonumber(version) == tonumber(ARGV[1]) + 1
+    and redis.call('HGET', KEYS[1], 'plan') == ARGV[2]
+    and (ARGV[3] == '' or redis.call('HEXISTS', KEYS[1], 'published') == 1)
+  if again then return tonumber(version) end
+  return -1
+end
 redis.call('HSET', KEYS[1], 'plan', ARGV[2])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'published', ARGV[3]) end
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'published', ARGV[3], 'todo:publish', '1') end
 return redis.call('HINCRBY', KEYS[1], 'plan_version', 1)
+"""
+
+# KEYS: round. ARGV: steps done. Each is removed from the round's steps to do.
+_DONE = """
+for i = 1, #ARGV do redis.call('HDEL', KEYS[1], 'todo:' .. ARGV[i]) end
+return 1
 """
 
 
@@ -261,6 +286,7 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 CARD_TURN_MS = 20_000  # longer than reading a round and one update of a card can take
+STEPS_TURN_MS = 60_000  # longer than a round's steps take (a summary to the channel and chair)
 
 
 class RoleChange:
@@ -286,6 +312,7 @@ class BoardStore:
         self._remind = redis.register_script(_REMIND)
         self._plan = redis.register_script(_PLAN)
         self._release = redis.register_script(_RELEASE)
+        self._done = redis.register_script(_DONE)
         self._remove = redis.register_script(_REMOVE)
         self._add = redis.register_script(_ADD)
         self._detach = redis.register_script(_DETACH)
@@ -439,9 +466,12 @@ class BoardStore:
         key = self.keys.round(tenant, board, round_id)
         await self._call(lambda: text.hset(self.redis, key, fields))
 
-    async def close_round(self, tenant: str, board: str, round_id: str, now: str, by: str) -> bool:
+    async def close_round(
+        self, tenant: str, board: str, round_id: str, now: str, by: str, todo: Iterable[str] = ()
+    ) -> bool:
+        """Close the round once, leaving `todo`: its steps still to do (RoundService.resume)."""
         keys = [self.keys.board(tenant, board), self.keys.round(tenant, board, round_id)]
-        args = [round_id, now, by]
+        args = [round_id, now, by, *todo]
         return bool(await self._call(lambda: self._close(keys=keys, args=args)))
 
     async def mark_open(
@@ -496,6 +526,27 @@ class BoardStore:
     async def end_card_turn(self, tenant: str, board: str, round_id: str, token: str) -> None:
         key = self.keys.card_turn(tenant, board, round_id)
         await self._call(lambda: self._release(keys=[key], args=[token]))
+
+    async def steps_turn(self, tenant: str, board: str, round_id: str, token: str) -> bool:
+        """The right to do a round's steps still to do, for one process at a time (a lease)."""
+        key = self.keys.steps_turn(tenant, board, round_id)
+        return bool(await self._call(lambda: self.redis.set(key, token, nx=True, px=STEPS_TURN_MS)))
+
+    async def end_steps_turn(self, tenant: str, board: str, round_id: str, token: str) -> None:
+        key = self.keys.steps_turn(tenant, board, round_id)
+        await self._call(lambda: self._release(keys=[key], args=[token]))
+
+    async def done(self, tenant: str, board: str, round_id: str, steps: Iterable[str]) -> None:
+        """Steps of the round's operation that are done, so nobody does them again."""
+        key = self.keys.round(tenant, board, round_id)
+        args = list(steps)
+        if args:
+            await self._call(lambda: self._done(keys=[key], args=args))
+
+    async def count_resume(self, tenant: str, board: str, round_id: str) -> int:
+        """How many times the round's unfinished steps have been taken up again, this one too."""
+        key = self.keys.round(tenant, board, round_id)
+        return int(await self._call(lambda: self.redis.hincrby(key, "resumes", 1)))
 
     async def count_reminder(self, tenant: str, board: str, round_id: str, seen: int) -> int | None:
         """The number of this reminder, or None if the card was stale or the round closed."""
@@ -605,6 +656,7 @@ def _round_fields(rnd: Round) -> dict[str, str]:
         "clerk_card": card_ref_value(rnd.clerk_card) if rnd.clerk_card else None,
     }
     fields.update({k: v for k, v in optional.items() if v})
+    fields.update({f"todo:{step}": "1" for step in rnd.todo})
     return fields
 
 
@@ -642,6 +694,7 @@ def _round(round_id: str, raw: Mapping[str, str]) -> Round:
         published=raw.get("published") or None,
         left=_prefixed(raw, "left:"),
         joined=_prefixed(raw, "joined:"),
+        todo=tuple(sorted(_prefixed(raw, "todo:"))),
     )
 
 

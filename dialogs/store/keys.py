@@ -33,6 +33,7 @@ lets `delete_board` find them all with one pattern):
     p:{t:…:b:…}:round:<id>           hash    the round (fields: see boards/store.py; left:<key>,
                                              joined:<key>: the team's changes while open)
     p:{t:…:b:…}:round:<id>:card      string  lease on updating the clerk's round card
+    p:{t:…:b:…}:round:<id>:steps     string  lease on doing the round's steps still to do
     p:{t:…:b:…}:dq:job:<digest>      hash    one delivery job (see bot/delivery/jobs.py)
     p:{t:…:b:…}:dq:round:<id>        zset    delivery job ids of one round by enqueue time (ms)
 
@@ -160,6 +161,9 @@ class Keys:
 
     def card_turn(self, tenant: str, board: str, round_id: str) -> str:
         return f"{self.round(tenant, board, round_id)}:card"
+
+    def steps_turn(self, tenant: str, board: str, round_id: str) -> str:
+        return f"{self.round(tenant, board, round_id)}:steps"
 
     def job(self, job_id: str) -> str:
         tenant, board, digest = split_job_id(job_id)
