@@ -118,6 +118,7 @@ def parse_framework(raw: Any, name: str) -> Framework:
         if not any(e.domain == domain.id for e in elements):
             raise top.fail("domains", f"domain {domain.id!r} has no elements")
     scale = _Reader(raw.get("scale"), f"{name}: scale")
+    guidance = scale.text("guidance")
     headings = _Reader(raw.get("descriptor_headings"), f"{name}: descriptor_headings")
     return Framework(
         id=top.ident("id"),
@@ -127,13 +128,15 @@ def parse_framework(raw: Any, name: str) -> Framework:
         publisher=top.text("publisher"),
         published=top.text("published", optional=True) or None,
         source=top.text("source"),
-        copyright=top.text("copyright"),
+        copyright=top.text("copyright", optional=True) or None,
         introduction=tuple(_paragraphs(top, "introduction")),
-        scale_guidance=scale.text("guidance"),
+        scale_guidance=guidance,
+        paper_only=_paper_only(scale, guidance),
         ratings=_ratings(scale),
         red_heading=headings.text("red", limit=60),
         green_heading=headings.text("green", limit=60),
         markers=markers,
+        markers_note=_markers_note(top, markers),
         footnotes=footnotes,
         domains=domains,
         elements=elements,
@@ -155,6 +158,7 @@ _TOP_FIELDS = (
     "scale",
     "descriptor_headings",
     "markers",
+    "markers_note",
     "footnotes",
     "domains",
     "elements",
@@ -201,8 +205,34 @@ def _footnotes(top: _Reader) -> dict[str, str]:
 
 def _marker(item: Any, where: str) -> Marker:
     reader = _Reader(item, where)
-    reader.only(("id", "symbol", "meaning"))
-    return Marker(reader.ident("id"), _symbol(reader), reader.text("meaning"))
+    reader.only(("id", "symbol"))
+    return Marker(reader.ident("id"), _symbol(reader))
+
+
+def _markers_note(top: _Reader, markers: tuple[Marker, ...]) -> str | None:
+    """The source's sentence saying what the symbols mean: it alone may carry them."""
+    value = top.data.get("markers_note")
+    if not markers:
+        if value is not None:
+            raise top.fail("markers_note", "explains markers, but the framework has none")
+        return None
+    symbols = [m.symbol for m in markers]
+    plain = value
+    for symbol in symbols:
+        if not isinstance(value, str) or symbol not in value:
+            raise top.fail("markers_note", f"must be the sentence that explains {symbol!r}")
+        plain = plain.replace(symbol, "")
+    _Reader({"markers_note": plain.replace("  ", " ")}, top.where).text("markers_note")
+    return value
+
+
+def _paper_only(scale: _Reader, guidance: str) -> tuple[str, ...]:
+    """Sentences of the guidance about the printed form (its rating column), not shown in chat."""
+    sentences = _paragraphs(scale, "paper_only") if "paper_only" in scale.data else []
+    for i, sentence in enumerate(sentences):
+        if sentence not in guidance:
+            raise scale.fail(f"paper_only[{i}]", "is not a sentence of the guidance")
+    return tuple(sentences)
 
 
 def _symbol(reader: _Reader) -> str:
@@ -214,13 +244,14 @@ def _symbol(reader: _Reader) -> str:
 
 def _domain(item: Any, where: str, footnotes: dict[str, str]) -> Domain:
     reader = _Reader(item, where)
-    reader.only(("id", "title", "heading", "footnotes"))
+    reader.only(("id", "title", "heading", "overview_title", "footnotes"))
     title = reader.text("title", limit=80)
     return Domain(
         id=reader.ident("id"),
         title=title,
         heading=reader.text("heading", optional=True, limit=80) or title,
         footnotes=reader.refs("footnotes", footnotes),
+        overview_title=reader.text("overview_title", optional=True, limit=80) or title,
     )
 
 

@@ -36,7 +36,6 @@ class Rating:
 class Marker:
     id: str
     symbol: str
-    meaning: str
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,7 @@ class Domain:
     title: str
     heading: str
     footnotes: tuple[str, ...] = ()
+    overview_title: str = ""  # the overview table's wording, when it differs from the title
 
 
 @dataclass(frozen=True)
@@ -76,17 +76,27 @@ class Framework:
     publisher: str
     published: str | None
     source: str
-    copyright: str
+    copyright: str | None
     introduction: tuple[str, ...]
     scale_guidance: str
+    paper_only: tuple[str, ...]
     ratings: tuple[Rating, ...]
     red_heading: str
     green_heading: str
     markers: tuple[Marker, ...]
+    markers_note: str | None
     footnotes: dict[str, str]
     domains: tuple[Domain, ...]
     elements: tuple[Element, ...]
     priorities: Priorities
+
+    @property
+    def chat_guidance(self) -> str:
+        """The scale guidance without the sentences about the paper form's columns."""
+        text = self.scale_guidance
+        for sentence in self.paper_only:
+            text = text.replace(sentence, "")
+        return " ".join(text.split())
 
     def element(self, number: int) -> Element | None:
         if 1 <= number <= len(self.elements):

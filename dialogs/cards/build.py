@@ -185,7 +185,7 @@ def element_card(
         "red": [_line(framework, x) for x in element.red],
         "green": [_line(framework, x) for x in element.green],
         "notes": _notes(framework, element),
-        "guidance": framework.scale_guidance,
+        "guidance": framework.chat_guidance,
         "placeholder": f"What evidence supports your rating? Up to {EVIDENCE_MAX:,} characters.",
         "evidence": text,
         # A note already over the limit is handed back uncut (no maxLength that a client could
@@ -232,7 +232,7 @@ def _notes(framework: Framework, element: Element) -> list[str]:
     refs = [*framework.domain(element.domain).footnotes, *element.footnotes]
     refs += [n for q in element.questions for n in q.footnotes]
     refs += [n for line in (*element.red, *element.green) for n in line.footnotes]
-    notes = [f"{framework.marker(m).symbol} {framework.marker(m).meaning}" for m in marks]
+    notes = [framework.markers_note] if marks and framework.markers_note else []
     return notes + [f"[{n}] {framework.footnotes[n]}" for n in dict.fromkeys(refs)]
 
 

@@ -78,7 +78,9 @@ def test_element_card_shows_the_element_and_the_ways_to_answer(
     assert [(a["verb"], a["data"]["rating"], a["data"]["n"]) for a in rate] == [
         ("rate", r.code, number) for r in fw.ratings
     ]
-    assert [a["title"] for a in rate if a.get("style") == "positive"] == ["✓ Amber Green"]
+    assert [a["title"] for a in rate if a.get("style") == "positive"] == [
+        f"✓ {fw.rating('AG').name}"
+    ]
     expected = ["Back"] if number > 1 else []
     assert [a["title"] for a in nav] == [*expected, "Skip for now", "Pause", "Review answers"]
 
@@ -86,6 +88,49 @@ def test_element_card_shows_the_element_and_the_ways_to_answer(
     assert evidence["type"] == "Input.Text" and evidence["isMultiline"] is True
     assert evidence["maxLength"] == EVIDENCE_MAX == 1500
     assert evidence["value"] == "Our note."
+
+
+@pytest.mark.parametrize(("framework_id", "number"), every_element())
+def test_element_card_gives_the_guidance_for_chat_not_the_paper_form(
+    framework_id: str, number: int
+) -> None:
+    """The frameworks' "right-hand column … has space to mark your rating" is about the printed
+    form; in chat the buttons and the box below do that, so the card leaves that sentence out and
+    keeps the rest of the guidance word for word."""
+    fw = FRAMEWORKS[framework_id]
+    element = fw.element(number)
+    assert element is not None
+    texts = runs(element_card(fw, assessment(fw, {}, "", number), element, "execute"))
+    assert not [t for t in texts if "right-hand column" in t]
+    guidance = [t for t in texts if t.startswith("Descri")]
+    assert guidance == [fw.chat_guidance]
+    assert guidance[0].startswith(fw.scale_guidance.split(" The right-hand column")[0])
+
+
+def test_chat_guidance_keeps_the_evidence_sentence() -> None:
+    governance, strong = FRAMEWORKS["cst-trust-governance"], FRAMEWORKS["cst-strong-trusts"]
+    assert governance.chat_guidance.endswith(
+        "choose the appropriate rating. You should note evidence that supports your rationale."
+    )
+    assert strong.chat_guidance.endswith(
+        "choose the appropriate rating. This framework could also be used as the basis of peer"
+        " review and/or a work programme within a regional trust development network."
+    )
+
+
+def test_marker_note_is_one_sentence_on_the_card() -> None:
+    """Strong trusts' element 1 has † and ‡ questions: the card explains them in the source's one
+    sentence, not as two fragments."""
+    fw = FRAMEWORKS["cst-strong-trusts"]
+    element = fw.element(1)
+    assert element is not None
+    texts = runs(element_card(fw, assessment(fw, {}, "", 1), element, "execute"))
+    sentence = (
+        "The questions based on the Trust Quality Descriptors are noted with a † symbol in the"
+        " framework; those related to Culture Descriptors are noted with a ‡."
+    )
+    assert texts.count(sentence) == 1
+    assert not [t for t in texts if t.startswith(("† ", "‡ "))]
 
 
 def mixed(fw: Framework) -> dict[int, str | None]:

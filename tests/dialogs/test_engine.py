@@ -201,7 +201,7 @@ async def test_review_change_and_finish(ann: Trustee, engine: Walkthrough) -> No
     assert "1 of 14 rated. Not rated yet: 2, 3, 4" in text
     await ann.press("goto", goto="1")
     assert "1. Strategy and culture" in words(ann.card)
-    await ann.press("rate", "Amber Red")
+    await ann.press("rate", "Amber red")
     await ann.press("review")
     await ann.press("finish")
     text = words(ann.card)

@@ -40,10 +40,12 @@ GOVERNANCE_DOMAINS = [
     ("Compliance", "Compliance", [14]),
     ("Evaluation", "Evaluation", [15, 16]),
 ]
-# The overview table and the section headings word two domains differently; both are kept.
+# The overview table and the section headings word two domains differently; both are kept. The
+# document names its second domain "Expert, ethical leadership" (its two section headings); only
+# the overview table drops the comma, which `overview_title` keeps for the record.
 STRONG_TRUSTS_DOMAINS = [
     ("Strategic governance", "Strategic governance", [1, 2]),
-    ("Expert ethical leadership", "Expert, ethical leadership", [3, 4]),
+    ("Expert, ethical leadership", "Expert, ethical leadership", [3, 4]),
     ("High quality, inclusive education", "High quality, inclusive education", [5, 6]),
     ("School improvement at scale", "School improvement at scale", [7, 8]),
     ("Workforce resilience and wellbeing", "Workforce resilience and wellbeing", [9, 10]),
@@ -297,8 +299,8 @@ def test_rating_scale_governance(governance: Framework) -> None:
 def test_rating_scale_strong_trusts(strong_trusts: Framework) -> None:
     assert [(r.code, r.name, r.wording) for r in strong_trusts.ratings] == [
         ("R", "Red", "needs attention"),
-        ("AR", "Amber Red", None),
-        ("AG", "Amber Green", None),
+        ("AR", "Amber red", None),
+        ("AG", "Amber green", None),
         ("G", "Green", "strong capacity"),
     ]
     assert strong_trusts.rating("R").label == "Red (needs attention)"
@@ -323,8 +325,10 @@ def test_rating_codes_in_order(frameworks: dict[str, Framework]) -> None:
 
 def test_strong_trusts_markers(strong_trusts: Framework) -> None:
     assert [(m.id, m.symbol) for m in strong_trusts.markers] == [("tqd", "†"), ("culture", "‡")]
-    assert "Trust Quality Descriptors" in strong_trusts.marker("tqd").meaning
-    assert "Culture Descriptors" in strong_trusts.marker("culture").meaning
+    assert strong_trusts.markers_note == (
+        "The questions based on the Trust Quality Descriptors are noted with a † symbol in the"
+        " framework; those related to Culture Descriptors are noted with a ‡."
+    )
 
 
 def test_strong_trusts_question_markers(strong_trusts: Framework) -> None:
@@ -337,6 +341,7 @@ def test_strong_trusts_question_markers(strong_trusts: Framework) -> None:
 
 def test_governance_has_no_markers(governance: Framework) -> None:
     assert governance.markers == ()
+    assert governance.markers_note is None
     assert all(not q.markers for e in governance.elements for q in e.questions)
 
 
@@ -379,7 +384,8 @@ def test_governance_element_16_footnote(governance: Framework) -> None:
 
 
 def strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """Every string in a JSON value with its path; a marker's `symbol` is its glyph, not text."""
+    """Every string in a JSON value with its path; a marker's `symbol` is its glyph, not text,
+    and `markers_note` is the source's sentence about those glyphs."""
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, list):
@@ -387,7 +393,9 @@ def strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
             yield from strings(item, f"{path}[{i}]")
     elif isinstance(value, dict):
         for key, item in value.items():
-            if not (key == "symbol" and re.search(r"markers\[\d+\]$", path)):
+            # The note that explains the symbols is the one sentence that must carry them.
+            glyph = key == "symbol" and re.search(r"markers\[\d+\]$", path)
+            if not (glyph or key == "markers_note"):
                 yield from strings(item, f"{path}.{key}")
 
 
@@ -457,7 +465,7 @@ def test_seed_strong_trusts_overview_and_headings(
         "The seven domains and 14 elements of the Strong Trust Assurance Framework",
     )
     assert overview == {
-        e.number: (strong_trusts.domain(e.domain).title, e.heat_map_title)
+        e.number: (strong_trusts.domain(e.domain).overview_title, e.heat_map_title)
         for e in strong_trusts.elements
     }
     seeds = seed_elements[STRONG_TRUSTS]
@@ -562,9 +570,126 @@ def test_seed_prose_verbatim(
         framework.scale_guidance,
         *framework.footnotes.values(),
         *framework.priorities.guidance.split("\n\n"),
-        *(m.meaning for m in framework.markers),
     ]
     assert [p for p in prose if p not in source] == []
+
+
+def test_seed_markers_note_is_the_source_sentence(
+    strong_trusts: Framework, seed_texts: dict[str, str]
+) -> None:
+    """One sentence, symbols and all, as the source prints it: not two fragments of it."""
+    note = strong_trusts.markers_note
+    assert note is not None
+    assert f"\n{note}\n" in seed_texts[STRONG_TRUSTS]
+
+
+@pytest.mark.parametrize("framework_id", [GOVERNANCE, STRONG_TRUSTS])
+def test_seed_copyright_only_as_printed(
+    frameworks: dict[str, Framework], seed_texts: dict[str, str], framework_id: str
+) -> None:
+    """A copyright line only where the source prints one, in its words; the publisher still
+    attributes the framework."""
+    framework = frameworks[framework_id]
+    assert framework.publisher in seedtext.clean(seed_texts[framework_id]).replace("\n", " ")
+    if "©" in seed_texts[framework_id]:
+        assert framework.copyright is not None
+        assert framework.copyright in seed_texts[framework_id]
+    else:
+        assert framework.copyright is None
+
+
+def test_seed_governance_has_no_copyright_line(governance: Framework) -> None:
+    """Pinned without the source: document 000 prints no © line."""
+    assert governance.copyright is None
+    assert governance.publisher == "Confederation of School Trusts"
+
+
+@pytest.mark.parametrize(
+    ("framework_id", "start", "end"),
+    [
+        (GOVERNANCE, "IMPROVEMENT CAPACITY FRAMEWORK FOR TRUST GOVERNANCE", "Capturing the output"),
+        (
+            STRONG_TRUSTS,
+            "How to use this framework",
+            "Priorities for improvement and action planning",
+        ),
+    ],
+)
+def test_seed_rating_names_as_the_scale_list_spells_them(
+    frameworks: dict[str, Framework],
+    seed_texts: dict[str, str],
+    framework_id: str,
+    start: str,
+    end: str,
+) -> None:
+    """The four-point scale list under "…along a four-point scale:" names each rating."""
+    section = seed_texts[framework_id].split(f"\n{start}", 1)[1].split(f"\n{end}", 1)[0]
+    after = section.split("four-point scale:\n", 1)[1].splitlines()
+    listed = [line.strip().removeprefix("- ") for line in after if line.strip()][:4]
+    names = [r.name for r in frameworks[framework_id].ratings]
+    assert [item.split(" (")[0].rstrip(".") for item in listed] == names
+
+
+def test_seed_strong_trusts_introduction_whole(
+    strong_trusts: Framework, seed_texts: dict[str, str]
+) -> None:
+    """Every paragraph of "How to use this framework", in order, the scale list included."""
+    source = seedtext.paragraphs(
+        seed_texts[STRONG_TRUSTS],
+        "How to use this framework",
+        "Priorities for improvement and action planning",
+    )
+    assert source == list(strong_trusts.introduction)
+    assert strong_trusts.introduction[2:6] == (
+        "Red (needs attention)",
+        "Amber red",
+        "Amber green",
+        "Green (strong capacity).",
+    )
+
+
+def test_seed_governance_priorities_guidance_whole(
+    governance: Framework, seed_texts: dict[str, str]
+) -> None:
+    """The guidance around the heat map and the priorities table, in the source's order, none
+    left out."""
+    text = seed_texts[GOVERNANCE]
+    around_heat_map = seedtext.paragraphs(
+        text, "Capturing the output from self-assessment", "Strategic leadership"
+    )
+    table_header = next(line for line in text.splitlines() if line.startswith("Focus Area\t"))
+    before_table = seedtext.paragraphs(text, "Priorities for improvement", table_header)
+    assert governance.priorities.guidance.split("\n\n") == around_heat_map + before_table
+
+
+def test_governance_priorities_guidance_order(governance: Framework) -> None:
+    """Pinned without the source: four paragraphs, the heat map's two before the table's two."""
+    paragraphs = governance.priorities.guidance.split("\n\n")
+    assert [p.split()[:3] for p in paragraphs] == [
+        ["We", "suggest", "you"],
+        ["Areas", "that", "you"],
+        ["As", "well", "as"],
+        ["The", "table", "below"],
+    ]
+
+
+def test_seed_strong_trusts_domain_titles(
+    strong_trusts: Framework, seed_texts: dict[str, str]
+) -> None:
+    """Where the overview table and the section headings differ only in punctuation, the title is
+    the headings' wording (the document prints it above each of the domain's elements); where the
+    words differ, both are the source's and the overview's stays the title."""
+    text = seed_texts[STRONG_TRUSTS]
+
+    def words(s: str) -> list[str]:
+        return re.findall(r"\w+", s.lower())
+
+    for domain in strong_trusts.domains:
+        assert text.count(f"\n{domain.heading}") >= 2, domain.id
+        if words(domain.overview_title) == words(domain.heading):
+            assert domain.title == domain.heading, domain.id
+        else:
+            assert domain.title == domain.overview_title, domain.id
 
 
 def test_seed_governance_introduction_whole(

@@ -237,6 +237,30 @@ CASES = [
         id="element not an object",
     ),
     pytest.param(
+        STRONG_TRUSTS_FILE,
+        [(("markers_note",), DELETE)],
+        "field 'markers_note': must be the sentence that explains '†'",
+        id="markers with no note",
+    ),
+    pytest.param(
+        STRONG_TRUSTS_FILE,
+        [(("markers_note",), "The questions based on the Trust Quality Descriptors † only.")],
+        "field 'markers_note': must be the sentence that explains '‡'",
+        id="note explains one marker of two",
+    ),
+    pytest.param(
+        GOVERNANCE_FILE,
+        [(("markers_note",), "Noted with a †.")],
+        "field 'markers_note': explains markers, but the framework has none",
+        id="note without markers",
+    ),
+    pytest.param(
+        GOVERNANCE_FILE,
+        [(("scale", "paper_only", 0), "The left-hand column has space.")],
+        "scale: field 'paper_only[0]': is not a sentence of the guidance",
+        id="paper-only sentence not in the guidance",
+    ),
+    pytest.param(
         GOVERNANCE_FILE,
         [(("schema",), "trustboard.framework/2")],
         "field 'schema': must be 'trustboard.framework/1'",
