@@ -216,14 +216,14 @@ def _markers_note(top: _Reader, markers: tuple[Marker, ...]) -> str | None:
         if value is not None:
             raise top.fail("markers_note", "explains markers, but the framework has none")
         return None
-    symbols = [m.symbol for m in markers]
-    plain = value
-    for symbol in symbols:
-        if not isinstance(value, str) or symbol not in value:
+    text = value if isinstance(value, str) else ""
+    plain = text
+    for symbol in (m.symbol for m in markers):
+        if symbol not in text:
             raise top.fail("markers_note", f"must be the sentence that explains {symbol!r}")
         plain = plain.replace(symbol, "")
     _Reader({"markers_note": plain.replace("  ", " ")}, top.where).text("markers_note")
-    return value
+    return text
 
 
 def _paper_only(scale: _Reader, guidance: str) -> tuple[str, ...]:
