@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..messages import Card, Text
-from .model import Board
+from .model import Board, Round
 
 RETRYABLE = frozenset({412, 429, 502, 503, 504})
 UNREACHABLE = frozenset({403, 404})  # the person or the conversation cannot be reached
@@ -131,4 +131,8 @@ class BoardSets(Protocol):
 
     async def board_deleted(self, board: Board) -> None:
         """The board leaves every set; what it shared is withdrawn."""
+        ...
+
+    async def round_closed(self, board: Board, rnd: Round) -> None:
+        """A round's summary went to the chair: ask them whether to share it with their sets."""
         ...

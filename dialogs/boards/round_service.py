@@ -524,6 +524,12 @@ class RoundService:
                     )
             except TeamsError as exc:
                 log.warning("could not send the chair's copy of a summary: %s", exc)
+        if self.sets is not None:
+            try:
+                await self.sets.round_closed(board, reading.round)
+            except Exception:
+                # The summary is out; the chair can still share from the set's card.
+                log.exception("could not ask the chair about sharing with a learning set")
 
     # ---- the chair's priorities ----------------------------------------------------------------
 

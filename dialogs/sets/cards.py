@@ -221,6 +221,8 @@ def set_card(
         buttons.append(action("Vote for the focus", p.SetVote(**ids), mode))
         if s.focus:
             buttons.append(action("The comparison", p.SetCompare(**ids), mode))
+            if viewer.role == "clerk":
+                buttons.append(action("Open a focus round", p.SetRound(**ids), mode))
     if viewer.facilitator:
         inputs.append(_focus_input(s, framework))
         buttons.append(action("Choose the focus", p.SetFocus(**ids), mode))

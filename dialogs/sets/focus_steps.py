@@ -10,6 +10,8 @@ import logging
 
 from frameworks import Framework
 
+from .. import clock
+from ..boards import cards as board_cards
 from ..boards.model import CHAIR, CLERK
 from ..cards import Notice
 from ..cards.build import count
@@ -135,9 +137,29 @@ async def set_send(ctx: SetContext) -> Reply:
     return ctx.show(card)
 
 
+async def set_round(ctx: SetContext) -> Reply:
+    """The board's round form, in one step, with the set's focus elements chosen: the clerk
+    picks the deadline and opens it as any round (the board desk takes it from there)."""
+    learning_set = await ctx.learning_set()
+    viewer, _, board = await ctx.member_board(learning_set)
+    if viewer.role != CLERK:
+        raise Refusal("Only the board's clerk opens its rounds, so nothing was changed.")
+    if not learning_set.focus:
+        raise Refusal("The set has no focus elements yet, so nothing was changed.")
+    framework = ctx.sets.framework(learning_set)
+    rounds = ctx.sets.desk.rounds
+    await rounds.none_open(board)
+    today = clock.today(ctx.turn.now).isoformat()
+    card = board_cards.round_form_card(
+        board, framework, ctx.mode, today=today, elements=learning_set.focus
+    )
+    return ctx.show(card)
+
+
 VERBS: dict[str, SetHandler] = {
     "set.vote": set_vote,  # a member board's vote for the focus (its chair or a clerk)
     "set.focus": set_focus,  # the set's three or four focus elements (facilitator)
+    "set.round": set_round,  # the round form prefilled with the focus elements (a member's clerk)
     "set.compare": set_compare,  # the comparison, for the one who asks
     "set.send": set_send,  # the comparison to every member's chair and clerks (facilitator)
 }

@@ -92,6 +92,12 @@ class SetFocus(OnSet):
     focus: str = Field("", max_length=TEXT_MAX)
 
 
+class SetRound(OnSet):
+    """The board's round form, prefilled with the set's focus elements (a member's clerk)."""
+
+    verb = "set.round"
+
+
 class SetCompare(OnSet):
     verb = "set.compare"
 
@@ -120,6 +126,7 @@ SETS = verbs(
     SetShare,
     SetVote,
     SetFocus,
+    SetRound,
     SetCompare,
     SetSend,
     SetLeave,

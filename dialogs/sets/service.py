@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from frameworks import Framework
 
-from ..boards.model import CHAIR, CLERK, Board
+from ..boards.model import CHAIR, CLERK, Board, Round
 from ..cards import Notice
 from ..messages import Card, Reply, Text, Turn
 from ..payloads import Payload, Tampered
@@ -31,7 +31,7 @@ from . import cards as set_cards
 from . import end_steps, focus_steps, set_steps, share_steps
 from .compare import interests
 from .context import PRIVATE_ONLY, TAMPERED, SetContext, SetHandler, person_ref
-from .model import SET_ID, LearningSet
+from .model import ROUND, SET_ID, LearningSet
 from .payloads import SETS, SetJoin, SetList, SetNew
 from .store import SetStore
 
@@ -235,6 +235,32 @@ class Sets:
                 }
             )
         return found
+
+    async def round_closed(self, board: Board, rnd: Round) -> None:
+        """A round closed: its chair is asked, in their 1:1 chat, whether to share it with each
+        set the board is in on that framework. Nothing is shared until they press Share."""
+        chair = board.chair
+        if chair is None or not chair.teams_id:
+            return
+        for set_id in await self.store.board_sets(board.tenant, board.id):
+            learning_set = await self.store.get(set_id)
+            member = learning_set.member(board.tenant, board.id) if learning_set else None
+            if learning_set is None or member is None or learning_set.framework != rnd.framework:
+                continue
+            ratings, withheld = await share_steps.round_ratings(self, board, rnd)
+            if not ratings:
+                continue
+            framework = self.framework(learning_set)
+            title = f"The board's round, closed {set_cards.day(rnd.closed)}"
+            offer = set_cards.Offer(ROUND, rnd.id, title, ratings, withheld)
+            viewer = set_cards.Viewer(False, member, CHAIR)
+            notice = Notice(
+                f"The board's round has closed. Share its ratings with {learning_set.name}? "
+                "Nothing is shared unless you press Share.",
+                "accent",
+            )
+            card = set_cards.offer_card(learning_set, framework, viewer, [offer], self.mode, notice)
+            await self.personal(board.service_url, board.tenant, chair.teams_id, card)
 
     async def board_deleted(self, board: Board) -> None:
         """A board's data deleted: it leaves every set, and what it shared goes with it."""

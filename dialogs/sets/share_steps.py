@@ -9,6 +9,8 @@ pressed: the card only says which result.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from frameworks import Framework
 
 from ..boards.model import Board, Round
@@ -21,6 +23,9 @@ from .context import TAMPERED, Refusal, SetContext, SetHandler, person_ref
 from .model import ROUND, SELF, SHARE_MIN_RATINGS, LearningSet, Share
 from .payloads import SetShare
 
+if TYPE_CHECKING:
+    from .service import Sets
+
 
 async def latest_round(ctx: SetContext, board: Board, framework: str) -> Round | None:
     boards = ctx.sets.desk.boards
@@ -31,9 +36,9 @@ async def latest_round(ctx: SetContext, board: Board, framework: str) -> Round |
     return None
 
 
-async def round_ratings(ctx: SetContext, board: Board, rnd: Round) -> tuple[dict[int, str], int]:
+async def round_ratings(sets: Sets, board: Board, rnd: Round) -> tuple[dict[int, str], int]:
     """The board ratings a round can share, and how many of its elements it cannot."""
-    reading = await ctx.sets.desk.rounds.read(board, rnd, compare=False)
+    reading = await sets.desk.rounds.read(board, rnd, compare=False)
     summary = reading.summary(False)
     shared = {
         cell.element.number: cell.board
@@ -61,7 +66,7 @@ async def offers(ctx: SetContext, board: Board, framework: Framework) -> list[se
     found = []
     rnd = await latest_round(ctx, board, framework.id)
     if rnd is not None:
-        ratings, withheld = await round_ratings(ctx, board, rnd)
+        ratings, withheld = await round_ratings(ctx.sets, board, rnd)
         title = f"The board's round, closed {set_cards.day(rnd.closed)}"
         found.append(set_cards.Offer(ROUND, rnd.id, title, ratings, withheld))
     mine = await own_assessment(ctx, framework.id)
@@ -121,7 +126,7 @@ async def _ratings(
             raise Refusal(
                 "That round is still open: it can be shared once it closes. Nothing was changed."
             )
-        ratings, _ = await round_ratings(ctx, board, rnd)
+        ratings, _ = await round_ratings(ctx.sets, board, rnd)
         return ratings
     if source == SELF:
         mine = await own_assessment(ctx, learning_set.framework)

@@ -12,7 +12,7 @@ import re
 import pytest
 from redis.asyncio import Redis
 
-from tests.boards.scripted import ChatClient, channel_cards, words
+from tests.boards.scripted import ChatClient, channel_cards, eventually, words
 from tests.sets.trusts import (
     ASH,
     CST_TENANT,
@@ -22,7 +22,9 @@ from tests.sets.trusts import (
     Inboxes,
     Trust,
     cards_to,
+    form_values,
     personal,
+    proactive,
     run_round,
     set_up_board,
     texts_to,
@@ -179,8 +181,26 @@ async def test_three_trusts_in_three_tenants_run_a_learning_set(
     assert len(inboxes.since(connector, OAK.clerk)) == 1
 
     # Oak runs another round on the focus elements and shares it: the change since last time.
-    await run_round(bot, connector, OAK, by_name(OAK, OAK_AGAIN), (1, 5, 16))
-    oak = await _share_round(bot, connector, OAK)
+    # Oak's clerk opens a focus round from the set's card in one step: the form comes prefilled.
+    oak_clerk = personal(bot, connector, OAK.clerk, OAK.tenant)
+    assert await oak_clerk.say("sets") == 200
+    assert await oak_clerk.click("set.show") == 200
+    assert await oak_clerk.click("set.round") == 200
+    assert form_values(oak_clerk.card)["elements"] == "1,5,16"
+    inboxes.mark(connector, OAK.chair)
+    await run_round(bot, connector, OAK, by_name(OAK, OAK_AGAIN), (1, 5, 16), clerk=oak_clerk)
+    # At closing, the chair is asked (in their 1:1 chat) whether to share it with the set.
+    asked = await eventually(
+        lambda: [c for c in inboxes.since(connector, OAK.chair) if "Share its ratings" in words(c)],
+        what="the chair's question",
+    )
+    assert "1. Setting direction: Amber Red" in words(asked[0])
+    oak = proactive(bot, connector, OAK.chair, OAK.tenant)
+    oak.card_id, oak.card = next(
+        (i, c) for i, c in cards_to(connector, OAK.chair) if "Share its ratings" in words(c)
+    )
+    assert await oak.click("set.share") == 200
+    assert "Shared with the set" in oak.words()
     assert await oak.click("set.compare") == 200
     compared = oak.words()
     assert (

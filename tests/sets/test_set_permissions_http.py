@@ -55,6 +55,7 @@ ACTIONS = (
     "set.vote",
     "set.focus",
     "set.compare",
+    "set.round",
     "set.send",
     "set.leave",
     "set.close",
@@ -79,12 +80,17 @@ ALLOWED = {
         "set.leave",
         "set.join",
     },
-    "member clerk": {"set.show", "set.vote", "set.compare", "set.leave", "set.join"},
+    "member clerk": {"set.show", "set.vote", "set.compare", "set.round", "set.leave", "set.join"},
     "member trustee": set(),
     "non-member chair": {"set.join"},
     "another tenant": set(),
 }
-LOOKING = ("set.show", "set.compare", "set.offer")  # allowed and changing nothing: tried too
+LOOKING = (
+    "set.show",
+    "set.compare",
+    "set.offer",
+    "set.round",
+)  # allowed and changing nothing: tried too
 
 
 @pytest.fixture

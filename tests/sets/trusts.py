@@ -235,8 +235,20 @@ async def run_round(
     return round_id
 
 
+def form_values(card: dict[str, Any] | None) -> dict[str, Any]:
+    """What a card's inputs hold as drawn: what Teams posts with a button if nobody edits them."""
+    return {
+        str(n["id"]): n["value"]
+        for n in walk(card or {})
+        if str(n.get("type", "")).startswith("Input.") and "value" in n
+    }
+
+
 async def _open_prefilled(desk: ChatClient) -> str:
-    assert await desk.click("round.open") == 200
+    """The round form on screen, opened as it came (prefilled), a week to answer."""
+    values = form_values(desk.card)
+    values["deadline"] = (date.today() + timedelta(days=7)).isoformat()
+    assert await desk.click("round.open", **values) == 200
     assert "Round opened" in desk.words(), (desk.words(), desk.texts)
     return str(desk.button("round.close")["data"]["r"])
 
