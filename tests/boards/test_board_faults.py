@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from redis.asyncio import Redis
 
+from bot.app import BACKGROUND
 from tests.boards.scripted import (
     CHAIR,
     CLERK,
@@ -314,8 +315,9 @@ async def test_the_deadline_closes_the_round_once_with_two_processes(
     await due_now(redis_client, "close", round_id)  # and now that time has come
 
     await eventually(lambda: summaries_in_channel(connector), what="the summary")
-    # Both processes look at the agenda every second; give each two looks at it.
-    await asyncio.sleep(2.2)
+    # Each bot looks at the agenda every second: wait until each has made two more looks (so at
+    # least one whole look began after the summary), where a second close would have shown.
+    await agenda_looks(first, second, count=2)
     summaries = summaries_in_channel(connector)
     assert len(summaries) == 1, summaries
     assert "1 of 3 trustees (33%)" in summaries[0]
@@ -331,6 +333,20 @@ async def test_the_deadline_closes_the_round_once_with_two_processes(
     ada.rotation = ()
     assert await ada.say("status") == 200
     assert "closed" in ada.said().lower(), ada.said()
+
+
+async def agenda_looks(*bots: BotApp, count: int) -> None:
+    """Until each bot's agenda loop has finished `count` more passes over the agenda."""
+    seen: list[list[float | None]] = [[bot.app[BACKGROUND].agenda_progressed] for bot in bots]
+
+    def done() -> bool:
+        for bot, times in zip(bots, seen, strict=True):
+            now = bot.app[BACKGROUND].agenda_progressed
+            if now != times[-1]:
+                times.append(now)
+        return all(len(times) > count for times in seen)
+
+    await eventually(done, timeout=10, what=f"{count} looks at the agenda by each bot")
 
 
 # ---- 6. the automatic reminder ------------------------------------------------------------------
