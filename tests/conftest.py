@@ -2,7 +2,10 @@
 bot served in-process on them (`bot_app`, `bot_app_with`; see tests/support/bot_app.py).
 
 The Redis on 6379 of this machine is never used: `redis_url` starts a server of our own on a free
-port, so flushing it between tests harms nobody.
+port, and `redis_cluster` a Redis Cluster of our own (three masters; see
+tests/support/redis_cluster.py), so flushing them between tests harms nobody. The `redis` and
+`store` fixtures run each contract test on all three stores: one node ("redis"), the cluster
+("cluster") and the in-process emulation ("embedded").
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from redis.asyncio import Redis
 from dialogs.store import Store, connect
 from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector
+from tests.support.redis_cluster import RedisCluster
 from tests.support.redis_server import RedisServer, RedisServerError
 
-STORE_BACKENDS = ["redis", "embedded"]
+STORE_BACKENDS = ["redis", "cluster", "embedded"]
 
 
 @pytest.fixture(scope="session")
@@ -34,6 +38,35 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server.stop()
 
 
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """A Redis Cluster of three masters started for this test session (127.0.0.1, free ports)."""
+    cluster = RedisCluster(tmp_path_factory.mktemp("redis-cluster"), masters=3)
+    try:
+        cluster.start()
+    except RedisServerError as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster_url(redis_cluster: RedisCluster) -> str:
+    """One node of the session's cluster: a client given it finds the others."""
+    return redis_cluster.url
+
+
+def backend_client(request: pytest.FixtureRequest) -> Redis:
+    """A client of the store `request.param` names, as the bot would make it."""
+    if request.param == "redis":
+        return connect(request.getfixturevalue("redis_url"))
+    if request.param == "cluster":
+        return connect(request.getfixturevalue("redis_cluster_url"), cluster=True)
+    return connect(None)
+
+
 @pytest.fixture
 async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
     """A client of the throwaway server, emptied before the test."""
@@ -47,9 +80,9 @@ async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
 
 @pytest.fixture(params=STORE_BACKENDS)
 async def redis(request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
-    """The throwaway redis-server ("redis") or the in-process emulation ("embedded")."""
-    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
-    client = connect(url)
+    """The throwaway redis-server ("redis"), cluster ("cluster") or the in-process emulation
+    ("embedded"), emptied first."""
+    client = backend_client(request)
     await client.flushall()
     try:
         yield client
@@ -59,13 +92,13 @@ async def redis(request: pytest.FixtureRequest) -> AsyncIterator[Redis]:
 
 @pytest.fixture(params=STORE_BACKENDS)
 async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
-    """The store on the real throwaway server ("redis") or the in-process emulation ("embedded").
+    """The store on the real throwaway server ("redis"), cluster ("cluster") or the in-process
+    emulation ("embedded").
 
     The embedded backend does not need redis-server, so it runs even where that is missing.
     """
-    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
-    client = connect(url)
-    await client.flushall()  # the real server is ours; an embedded one is fresh anyway
+    client = backend_client(request)
+    await client.flushall()  # the real servers are ours; an embedded one is fresh anyway
     subject = Store(client)
     try:
         yield subject

@@ -1,18 +1,34 @@
-"""One way to get a Redis client: a real server from REDIS_URL, or the in-process emulation."""
+"""One way to get a Redis client: a real server from REDIS_URL (one node, or any node of a Redis
+Cluster), or the in-process emulation.
+
+On a cluster the client is redis-py's `RedisCluster`: it reads the slot map from the node named,
+sends each command to the master of its key's slot, follows MOVED and ASK, and reads the map
+again when a master fails over. It offers the same commands as `Redis`; the store code is typed
+against `Redis` and the contract suite (tests/store/, tests/boards/…) runs the same tests on a
+single node, a real three-master cluster and the emulation. What differs is said where it matters:
+`is_cluster` for the few places that must know (a pipeline of scripts, the health probe).
+"""
 
 from __future__ import annotations
 
-from redis.asyncio import BlockingConnectionPool, Redis
+from typing import Any, cast
+
+from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-MAX_CONNECTIONS = 64  # per bot process
+from .cluster import GatedCluster
+
+MAX_CONNECTIONS = 64  # per bot process (on a cluster: per node)
 POOL_WAIT = 5.0  # seconds a turn waits for a free connection before "not saved"
+# On a cluster, how often a command is tried again after a lost connection or a slot that moved
+# (the client reads the slot map again in between): a master's failover takes a second or two.
+CLUSTER_RETRIES = 4
 
 
-def connect(url: str | None) -> Redis:
+def connect(url: str | None, *, cluster: bool = False) -> Redis:
     if not url:
         import fakeredis  # only a local run without Redis needs it
 
@@ -22,6 +38,8 @@ def connect(url: str | None) -> Redis:
             max_connections=MAX_CONNECTIONS,
             timeout=POOL_WAIT,
         )
+    if cluster:
+        return connect_cluster(url)
     # A blocking pool: a burst of turns waits briefly for a connection instead of failing with
     # "Too many connections" (the default pool's answer beyond 100), and Redis sees a bounded
     # number of clients per bot process.
@@ -37,3 +55,23 @@ def connect(url: str | None) -> Redis:
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
     return Redis.from_pool(pool)
+
+
+def connect_cluster(url: str) -> Redis:
+    """A client of the cluster `url` names one node of (it finds the others itself)."""
+    client = GatedCluster.from_url(
+        url,
+        limit=MAX_CONNECTIONS,
+        wait=POOL_WAIT,
+        decode_responses=True,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        health_check_interval=15,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), retries=CLUSTER_RETRIES),
+    )
+    # The same commands as a Redis client's (see the module's docstring): typed as one.
+    return cast(Redis, client)
+
+
+def is_cluster(redis: Any) -> bool:
+    return isinstance(redis, RedisCluster)

@@ -7,6 +7,7 @@ cannot lose an answer, and nothing is written into an assessment that has been f
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -17,6 +18,7 @@ from redis.exceptions import RedisError
 
 from ..state import Answer, Assessment, Profile, RoundLink, Who
 from . import text
+from .connect import is_cluster
 from .keys import ASSESSMENT_ID, Keys
 
 T = TypeVar("T")
@@ -229,16 +231,29 @@ class Store:
             (who, i) for who, i in zip(whos, found, strict=True) if i and ASSESSMENT_ID.match(i)
         ]
 
+        def lock(who: Who, i: str, client: Any = None) -> Awaitable[Any]:
+            keys = [self.keys.assessment(who, i), self.keys.profile(who)]
+            args = [i, f"open:{scope}", f"last:{scope}", now]
+            return self._lock(keys=keys, args=args, client=client)
+
         async def lock_and_read() -> list[Any]:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for who, i in wanted:
-                    keys = [self.keys.assessment(who, i), self.keys.profile(who)]
-                    args = [i, f"open:{scope}", f"last:{scope}", now]
-                    await self._lock(keys=keys, args=args, client=pipe)
+                    await lock(who, i, pipe)
+                    pipe.hgetall(self.keys.assessment(who, i))
+                return list(await pipe.execute())[1::2]
+
+        async def lock_then_read() -> list[Any]:
+            # redis-py's cluster pipelines refuse scripts: each lock is its own call (to its
+            # trustee's master), all at once, then one pipelined read of what they locked.
+            await asyncio.gather(*(lock(who, i) for who, i in wanted))
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for who, i in wanted:
                     pipe.hgetall(self.keys.assessment(who, i))
                 return list(await pipe.execute())
 
-        raws = (await self._call(lock_and_read))[1::2] if wanted else []
+        run = lock_then_read if is_cluster(self.redis) else lock_and_read
+        raws = await self._call(run) if wanted else []
         by_user = {
             who.user: _assessment(i, raw) for (who, i), raw in zip(wanted, raws, strict=True) if raw
         }

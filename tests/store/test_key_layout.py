@@ -13,6 +13,7 @@ from dialogs.state import Who
 from dialogs.store.keys import Keys, job_id_for
 from tests.boards.cardkit import CLOSED_AT, board, open_round
 from tests.delivery.conftest import make_job
+from tests.support.redis_state import every_key
 
 TENANT = "t:{odd}"
 BOARD = "19:team-oak@thread.tacv2"
@@ -115,10 +116,10 @@ async def test_every_key_of_a_board_has_its_hash_tag_and_delete_removes_them_all
     prefix, neighbour = "tb*", "tbX"
     await fill_board(redis, neighbour)
     await BoardStore(redis, neighbour).ensure(TENANT, "19:other@thread.tacv2", "x", {})
-    before = set(await redis.keys("*"))
+    before = set(await every_key(redis))
     await fill_board(redis, prefix)
     shared = {Keys(prefix).tenant_boards(TENANT), Keys(prefix).job_stream()}
-    added = set(await redis.keys("*")) - before - shared
+    added = set(await every_key(redis)) - before - shared
     assert {key.split("}", 1)[1] for key in added} == {
         ":board",
         ":members",
@@ -136,6 +137,6 @@ async def test_every_key_of_a_board_has_its_hash_tag_and_delete_removes_them_all
     deleted = await BoardStore(redis, prefix).delete_board(TENANT, BOARD)
 
     assert deleted == len(added)
-    assert set(await redis.keys("*")) == before | {Keys(prefix).job_stream()}
+    assert set(await every_key(redis)) == before | {Keys(prefix).job_stream()}
     assert await BoardStore(redis, prefix).tenant_boards(TENANT) == []
     assert await BoardStore(redis, neighbour).board(TENANT, BOARD) is not None

@@ -15,6 +15,7 @@ import pytest
 from dialogs.state import Answer, Assessment, Profile, Who
 from dialogs.store import Keys, Store, StoreUnavailable, connect
 from tests.support.net import free_port
+from tests.support.redis_state import every_key
 
 FW = "cst-trust-governance"
 FW2 = "cst-strong-trusts"
@@ -367,7 +368,7 @@ async def test_each_users_keys_share_one_hash_tag_and_users_do_not(store: Store)
     assert len(set(tags)) == len(people)
 
     # Everything the store wrote lies under some user's tag: no key escaped the layout.
-    written = await store.redis.keys("*")
+    written = await every_key(store.redis)
     assert {hash_tag(key) for key in written} == set(tags)
     assert len(written) == 3 * len(people)
 
@@ -426,3 +427,27 @@ async def test_in_scope_many_reads_each_trustees_round_answers_in_order(store: S
     assert found[0] is not None and found[0].answers[1].rating == "AR"
     assert found[0].elements == (1, 2) and found[0].round is not None
     assert await store.in_scope_many([], "round:0123456789ab") == []
+
+
+async def test_a_round_closing_locks_every_trustees_answers_on_a_server_without_its_scripts(
+    store: Store,
+) -> None:
+    # A restarted Redis, or a replica just promoted to master, has an empty script cache; on a
+    # cluster the trustees' keys lie on every master, and the locks go out in one pipeline.
+    trustees = [Who("t", f"29:trustee-{n}") for n in range(12)]
+    scope, now = "round:0123456789ab", "2026-11-23T09:00:00Z"
+    extra = {"round": "0123456789ab", "board": "team", "elements": "1,2"}
+    for n, who in enumerate(trustees):
+        opened_id = await store.open_assessment(who, FW, V1, now, scope=scope, extra=extra)
+        await store.update(who, opened_id, {"r:1": "G", "e:1": f"evidence {n}"})
+    await store.redis.script_flush()
+
+    locked = await store.lock_scope(trustees, scope, "2026-11-30T23:59:59Z")
+
+    assert [a.status if a else None for a in locked] == ["closed"] * len(trustees)
+    assert [a.answer(1).evidence if a else None for a in locked] == [
+        f"evidence {n}" for n in range(len(trustees))
+    ]
+    again = await store.in_scope_many(trustees, scope)
+    assert all(a is not None and a.status == "closed" for a in again)
+    assert not await store.update(trustees[0], locked[0].id if locked[0] else "", {"r:1": "R"})

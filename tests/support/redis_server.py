@@ -10,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -50,11 +51,17 @@ class RedisServer:
     """`with RedisServer(tmp_dir) as server: server.url` – started on entry, stopped on exit."""
 
     def __init__(
-        self, directory: Path, binary: str | None = None, *, appendonly: bool = False
+        self,
+        directory: Path,
+        binary: str | None = None,
+        *,
+        appendonly: bool = False,
+        extra: Sequence[str] = (),
     ) -> None:
         self.directory = directory
         self.binary = binary
         self.appendonly = appendonly  # keep data across stop() and restart(), as deployed
+        self.extra = tuple(extra)  # more settings, after the deployment's (a cluster node's)
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -78,16 +85,20 @@ class RedisServer:
             *("--dir", str(self.directory)),
             *("--daemonize", "no"),
             *("--logfile", ""),
+            *self.extra,
         ]
 
     def start(self, timeout: float = 10.0, attempts: int = 3) -> None:
         """Start the server and wait until it answers PING; retry if the port was taken."""
         self.directory.mkdir(parents=True, exist_ok=True)
         for _ in range(attempts):
-            self.port = free_port()
+            self.port = self.pick_port()
             if self._start_once(timeout):
                 return
         raise RedisServerError(f"redis-server did not start:\n{self.log()}")
+
+    def pick_port(self) -> int:
+        return free_port()
 
     def restart(self, timeout: float = 10.0) -> None:
         """Start again after stop(), on the same port, so clients find it at the same URL."""

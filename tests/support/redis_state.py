@@ -1,4 +1,8 @@
-"""Everything a Redis holds, as plain data, so a test can say "nothing changed"."""
+"""Everything a Redis holds, as plain data, so a test can say "nothing changed".
+
+Keys are found with SCAN, which on a Redis Cluster visits every master (redis-py's
+`scan_iter`); KEYS and DBSIZE there answer for one node only.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,15 @@ from typing import Any
 from redis.asyncio import Redis
 
 
+async def every_key(redis: Redis, pattern: str = "*") -> list[str]:
+    """Every key matching `pattern`, sorted: on one node, a cluster or the emulation alike."""
+    return sorted([str(key) async for key in redis.scan_iter(match=pattern, count=1000)])
+
+
 async def everything(redis: Redis) -> dict[str, Any]:
     """Each key with its value: hashes as dicts, sorted sets as (member, score) lists."""
     state: dict[str, Any] = {}
-    for key in sorted(await redis.keys("*")):
+    for key in await every_key(redis):
         kind = await redis.type(key)
         if kind == "hash":
             state[key] = await redis.hgetall(key)

@@ -1,0 +1,69 @@
+"""redis-py's asyncio `RedisCluster`, with a burst of turns waiting for a connection.
+
+A single-node client here has a blocking pool (connect.py): beyond its connections, a command
+waits up to POOL_WAIT for one. redis-py's cluster client has no such pool: past `max_connections`
+to a node it raises MaxConnectionsError at once, so a burst of trustees would be told "not saved"
+while Redis is idle. So every command and every pipeline takes one of `limit` turns first (a
+semaphore), waiting up to `wait` seconds; each turn uses at most one connection per node at a
+time, so a node sees at most `limit` connections from this process. A command the client runs
+from inside a turn (a pipeline's retry of a redirected command) does not take a second turn.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import contextvars
+from collections.abc import AsyncIterator
+from typing import Any
+
+from redis.asyncio.cluster import ClusterPipeline, RedisCluster
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+_in_turn = contextvars.ContextVar("in_turn", default=False)
+
+
+class GatedCluster(RedisCluster):
+    def __init__(self, *args: Any, limit: int, wait: float, **kwargs: Any) -> None:
+        # Room above `limit` for what redis-py opens outside a turn (its slot map refresh).
+        kwargs["max_connections"] = limit + 8
+        super().__init__(*args, **kwargs)
+        self.gate = asyncio.Semaphore(limit)
+        self.turn_wait = wait  # (not `wait`: that is the WAIT command's method)
+
+    @contextlib.asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        if _in_turn.get():
+            yield
+            return
+        try:
+            async with asyncio.timeout(self.turn_wait):
+                await self.gate.acquire()
+        except TimeoutError as exc:
+            raise RedisConnectionError(
+                f"no free Redis connection within {self.turn_wait} s (all are in use)"
+            ) from exc
+        token = _in_turn.set(True)
+        try:
+            yield
+        finally:
+            _in_turn.reset(token)
+            self.gate.release()
+
+    async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
+        async with self.turn():
+            return await super().execute_command(*args, **kwargs)
+
+    def pipeline(self, transaction: Any | None = None, shard_hint: Any | None = None) -> Any:
+        if shard_hint:
+            return super().pipeline(transaction, shard_hint)  # refused there, with its reason
+        # redis-py's typing marks its pipeline abstract; it is the class the client itself makes.
+        return GatedPipeline(self, transaction)  # type: ignore[abstract]
+
+
+class GatedPipeline(ClusterPipeline):
+    async def execute(self, raise_on_error: bool = True, allow_redirections: bool = True) -> Any:
+        client = self.cluster_client
+        assert isinstance(client, GatedCluster)
+        async with client.turn():
+            return await super().execute(raise_on_error, allow_redirections)
