@@ -58,6 +58,9 @@ SUMMARY = "summary"  # the summary in the channel, the chair's copy
 PUBLISH = "publish"  # the agreed priorities in the channel
 NOTICE = "notice"  # the channel told that the round is open
 CARD = "card"  # the board card (and a closed round's card) brought up to date
+# A channel post a person asked for or that only says what happened goes at most once (the
+# reply says if Teams did not take it); the summary goes at least once.
+AT_MOST_ONCE = (PUBLISH, NOTICE)
 ORDER = (SCHEDULE, INVITE, REMINDER, DEADLINES, LOCK, AGENDA, SUMMARY, PUBLISH, NOTICE, CARD)
 OPENING = (SCHEDULE, INVITE, CARD, NOTICE)
 EXTENDING = (SCHEDULE, DEADLINES, CARD)
@@ -439,8 +442,7 @@ class RoundService:
     def extending_again(self, rnd: Round, day: date) -> bool:
         """The clerk asking again for the deadline they just set, while it is still being
         carried to the agenda and the trustees: that extension, carried on."""
-        extending = {SCHEDULE, DEADLINES} & set(rnd.todo)
-        return bool(extending) and clock.local_date(rnd.deadline) == day
+        return bool(rnd.todo) and clock.local_date(rnd.deadline) == day
 
     async def extend(self, board: Board, rnd: Round, day: date, now: datetime) -> RoundReading:
         """A later deadline: one script sets it (and the reminder's time) with its steps to do
@@ -585,12 +587,23 @@ class RoundService:
         token = secrets.token_hex(8)
         if not await records.steps_turn(rnd.id, token):
             return Ran(await self.read(board, await records.round(rnd.id) or rnd), {})
+        # Read again under the lease: what the last holder left is what is still to do.
+        fresh = await records.round(rnd.id) or rnd
         try:
-            # Read again under the lease: what the last holder left is what is still to do.
-            fresh = await records.round(rnd.id) or rnd
-            return await self._steps(reading.with_round(fresh))
-        finally:
-            await records.end_steps_turn(rnd.id, token)
+            ran = await self._steps(reading.with_round(fresh))
+        except BaseException:
+            await self._end_steps_turn(records, rnd.id, token)
+            raise
+        await self._end_steps_turn(records, rnd.id, token)
+        return ran
+
+    async def _end_steps_turn(self, records: BoardRecords, round_id: str, token: str) -> None:
+        """Let the next process do the round's steps; if the store will not take that now, the
+        lease runs out on its own (a minute), and nothing is lost meanwhile."""
+        try:
+            await records.end_steps_turn(round_id, token)
+        except StoreUnavailable:
+            log.info("a round's steps lease was left to run out")
 
     async def _steps(self, reading: RoundReading) -> Ran:
         board, rnd = reading.board, reading.round
@@ -600,8 +613,10 @@ class RoundService:
         for step in sorted(rnd.todo, key=_step_order):
             if not read and _needs_answers(step, rnd):
                 reading, read = await self._reading_for(reading), True
+            if step in AT_MOST_ONCE:
+                await records.done(rnd.id, [step])  # marked first: never posted twice
             done, outcomes[step] = await self._step(reading, step)
-            if done:
+            if done and step not in AT_MOST_ONCE:
                 await records.done(rnd.id, [step])
             # else not done yet (Teams did not take a post): the agenda tries again
         fresh = await records.round(rnd.id) or rnd

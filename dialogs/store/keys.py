@@ -31,7 +31,8 @@ lets `delete_board` find them all with one pattern):
     p:{t:…:b:…}:members              hash    member key -> "role<TAB>teams id<TAB>name"
     p:{t:…:b:…}:rounds               zset    round ids by opening time
     p:{t:…:b:…}:round:<id>           hash    the round (fields: see boards/store.py; left:<key>,
-                                             joined:<key>: the team's changes while open)
+                                             joined:<key>: the team's changes while open;
+                                             todo:<step>: an operation's steps still to do)
     p:{t:…:b:…}:round:<id>:card      string  lease on updating the clerk's round card
     p:{t:…:b:…}:round:<id>:steps     string  lease on doing the round's steps still to do
     p:{t:…:b:…}:dq:job:<digest>      hash    one delivery job (see bot/delivery/jobs.py)
