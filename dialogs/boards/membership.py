@@ -40,6 +40,7 @@ from ..store import Store
 from .agenda_items import REMIND, item
 from .model import CHAIR, Board, Member, Round
 from .ports import Mailer, RosterMember, Teams, TeamsError
+from .records import BoardRecords
 from .rules import RoundRules
 from .store import BoardStore
 
@@ -71,6 +72,10 @@ class DeskSide(Protocol):
     async def refresh_round_card(self, tenant: str, board_id: str, round_id: str) -> None: ...
 
     async def delete_board(self, board: Board) -> int: ...
+
+
+def _records(desk: DeskSide, board: Board) -> BoardRecords:
+    return BoardRecords.of(desk.boards, board)
 
 
 @dataclass(frozen=True)
@@ -113,7 +118,7 @@ async def joined(
     desk: DeskSide, board: Board, people: Sequence[RosterMember], service_url: str, now: str
 ) -> None:
     newcomers = await _named(desk, board, people, service_url)
-    added = await desk.boards.add_members(board.tenant, board.id, newcomers)
+    added = await _records(desk, board).add_members(newcomers)
     if added:
         await _joined_round(desk, board, added, now)
         await desk.refresh_board_card(board)
@@ -121,7 +126,7 @@ async def joined(
 
 async def left(desk: DeskSide, board: Board, people: Sequence[RosterMember], now: str) -> None:
     ids = [i for p in people for i in (p.aad_object_id, p.teams_id) if i]
-    gone = await desk.boards.remove_members(board.tenant, board.id, ids)
+    gone = await _records(desk, board).remove_members(ids)
     await _departed(desk, board, gone, now)
 
 
@@ -139,13 +144,13 @@ async def refresh(desk: DeskSide, board: Board, now: datetime) -> Board:
         return board  # a team always has members: an empty answer is a glitch, not a walk-out
     keys = {m.key for m in found} | {m.teams_id for m in found}
     gone_ids = [m.key for m in board.members if m.key not in keys and m.teams_id not in keys]
-    gone = await desk.boards.remove_members(board.tenant, board.id, gone_ids)
-    added = await desk.boards.add_members(board.tenant, board.id, [_member(m) for m in found])
+    gone = await _records(desk, board).remove_members(gone_ids)
+    added = await _records(desk, board).add_members([_member(m) for m in found])
     await _joined_round(desk, board, added, iso(now))
     await _departed(desk, board, gone, iso(now))
     if added and not gone:
         await desk.refresh_board_card(board)
-    return await desk.boards.board(board.tenant, board.id) or board
+    return await _records(desk, board).board() or board
 
 
 async def _named(
@@ -187,9 +192,9 @@ async def _joined_round(desk: DeskSide, board: Board, keys: Iterable[str], now: 
     for key in keys:
         if key in rnd.left:
             # Back in the team: a current invitee again (answers locked when they left stay so).
-            await desk.boards.unmark(board.tenant, board.id, rnd.id, f"left:{key}")
+            await _records(desk, board).unmark(rnd.id, f"left:{key}")
         elif rnd.invitee(key) is None:
-            await desk.boards.mark_open(board.tenant, board.id, rnd.id, f"joined:{key}", now)
+            await _records(desk, board).mark_open(rnd.id, f"joined:{key}", now)
     await desk.refresh_round_card(board.tenant, board.id, rnd.id)
 
 
@@ -200,14 +205,12 @@ async def _departed(desk: DeskSide, board: Board, gone: Sequence[Member], now: s
     if rnd is not None:
         for member in gone:
             if rnd.invitee(member.key) is not None:
-                await desk.boards.mark_open(
-                    board.tenant, board.id, rnd.id, f"left:{member.key}", now
-                )
+                await _records(desk, board).mark_open(rnd.id, f"left:{member.key}", now)
                 await _lock_answers(desk, board, rnd, member, now)
             else:
-                await desk.boards.unmark(board.tenant, board.id, rnd.id, f"joined:{member.key}")
+                await _records(desk, board).unmark(rnd.id, f"joined:{member.key}")
         await desk.refresh_round_card(board.tenant, board.id, rnd.id)
-    fresh = await desk.boards.board(board.tenant, board.id) or board
+    fresh = await _records(desk, board).board() or board
     chair = next((m for m in gone if m.role == CHAIR), None)
     if chair is not None and fresh.chair is None:
         await _chair_left(desk, fresh, chair, now)
@@ -274,8 +277,7 @@ def may_answer(board: Board, rnd: Round, key: str) -> str | None:
 
 
 async def _open_round(desk: DeskSide, board: Board) -> Round | None:
-    round_id = await desk.boards.open_round_id(board.tenant, board.id)
-    rnd = await desk.boards.round(board.tenant, board.id, round_id) if round_id else None
+    rnd = await _records(desk, board).open_round()
     return rnd if rnd is not None and rnd.is_open else None
 
 
@@ -286,7 +288,7 @@ async def renamed(desk: DeskSide, board: Board, name: str, now: str) -> None:
     name = " ".join(name.split())
     if not name or name == board.name:
         return
-    await desk.boards.ensure(board.tenant, board.id, now, {"name": name})
+    await _records(desk, board).ensure(now, {"name": name})
     await desk.refresh_board_card(board)
 
 
@@ -294,12 +296,12 @@ async def renamed(desk: DeskSide, board: Board, name: str, now: str) -> None:
 
 
 async def detach(desk: DeskSide, board: Board, now: str) -> None:
-    if not await desk.boards.detach(board.tenant, board.id, now):
+    if not await _records(desk, board).detach(now):
         return  # already detached: Teams reports a removal twice
     log.info("the bot was removed from a board's team: the board is detached")
     days = desk.rules.detached_retention_days
     await desk.agenda.schedule(forget_item(board.tenant, board.id, now), forget_at(now, days))
-    fresh = await desk.boards.board(board.tenant, board.id) or board
+    fresh = await _records(desk, board).board() or board
     await _to_clerks(desk, fresh, f"detached.{_stamp(now)}", await desk.board_card(fresh))
 
 

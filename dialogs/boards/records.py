@@ -49,6 +49,9 @@ class BoardRecords:
     async def remove_members(self, ids: Iterable[str]) -> list[Member]:
         return await self.store.remove_members(self.tenant, self.board_id, ids)
 
+    async def detach(self, now: str) -> bool:
+        return await self.store.detach(self.tenant, self.board_id, now)
+
     async def delete(self) -> int:
         return await self.store.delete_board(self.tenant, self.board_id)
 
@@ -87,6 +90,12 @@ class BoardRecords:
 
     async def count_resume(self, round_id: str) -> int:
         return await self.store.count_resume(self.tenant, self.board_id, round_id)
+
+    async def mark_open(self, round_id: str, field: str, value: str) -> bool:
+        return await self.store.mark_open(self.tenant, self.board_id, round_id, field, value)
+
+    async def unmark(self, round_id: str, field: str) -> None:
+        await self.store.unmark(self.tenant, self.board_id, round_id, field)
 
     async def mark_once(self, round_id: str, field: str, value: str) -> bool:
         return await self.store.mark_once(self.tenant, self.board_id, round_id, field, value)
