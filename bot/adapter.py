@@ -53,6 +53,8 @@ from botframework.connector.auth import (
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from jwt.algorithms import RSAAlgorithm
 
+from dialogs.failures import failure
+
 from .config import ConfigError, Settings
 
 log = logging.getLogger("trustboard.auth")
@@ -165,13 +167,14 @@ def _refusal(exc: Exception) -> PermissionError:
     """The PermissionError to raise for what the SDK raised, logged without a stack trace unless
     it is not a kind a bad token produces (then it is a bug worth a trace, still refused)."""
     if isinstance(exc, KeysUnavailable):
-        log.debug("refused a token: %s", exc)  # the failed fetch itself was logged as a warning
+        log.debug("refused a token: no signing keys")  # the failed fetch was logged already
         return exc
-    reason = _describe(exc)
+    # Type and place only: a token error's message can quote the token's own fields.
+    reason = failure(exc)
     if isinstance(exc, TOKEN_ERRORS) or type(exc) is Exception:
         log.info("refused a request to the bot: %s", reason)
     else:
-        log.error("refused a request: unexpected error while checking its token", exc_info=exc)
+        log.error("refused a request: unexpected error while checking its token: %s", reason)
     return exc if isinstance(exc, PermissionError) else PermissionError(reason)
 
 
@@ -181,11 +184,6 @@ def _check_expiry(identity: ClaimsIdentity | None) -> None:
     if not isinstance(exp, int | float) or isinstance(exp, bool):
         log.info("refused a request to the bot: the token has no expiry ('exp')")
         raise PermissionError("The token has no expiry.")
-
-
-def _describe(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())[:200]
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 # -- signing keys ------------------------------------------------------------------------------
@@ -252,7 +250,7 @@ class OpenIdKeys:
                     reason = (
                         f"no answer within {self.timeout:g} s"
                         if isinstance(exc, TimeoutError)
-                        else _describe(exc)
+                        else failure(exc)
                     )
                     log.warning(
                         "could not fetch the token signing keys from %s (%s); %s",
@@ -306,7 +304,7 @@ def _signing_key(jwk: Any) -> PublishedKey | None:
     try:
         key = RSAAlgorithm.from_jwk(json.dumps(jwk))
     except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
-        log.debug("skipped signing key %r: %s", jwk.get("kid"), exc)
+        log.debug("skipped a signing key: %s", failure(exc))
         return None
     if isinstance(key, RSAPrivateKey):
         key = key.public_key()
@@ -365,7 +363,7 @@ class _Adapter(CloudAdapterBase):
         try:
             return await super().process_activity(authenticated, activity, logic)
         except PermissionError as exc:
-            raise OutboundAuthError(f"during an authenticated turn: {_describe(exc)}") from exc
+            raise OutboundAuthError(f"during an authenticated turn: {failure(exc)}") from exc
 
 
 def credentials_factory(settings: Settings) -> ServiceClientCredentialsFactory:

@@ -16,13 +16,14 @@ from botbuilder.schema import Activity
 
 from dialogs.boards.desk import Desk
 from dialogs.boards.ports import Teams
-from dialogs.store import Store
+from dialogs.store import Store, StoreUnavailable
 from frameworks import Framework
 
 from . import health
 from .background import Background
 from .config import Settings
 from .delivery import Sender, Timing
+from .logs import failure
 from .root import build
 from .turns import TrustboardBot
 
@@ -132,9 +133,18 @@ async def errors(request: web.Request, handler: Handler) -> web.StreamResponse:
         if exc.status == 413:
             return problem(413, f"The request is larger than {MAX_BODY // 1024} KB.")
         raise
-    except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+    except StoreUnavailable:
+        log.warning("store unavailable on %s %s", request.method, _route(request))
+        return problem(503, "The bot's storage cannot be reached just now: try again shortly.")
+    except Exception as exc:
+        # The route, not the path: a link's path is its token. Type and place, not the message.
+        log.error("unhandled error on %s %s: %s", request.method, _route(request), failure(exc))
         return problem(500, "Something went wrong on our side; nothing you saved is affected.")
+
+
+def _route(request: web.Request) -> str:
+    resource = request.match_info.route.resource
+    return resource.canonical if resource is not None else "an unknown route"
 
 
 def create_app(

@@ -32,7 +32,7 @@ from dialogs.store import Store, StoreUnavailable
 
 from . import teams
 from .connector import Connector
-from .logs import where
+from .logs import failure
 
 log = logging.getLogger("trustboard.turns")
 
@@ -40,6 +40,17 @@ PRIVATE_ONLY = (
     "I run self-assessments in a private chat, so your answers stay yours. Open a "
     "chat with me (select my name, then Chat) and type start."
 )
+KNOWN_TYPES = frozenset(
+    {
+        ActivityTypes.message,
+        ActivityTypes.invoke,
+        ActivityTypes.conversation_update,
+        ActivityTypes.installation_update,
+        ActivityTypes.typing,
+        ActivityTypes.message_reaction,
+    }
+)
+KNOWN_NAMES = frozenset({None, "adaptiveCard/action"})
 NEW_CHAT_NOT_SAVED = (
     "Hello, I'm trustboard. I can't reach my storage just now, so I can't save anything yet "
     "and your self-assessment can't start. Please say hello again in a few minutes."
@@ -126,12 +137,12 @@ class TrustboardBot:
 
     async def on_turn(self, context: TurnContext, raw: dict[str, Any]) -> None:
         kind = raw.get("type")
+        # Only what the bot itself recognises: every field of an activity can be forged.
         log.debug(
-            "turn type=%s name=%s id=%s replyToId=%s",
-            kind,
-            raw.get("name"),
-            raw.get("id"),
-            raw.get("replyToId"),
+            "turn type=%s name=%s replying=%s",
+            kind if kind in KNOWN_TYPES else "other",
+            raw.get("name") if raw.get("name") in KNOWN_NAMES else "other",
+            isinstance(raw.get("replyToId"), str),
         )
         chat = TurnChat(self.connector, raw)
         if kind == ActivityTypes.message:
@@ -181,11 +192,7 @@ class TrustboardBot:
                     await chat.send(Text(NEW_TEAM_NOT_SAVED))
                     return
                 except Exception as exc:
-                    log.error(
-                        "could not introduce the bot to a team: %s at %s",
-                        type(exc).__name__,
-                        where(exc),
-                    )
+                    log.error("could not introduce the bot to a team: %s", failure(exc))
             await chat.send(Text(ADDED_TO_CHAT))
             return
         who = teams.who(raw)
@@ -210,13 +217,11 @@ class TrustboardBot:
             # Not lost for good: the roster is read again when a round opens or closes.
             log.warning("store unavailable while following a change to a team")
         except TeamsError as exc:
-            log.warning("Teams refused a call while following a change to a team: %s", exc)
+            log.warning("Teams refused a call while following a change to a team: %s", exc.brief())
         except Exception as exc:
             # Teams does not resend: say where it failed (never the message, which could quote
             # a name), and let the next roster refresh catch up.
-            log.error(
-                "could not follow a change to a team: %s at %s", type(exc).__name__, where(exc)
-            )
+            log.error("could not follow a change to a team: %s", failure(exc))
 
     async def _deliver(
         self, chat: TurnChat, raw: dict[str, Any], who: Who, reply: Reply, invoke: bool

@@ -25,6 +25,7 @@ from frameworks import Element, Framework
 from . import cards, clock, privacy
 from .cards import Notice
 from .commands import Command, match_framework, parse
+from .failures import failure
 from .messages import Action, Card, Reply, Text, Turn
 from .payloads import WALKTHROUGH, Goto, OnAssessment, OnElement, Rate, Start, Tampered, in_scope
 from .state import ROUND_SCOPE, Answer, Assessment, RoundLink, Who, round_scope
@@ -153,7 +154,7 @@ class Walkthrough:
         except Tampered:
             return _tampered().reply
         except StoreUnavailable as exc:
-            log.warning("store unavailable: %s", exc)
+            log.warning("store unavailable: %s", failure(exc))
             return Reply(send=[Text(NOT_SAVED)])
 
     async def welcome(self, who: Who, notice: Notice | None = None) -> Card:
@@ -471,9 +472,9 @@ async def _progressed(ctx: Context, assessment: Assessment) -> None:
         return
     try:
         await ctx.engine.rounds.progressed(ctx.who, assessment)
-    except Exception:
+    except Exception as exc:
         # The trustee's answer is saved; the clerk's card catches up on its next refresh.
-        log.exception("could not report round progress")
+        log.error("could not report round progress: %s", failure(exc))
 
 
 async def resume(ctx: Context) -> Reply:

@@ -22,6 +22,7 @@ from functools import partial
 from redis.exceptions import RedisError
 
 from dialogs.boards.ports import TeamsError
+from dialogs.failures import failure
 
 from .gate import NOBODY, Gate, OpenGate
 from .jobs import (
@@ -133,7 +134,9 @@ class Worker:
                     self.progressed = time.time()
                 except (RedisError, OSError) as exc:
                     log.warning(
-                        "delivery worker %s: Redis problem (%s); retrying", self.consumer, exc
+                        "delivery worker %s: Redis problem (%s); retrying",
+                        self.consumer,
+                        failure(exc),
                     )
                     await self._pause(1.0)
         finally:
@@ -191,10 +194,12 @@ class Worker:
             await self._process(entry)
         except (RedisError, OSError) as exc:
             # Nothing is lost: the entry stays pending and is claimed again later.
-            log.warning("delivery of %s paused: Redis problem (%s)", entry.job_id, exc)
-        except Exception:
-            log.exception(
-                "delivery of %s failed unexpectedly; it will be claimed again", entry.job_id
+            log.warning("delivery of %s paused: Redis problem (%s)", entry.job_id, failure(exc))
+        except Exception as exc:
+            log.error(
+                "delivery of %s failed unexpectedly (%s); it will be claimed again",
+                entry.job_id,
+                failure(exc),
             )
 
     async def _process(self, entry: Entry) -> None:
@@ -276,7 +281,7 @@ class Worker:
             state, fields, delay = await self._after_error(job, error, attempt)
         except Exception as exc:
             # A sender should raise TeamsError only; anything else is retried, but boundedly.
-            log.exception("sender raised an unexpected error for %s", job.job_id)
+            log.error("sender raised an unexpected error for %s: %s", job.job_id, failure(exc))
             error = TeamsError(None, f"unexpected {type(exc).__name__}")
             state, fields, delay = await self._after_error(job, error, attempt)
         else:
@@ -329,6 +334,6 @@ class Worker:
             return
         try:
             await self.on_outcome(status)
-        except Exception:
+        except Exception as exc:
             # The outcome is stored already; the round logic can read it with round_status.
-            log.exception("outcome hook failed for %s", job_id)
+            log.error("outcome hook failed for %s: %s", job_id, failure(exc))

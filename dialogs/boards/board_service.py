@@ -62,7 +62,7 @@ class BoardService:
                 fresh.service_url, fresh.channel, fresh.card, await self.card(fresh)
             )
         except TeamsError as exc:
-            log.info("could not update the board card: %s", exc)
+            log.info("could not update the board card: %s", exc.brief())
 
     async def roster(self, board: Board, place: Place | None) -> list[Member]:
         service_url = place.service_url if place else board.service_url

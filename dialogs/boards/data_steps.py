@@ -40,7 +40,7 @@ async def data_export(ctx: DeskContext) -> Reply:
     try:
         await ctx.rounds.teams.personal(ctx.board.service_url, ctx.board.tenant, sender, text)
     except TeamsError as exc:
-        log.warning("could not open a chat with the clerk: %s", exc)
+        log.warning("could not open a chat with the clerk: %s", exc.brief())
         raise Refusal(
             "I couldn't open our 1:1 chat to give you the link: start a chat with me, type "
             "board, and export from there."
@@ -66,7 +66,7 @@ async def data_delete(ctx: DeskContext) -> Reply:
         try:
             await ctx.rounds.teams.update(board.service_url, board.channel, board.card, card)
         except TeamsError as exc:
-            log.info("could not update the board card: %s", exc)
+            log.info("could not update the board card: %s", exc.brief())
     return ctx.show(card)
 
 

@@ -24,6 +24,7 @@ from frameworks import Framework
 from .. import clock
 from ..cards import Notice
 from ..engine import Joined
+from ..failures import failure
 from ..messages import Card, Place, Reply, Text, Turn
 from ..payloads import Tampered
 from ..refusals import NOT_SAVED, TAMPERED, UNKNOWN_BUTTON, Refusal
@@ -154,10 +155,10 @@ class Desk:
         except Tampered:
             return Refusal(TAMPERED).reply
         except StoreUnavailable as exc:
-            log.warning("store unavailable: %s", exc)
+            log.warning("store unavailable: %s", failure(exc))
             return Refusal(NOT_SAVED).reply
         except TeamsError as exc:
-            log.warning("Teams refused a call: %s", exc)
+            log.warning("Teams refused a call: %s", exc.brief())
             return Reply(
                 send=[Text("Teams did not answer me just now, so please try again in a moment.")]
             )
@@ -214,7 +215,7 @@ class Desk:
         try:
             name = await self.teams.team_name(place.service_url, place.team)
         except TeamsError as exc:
-            log.info("could not read the team's name: %s", exc)
+            log.info("could not read the team's name: %s", exc.brief())
             return board
         if not name:
             return board

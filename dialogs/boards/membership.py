@@ -138,7 +138,7 @@ async def refresh(desk: DeskSide, board: Board, now: datetime) -> Board:
     try:
         found = await desk.teams.roster(board.service_url, board.id)
     except TeamsError as exc:
-        log.info("could not read the team's roster: %s", exc)
+        log.info("could not read the team's roster: %s", exc.brief())
         return board
     if not found:
         return board  # a team always has members: an empty answer is a glitch, not a walk-out
@@ -164,7 +164,7 @@ async def _named(
             roster = await desk.teams.roster(service_url or board.service_url, board.id)
             known = {m.teams_id: m for m in roster}
         except TeamsError as exc:
-            log.info("could not read the names of people who joined: %s", exc)
+            log.info("could not read the names of people who joined: %s", exc.brief())
     found = []
     for person in people:
         listed = known.get(person.teams_id)

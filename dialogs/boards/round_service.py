@@ -24,6 +24,7 @@ from frameworks import Framework
 
 from .. import clock
 from ..cards import Notice
+from ..failures import failure
 from ..messages import Card, Place, Text
 from ..refusals import Refusal
 from ..rounds import round_summary_card
@@ -378,7 +379,7 @@ class RoundService:
         try:
             posted = await self.teams.post(board.service_url, board.channel, message)
         except TeamsError as exc:
-            log.warning("could not post to the board's channel: %s", exc)
+            log.warning("could not post to the board's channel: %s", exc.brief())
             return None
         return CardRef(posted.conversation, posted.activity)
 
@@ -525,13 +526,13 @@ class RoundService:
                         board.service_url, board.tenant, member.teams_id, message
                     )
             except TeamsError as exc:
-                log.warning("could not send the chair's copy of a summary: %s", exc)
+                log.warning("could not send the chair's copy of a summary: %s", exc.brief())
         if self.sets is not None:
             try:
                 await self.sets.round_closed(board, reading.round)
-            except Exception:
+            except Exception as exc:
                 # The summary is out; the chair can still share from the set's card.
-                log.exception("could not ask the chair about sharing with a learning set")
+                log.error("could not ask the chair about sharing with a learning set: %s", failure(exc))
 
     # ---- the chair's priorities ----------------------------------------------------------------
 
@@ -798,8 +799,8 @@ class RoundService:
             await self.refresh_round_card(*key)
         except StoreUnavailable:
             log.warning("could not refresh a round card: the store is unavailable")
-        except Exception:
-            log.exception("could not refresh a round card")
+        except Exception as exc:
+            log.error("could not refresh a round card: %s", failure(exc))
         finally:
             self._refreshing.pop(key, None)
 
@@ -851,7 +852,7 @@ class RoundService:
                 board.service_url, rnd.clerk_card.conversation, rnd.clerk_card.activity, card
             )
         except TeamsError as exc:
-            log.info("could not update a round card: %s", exc)
+            log.info("could not update a round card: %s", exc.brief())
 
 
 EXPORT_NAME = "trustboard-board-data.json"

@@ -23,6 +23,7 @@ from frameworks import Framework
 from ..boards.model import CHAIR, CLERK, Board, Round
 from ..cards import Notice
 from ..messages import Card, Reply, Text, Turn
+from ..failures import failure
 from ..payloads import Payload, Tampered
 from ..refusals import NOT_SAVED, UNKNOWN_BUTTON, Refusal
 from ..state import Who
@@ -88,7 +89,7 @@ class Sets:
         except Refusal as refusal:
             return refusal.reply
         except StoreUnavailable as exc:
-            log.warning("store unavailable: %s", exc)
+            log.warning("store unavailable: %s", failure(exc))
             return Reply(send=[Text(NOT_SAVED)])
 
     # -- what the handlers share ------------------------------------------------------------------
@@ -156,7 +157,7 @@ class Sets:
         try:
             await self.desk.teams.personal(service_url, tenant, teams_id, message)
         except TeamsError as exc:
-            log.warning("could not send a learning set's message: %s", exc)
+            log.warning("could not send a learning set's message: %s", exc.brief())
             return False
         return True
 

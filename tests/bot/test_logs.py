@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import logging
 
-from bot.logs import JsonLines
+from bot.logs import JsonLines, PlainText, WithholdExceptions, failure
+from dialogs.store import StoreUnavailable
 
 
 def record(message: str, *args: object, exc: BaseException | None = None) -> logging.LogRecord:
@@ -31,3 +32,40 @@ def test_an_exception_is_named_with_where_it_was_raised() -> None:
     assert entry["error"] == "ValueError"
     assert entry["where"].startswith("test_logs.py:")
     assert "Traceback" in entry["trace"]
+
+
+MARKER = "EVIDENCE-7f3a9c"
+
+
+def raised(exc: BaseException) -> BaseException:
+    try:
+        raise exc
+    except BaseException as caught:
+        return caught
+
+
+def test_a_logged_exception_keeps_its_frames_and_withholds_its_message() -> None:
+    try:
+        try:
+            int(MARKER)
+        except ValueError as inner:
+            raise RuntimeError(f"could not read {MARKER!r}") from inner
+    except RuntimeError as exc:
+        line = JsonLines().format(record("failed", exc=exc))
+        text = PlainText().format(record("failed", exc=exc))
+    assert MARKER not in line and MARKER not in text
+    entry = json.loads(line)
+    assert entry["error"] == "RuntimeError" and entry["where"].startswith("test_logs.py:")
+    assert "builtins.ValueError (message withheld)" in entry["trace"]
+    assert "builtins.RuntimeError (message withheld)" in entry["trace"]
+    assert "in test_a_logged_exception_keeps_its_frames" in text
+
+
+def test_an_exception_given_as_an_argument_is_logged_as_its_type_and_place() -> None:
+    exc = raised(KeyError(MARKER))
+    entry = record("could not read the team's name: %s", exc)
+    assert WithholdExceptions().filter(entry)
+    message = entry.getMessage()
+    assert MARKER not in message
+    assert message.startswith("could not read the team's name: KeyError at test_logs.py:")
+    assert failure(raised(StoreUnavailable(MARKER))).startswith("StoreUnavailable at ")

@@ -61,6 +61,7 @@ class _Kept(logging.Handler):
     def __init__(self, level: int, formatter: logging.Formatter) -> None:
         super().__init__(level)
         self.setFormatter(formatter)
+        self.addFilter(logs.WithholdExceptions())  # as bot/logs.py's handler does
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -213,5 +214,4 @@ class _Server(TestServer):
 def _log_style(env: Mapping[str, str]) -> tuple[int, logging.Formatter]:
     level = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
     style = env.get("LOG_FORMAT", "").strip().lower() or "json"
-    formatter = logs.JsonLines() if style == "json" else logging.Formatter(logs.TEXT)
-    return logging.getLevelNamesMapping()[level], formatter
+    return logging.getLevelNamesMapping()[level], logs.formatter(style)
