@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from redis.connection import URL_QUERY_ARGUMENT_PARSERS, parse_url
+
+from dialogs.payloads import whole_number
 
 from .delivery.pacing import Pace
 
@@ -187,8 +190,10 @@ def _query_problem(scheme: str, query: str) -> str:
 
 
 def _port(value: str, problems: list[str]) -> int:
-    if value.strip().isdigit() and 0 < int(value) < 65536:
-        return int(value)
+    try:
+        return whole_number(value, 1, 65535)
+    except ValueError:
+        pass
     problems.append(f"PORT must be a number from 1 to 65535, not {value!r}.")
     return 0
 
@@ -200,11 +205,9 @@ def _whole(
     if not value:
         return default
     try:
-        number = int(value)
+        return whole_number(value, minimum, sys.maxsize)
     except ValueError:
-        number = minimum - 1
-    if number >= minimum:
-        return number
+        pass
     problems.append(f"{name} must be a whole number, {minimum} or more, not {value!r}.")
     return default
 

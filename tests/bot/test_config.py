@@ -44,6 +44,9 @@ def test_a_full_registration_is_accepted() -> None:
         (APP, "REDIS_URL is required with MicrosoftAppId"),
         ({"LOCAL_MODE": "1", "REDIS_URL": "localhost:6379"}, "must start with redis://"),
         ({"LOCAL_MODE": "1", "PORT": "http"}, "PORT must be a number from 1 to 65535"),
+        # str.isdigit() accepts these; int() refuses the first and reads the second.
+        ({"LOCAL_MODE": "1", "PORT": "³⁹⁷⁸"}, "PORT must be a number from 1 to 65535"),
+        ({"LOCAL_MODE": "1", "PORT": "٣٩٧٨"}, "PORT must be a number from 1 to 65535"),
         ({"LOCAL_MODE": "1", "CARD_ACTIONS": "both"}, "CARD_ACTIONS must be execute or submit"),
     ],
 )
@@ -168,6 +171,7 @@ def test_delivery_and_round_settings_are_read() -> None:
         ({"DELIVERY_WORKERS": "two"}, "DELIVERY_WORKERS must be a whole number, 0 or more"),
         ({"DELIVERY_PER_TENANT": "0"}, "DELIVERY_PER_TENANT must be a whole number, 1 or more"),
         ({"DELIVERY_PER_TENANT": "2.5"}, "DELIVERY_PER_TENANT must be a whole number"),
+        ({"DELIVERY_WORKERS": "٢"}, "DELIVERY_WORKERS must be a whole number, 0 or more"),
         ({"DELIVERY_PER_CONVERSATION": "0"}, "DELIVERY_PER_CONVERSATION must be a whole number"),
         ({"ROUND_REMINDER_HOURS": "0"}, "ROUND_REMINDER_HOURS must be a number of hours above 0"),
         ({"ROUND_REMINDER_HOURS": "-3"}, "ROUND_REMINDER_HOURS must be a number of hours"),
