@@ -29,6 +29,7 @@ from dialogs.messages import Card, Reply, Text, Turn
 from dialogs.sets.service import Sets
 from dialogs.state import Who
 from dialogs.store import Store, StoreUnavailable
+from dialogs.text import escape_markdown
 
 from . import teams
 from .connector import Connector
@@ -271,7 +272,7 @@ class TrustboardBot:
             log.warning("could not show a channel card privately: status %s", exc.status)
             note = NOT_SENT_PRIVATELY
         # Said in the channel, where everyone sees it: the first name says who it is for.
-        await chat.send(Text(f"{first}: {note}" if first else note))
+        await chat.send(Text(f"{escape_markdown(first)}: {note}" if first else note))
 
     async def _track(
         self, chat: TurnChat, who: Who, reply: Reply, card: Card, activity_id: str | None

@@ -30,7 +30,7 @@ from .messages import Action, Card, Reply, Text, Turn
 from .payloads import WALKTHROUGH, Goto, OnAssessment, OnElement, Rate, Start, Tampered, in_scope
 from .state import ROUND_SCOPE, Answer, Assessment, RoundLink, Who, round_scope
 from .store import Store, StoreUnavailable
-from .text import clean, length
+from .text import clean, escape_markdown, length
 
 log = logging.getLogger("trustboard.engine")
 
@@ -662,7 +662,7 @@ def _status_line(ctx: Context, assessment: Assessment) -> str:
 
 def _round_status_line(fw: Framework, assessment: Assessment) -> str:
     link = assessment.round
-    board = f" ({link.board_name})" if link and link.board_name else ""
+    board = f" ({escape_markdown(link.board_name)})" if link and link.board_name else ""
     total = len(assessment.elements or fw.elements)
     rated = f"{assessment.rated_count()} of {total} rated"
     if assessment.status == "closed":

@@ -12,6 +12,7 @@ from .messages import Card
 from .payloads import ForgetConfirmed, Help
 from .state import Assessment, Who
 from .store import Store
+from .text import escape_markdown
 
 FORGET_VERB = ForgetConfirmed.verb
 
@@ -47,7 +48,7 @@ def my_data_text(assessments: list[Assessment], frameworks: dict[str, Framework]
             "in this chat. Type forget me to remove even that."
         )
     lines = ["Here is everything I keep about you, in this tenant:"]
-    lines += [f"- {describe(a, frameworks)}" for a in assessments]
+    lines += [f"- {escape_markdown(describe(a, frameworks))}" for a in assessments]
     lines.append("- How to reach you in this chat (for invitations and reminders from your board).")
     lines.append(
         "Only you see your own answers. In a board round the chair and clerk see your ratings "

@@ -11,6 +11,7 @@ from ..messages import Card, Place, Reply, Text, Turn
 from ..payloads import Payload
 from ..refusals import TAMPERED, Refusal
 from ..state import Who
+from ..text import escape_markdown
 from .board_service import BoardService
 from .model import CLERK, Board, Member
 from .records import BoardRecords
@@ -76,9 +77,9 @@ def member_of(ctx: DeskContext) -> Member:
     member = ctx.board.member(ctx.who.user)
     if member is None:
         raise Refusal(
-            f"Sorry, this is the board space of {ctx.board.name or 'a board'}, and I don't have "
-            "you as one of its members, so nothing was changed. If you should be, please ask "
-            "the board's clerk."
+            f"Sorry, this is the board space of {escape_markdown(ctx.board.name) or 'a board'}, "
+            "and I don't have you as one of its members, so nothing was changed. If you should "
+            "be, please ask the board's clerk."
         )
     return member
 
@@ -93,5 +94,5 @@ def clerk_of(ctx: DeskContext) -> Member:
 
 
 def _clerks_line(board: Board) -> str:
-    names = ", ".join(m.name for m in board.clerks)
+    names = ", ".join(escape_markdown(m.name) for m in board.clerks)
     return f"The clerk is {names}." if names else ""
