@@ -28,16 +28,13 @@ from .commands import Command, match_framework, parse
 from .failures import failure
 from .messages import Action, Card, Reply, Text, Turn
 from .payloads import WALKTHROUGH, Goto, OnAssessment, OnElement, Rate, Start, Tampered, in_scope
+from .refusals import NOT_SAVED, TAMPERED, UNKNOWN_BUTTON, Refusal
 from .state import ROUND_SCOPE, Answer, Assessment, RoundLink, Who, round_scope
 from .store import Store, StoreUnavailable
 from .text import clean, escape_markdown, length
 
 log = logging.getLogger("trustboard.engine")
 
-NOT_SAVED = (
-    "I couldn't reach my storage just now, so that was not saved. Please try again in a "
-    "moment: everything you saved before is safe."
-)
 HELP = (
     "Here is what I understand:\n"
     "- start (or start governance, start strong trusts): begin or resume a self-assessment\n"
@@ -51,16 +48,11 @@ HELP = (
 )
 
 
-class Stop(Exception):
-    """Ends a step early with a reply (a refusal, or a gentle correction)."""
-
-    def __init__(self, reply: Reply) -> None:
-        super().__init__("stop")
-        self.reply = reply
+FRESH_CARD = " Type resume to get a fresh card."
 
 
-def say(text: str) -> Stop:
-    return Stop(Reply(send=[Text(text)]))
+def say(text: str) -> Refusal:
+    return Refusal(text)
 
 
 @dataclass
@@ -149,13 +141,13 @@ class Walkthrough:
             reply = await step(context)
             reply.live_card = context.loaded.card if context.loaded else None
             return reply
-        except Stop as stop:
-            return stop.reply
+        except Refusal as refusal:
+            return refusal.reply
         except Tampered:
             return _tampered().reply
         except StoreUnavailable as exc:
             log.warning("store unavailable: %s", failure(exc))
-            return Reply(send=[Text(NOT_SAVED)])
+            return Refusal(NOT_SAVED).reply
 
     async def welcome(self, who: Who, notice: Notice | None = None) -> Card:
         profile = await self.store.profile(who)
@@ -213,19 +205,13 @@ def _from_action(engine: Walkthrough, turn: Turn, action: Action) -> Context:
     return context
 
 
-def _tampered() -> Stop:
-    return say(
-        "That card's details don't look right, so nothing was changed. "
-        "Type resume to get a fresh card."
-    )
+def _tampered() -> Refusal:
+    return say(TAMPERED + FRESH_CARD)
 
 
-def _unknown(turn: Turn) -> Stop:
+def _unknown(turn: Turn) -> Refusal:
     if turn.action is not None:
-        return say(
-            "That button isn't one I recognise (the card may be from an older version). "
-            "Nothing was changed. Type resume to get a fresh card."
-        )
+        return say(UNKNOWN_BUTTON + FRESH_CARD)
     return say(
         "Sorry, I didn't catch that. To rate the element on screen, type R, AR, AG or G, "
         "optionally followed by your evidence. Type help to see everything I understand."
@@ -346,7 +332,7 @@ def _evidence_ok(
         "shorten it and choose your rating again.",
         "attention",
     )
-    raise Stop(
+    raise Refusal(
         ctx.show(
             cards.element_card(
                 framework, assessment, element, ctx.mode, notice, evidence=ctx.evidence

@@ -18,7 +18,7 @@ class Cell:
 
 
 @dataclass(frozen=True)
-class DomainRow:
+class TrusteeDomainRow:
     domain: Domain
     cells: tuple[Cell, ...]
 
@@ -29,7 +29,7 @@ def focus_area(element: Element, rating: str | None) -> str:
 
 
 @dataclass(frozen=True)
-class Priority:
+class TrusteePriority:
     element: Element
     rating: str
     key_issues: str  # the trustee's evidence, or "" when they noted none
@@ -44,10 +44,10 @@ def covered(framework: Framework, assessment: Assessment) -> tuple[Element, ...]
     return tuple(e for e in framework.elements if assessment.covers(e.number))
 
 
-def heat_map(framework: Framework, assessment: Assessment) -> tuple[DomainRow, ...]:
+def heat_map(framework: Framework, assessment: Assessment) -> tuple[TrusteeDomainRow, ...]:
     # A domain the round did not ask about would be an empty heading, so it is left out.
     rows = (
-        DomainRow(
+        TrusteeDomainRow(
             domain,
             tuple(
                 Cell(e, assessment.rating(e.number))
@@ -60,9 +60,9 @@ def heat_map(framework: Framework, assessment: Assessment) -> tuple[DomainRow, .
     return tuple(row for row in rows if row.cells)
 
 
-def priorities(framework: Framework, assessment: Assessment) -> tuple[Priority, ...]:
+def priorities(framework: Framework, assessment: Assessment) -> tuple[TrusteePriority, ...]:
     return tuple(
-        Priority(e, rating, assessment.answer(e.number).evidence)
+        TrusteePriority(e, rating, assessment.answer(e.number).evidence)
         for e in covered(framework, assessment)
         if (rating := assessment.rating(e.number)) in PRIORITY_RATINGS
     )

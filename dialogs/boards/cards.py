@@ -21,7 +21,7 @@ from ..cards.build import STYLE, Notice, action, clip, count, day, excerpt, wire
 from ..cards.render import MAX_CARD_BYTES, CardTooLarge, card_bytes, render
 from ..messages import Card
 from ..payloads import Start
-from ..rounds.summary import Evidence, Priority, RoundSummary
+from ..rounds.summary import BoardPriority, Evidence, RoundSummary
 from ..text import length
 from .model import (
     IN_PROGRESS,
@@ -810,7 +810,7 @@ def _paging(where: _PlanPage, total: int) -> str | None:
 
 
 def _plan_rows(
-    group: Sequence[Priority], rnd: Round, issues: tuple[int, int], texts: list[str] | None
+    group: Sequence[BoardPriority], rnd: Round, issues: tuple[int, int], texts: list[str] | None
 ) -> list[dict[str, Any]]:
     rows = []
     for i, p in enumerate(group):
@@ -862,7 +862,7 @@ TOO_LONG_PLAN = (
 def _with_clipped_plans(
     build: Callable[..., dict[str, Any]],
     where: _PlanPage,
-    priorities: Sequence[Priority],
+    priorities: Sequence[BoardPriority],
     rnd: Round,
 ) -> dict[str, Any]:
     """Only a saved plan far over PLAN_MAX gets here (the server refuses those): its beginning."""

@@ -2,10 +2,10 @@
 
 from .cards import round_summary_card
 from .summary import (
-    DomainRow,
+    BoardDomainRow,
+    BoardPriority,
     ElementSummary,
     Evidence,
-    Priority,
     Response,
     RoundSettings,
     RoundSummary,
@@ -15,10 +15,10 @@ from .summary import (
 )
 
 __all__ = [
-    "DomainRow",
+    "BoardDomainRow",
+    "BoardPriority",
     "ElementSummary",
     "Evidence",
-    "Priority",
     "Response",
     "RoundSettings",
     "RoundSummary",

@@ -8,7 +8,7 @@ from typing import Any
 from ..cards.build import STYLE, clip, count, day, excerpt, wire_bytes
 from ..cards.render import MAX_CARD_BYTES, CardTooLarge, card_bytes, render
 from ..messages import Card
-from .summary import ElementSummary, Evidence, Priority, RoundSummary
+from .summary import BoardPriority, ElementSummary, Evidence, RoundSummary
 
 TEMPLATE = "round_summary.json.j2"
 # Longest excerpt of one note, in wire bytes, tried in turn until the card fits; notes are
@@ -103,7 +103,7 @@ def round_summary_card(
 
 
 def _fitting(
-    build: Callable[[list[list[str]]], dict[str, Any]], priorities: tuple[Priority, ...]
+    build: Callable[[list[list[str]]], dict[str, Any]], priorities: tuple[BoardPriority, ...]
 ) -> dict[str, Any]:
     """The richest rendering that fits: excerpts shorten, and fewer are shown, until it does."""
     evidence = [p.evidence for p in priorities]

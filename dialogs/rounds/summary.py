@@ -94,13 +94,13 @@ class ElementSummary:
 
 
 @dataclass(frozen=True)
-class DomainRow:
+class BoardDomainRow:
     domain: Domain
     cells: tuple[ElementSummary, ...]
 
 
 @dataclass(frozen=True)
-class Priority:
+class BoardPriority:
     summary: ElementSummary
 
     @property
@@ -121,8 +121,8 @@ class RoundSummary:
     invited: int
     finished: int
     in_progress: int
-    rows: tuple[DomainRow, ...]  # only domains with an element in the round
-    priorities: tuple[Priority, ...]
+    rows: tuple[BoardDomainRow, ...]  # only domains with an element in the round
+    priorities: tuple[BoardPriority, ...]
     compared: bool = False  # a previous round was given, so each element has a change
 
     @property
@@ -177,7 +177,7 @@ def summarise(
         for n in numbers
     }
     rows = tuple(
-        DomainRow(
+        BoardDomainRow(
             domain,
             tuple(cells[e.number] for e in framework.elements_in(domain.id) if e.number in cells),
         )
@@ -193,7 +193,7 @@ def summarise(
         finished=finished,
         in_progress=len(responses) - finished,
         rows=rows,
-        priorities=tuple(Priority(cells[n]) for n in numbers if cells[n].is_priority),
+        priorities=tuple(BoardPriority(cells[n]) for n in numbers if cells[n].is_priority),
         compared=previous is not None,
     )
 
