@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..cards import Notice
 from ..messages import Reply
 from ..refusals import Refusal
+from ..text import escape_markdown
 from .context import DeskContext, Handler, clerk_of
 from .payloads import RoundInvite
 from .round_steps import ROUND_GONE, show_to_clerk
@@ -27,8 +28,8 @@ async def round_invite(ctx: DeskContext) -> Reply:
         raise Refusal("That person is no longer in the board's team, so nobody was invited.")
     if not member.is_trustee or not member.teams_id:
         raise Refusal(
-            f"{member.name} is not a trustee of the board, so they were not invited. Change "
-            "their role first (Manage roles) if they should answer."
+            f"{escape_markdown(member.name)} is not a trustee of the board, so they were not "
+            "invited. Change their role first (Manage roles) if they should answer."
         )
     if rnd.invitee(member.key) is not None:
         reading = await ctx.rounds.read(ctx.board, rnd)
