@@ -532,7 +532,9 @@ class RoundService:
                 await self.sets.round_closed(board, reading.round)
             except Exception as exc:
                 # The summary is out; the chair can still share from the set's card.
-                log.error("could not ask the chair about sharing with a learning set: %s", failure(exc))
+                log.error(
+                    "could not ask the chair about sharing with a learning set: %s", failure(exc)
+                )
 
     # ---- the chair's priorities ----------------------------------------------------------------
 

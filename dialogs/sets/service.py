@@ -22,8 +22,8 @@ from frameworks import Framework
 
 from ..boards.model import CHAIR, CLERK, Board, Round
 from ..cards import Notice
-from ..messages import Card, Reply, Text, Turn
 from ..failures import failure
+from ..messages import Card, Reply, Text, Turn
 from ..payloads import Payload, Tampered
 from ..refusals import NOT_SAVED, UNKNOWN_BUTTON, Refusal
 from ..state import Who
