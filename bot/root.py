@@ -133,7 +133,11 @@ def build(
     sets = Sets(SetStore(redis, store.keys), desk, desk.rules.retention_days)
     desk.rounds.sets = sets
     engine = Walkthrough(
-        store, frameworks, settings.card_actions, rounds=desk, on_forget=sets.forget
+        store,
+        frameworks,
+        settings.card_actions,
+        rounds=sets.walkthrough_rounds(),
+        on_forget=sets.forget,
     )
 
     async def due(item: str) -> None:

@@ -430,6 +430,7 @@ async def _start_round(ctx: Context, board: str, round_id: str) -> Reply:
         "board": link.board,
         "board_name": link.board_name,
         "deadline": link.deadline,
+        **({"kind": "review"} if link.review else {}),
     }
     assessment_id = await ctx.store.open_assessment(
         ctx.who,
@@ -585,7 +586,12 @@ async def finish(ctx: Context) -> Reply:
         await ctx.store.finish(ctx.who, assessment, ctx.now)
         assessment = await ctx.store.assessment(ctx.who, assessment.id) or assessment
         await _progressed(ctx, assessment)
-    if assessment.round is not None:
+    if assessment.round is not None and assessment.round.review:
+        notice = Notice(
+            f"Thank you: your review is with {assessment.round.board_name}'s chair and clerks, "
+            "beside the board's own ratings. Here it is as you gave it."
+        )
+    elif assessment.round is not None:
         notice = Notice(
             "Thank you: your answers are in the board's round. Here are your heat map and "
             "draft priorities; you can change your answers until the round closes."
@@ -649,6 +655,9 @@ def _status_line(ctx: Context, assessment: Assessment) -> str:
 def _round_status_line(fw: Framework, assessment: Assessment) -> str:
     link = assessment.round
     board = f" ({escape_markdown(link.board_name)})" if link and link.board_name else ""
+    if link is not None and link.review:
+        sent = "sent" if assessment.status != "open" else "in progress"
+        return f"Peer review of {escape_markdown(link.board_name)}'s board: {fw.title}, {sent}."
     total = len(assessment.elements or fw.elements)
     rated = f"{assessment.rated_count()} of {total} rated"
     if assessment.status == "closed":

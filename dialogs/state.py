@@ -76,6 +76,7 @@ class RoundLink:
     round: str
     board_name: str
     deadline: str  # ISO 8601 UTC, as opened (the round's own may have been extended since)
+    review: bool = False  # a peer review of that board (dialogs/sets), not one of its rounds
 
 
 @dataclass(frozen=True)

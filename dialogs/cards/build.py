@@ -145,7 +145,10 @@ def round_line(assessment: Assessment, due: bool = True) -> str | None:
     if assessment.round is None:
         return None
     name = board_name(assessment)
-    line = f"Board round: {name}" if name else "Board round"
+    if assessment.round.review:
+        line = f"Peer review: rate {name}'s board"
+    else:
+        line = f"Board round: {name}" if name else "Board round"
     if due and assessment.round.deadline:
         line += f" · answers due {day(assessment.round.deadline)}"
     return line
@@ -395,6 +398,8 @@ def _when(assessment: Assessment) -> str:
 
 def _standing(assessment: Assessment) -> str | None:
     """Whether a board round's finished answers can still change: a trustee may wonder."""
+    if assessment.round is not None and assessment.round.review and not assessment.is_open:
+        return f"Your review went to {board_name(assessment)}'s chair and clerks; it is final."
     if assessment.status == CLOSED:
         return f"The round closed on {day(_closed_on(assessment))}; these answers are locked."
     if assessment.status == "done" and assessment.round is not None:

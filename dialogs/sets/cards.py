@@ -17,15 +17,17 @@ from frameworks import Framework
 from ..cards.build import Notice, action, count, day, excerpt
 from ..cards.render import render
 from ..messages import Card
+from ..payloads import Start
 from ..text import length
 from . import payloads as p
-from .compare import Interest, Row, tally
+from .compare import Interest, Row, SelfPeer, tally
 from .model import (
     FOCUS_SIZES,
     MAX_MEMBERS,
     NAME_MAX,
     SOURCE_NAMES,
     LearningSet,
+    Review,
     SetMember,
     Source,
 )
@@ -130,6 +132,7 @@ def list_card(
     entries: Sequence[tuple[LearningSet, Viewer]],
     mode: str,
     notice: Notice | None = None,
+    chaired: Sequence[tuple[str, str]] = (),
 ) -> Card:
     """The person's learning sets, joining one with a code, and creating one."""
     summary = "Your learning sets"
@@ -177,6 +180,9 @@ def list_card(
         action("Join", p.SetJoin(), mode),
         action("Create a learning set", p.SetNew(), mode),
     ]
+    for board_id, name in chaired:  # a peer review by direct invitation, outside any set
+        title = f"Ask for a peer review of {excerpt(name, 40) or 'your board'}"
+        buttons.append(action(title, p.ReviewNew(board=board_id), mode))
     return _page(summary, summary, None, intro, sections, mode, inputs, buttons, notice=notice)
 
 
@@ -234,6 +240,9 @@ def set_card(
             else action("New join code", p.CodeNew(**ids), mode)
         )
         buttons.append(action("Close the set", p.SetClose(**ids), mode, "destructive"))
+    if viewer.member is not None and viewer.role == "chair":
+        review = p.ReviewNew(set_id=s.id, board=viewer.member.board)
+        buttons.append(action("Ask a peer to review", review, mode))
     if viewer.member is not None:
         buttons.append(action("Leave the set", p.SetLeave(**ids), mode, "destructive"))
     buttons.append(action("Refresh", p.SetShow(**ids), mode))
@@ -477,3 +486,117 @@ def _page(
 
 def text_lines(*lines: str) -> list[str]:
     return [line for line in lines if line]
+
+
+# -- peer review ----------------------------------------------------------------------------------
+
+EVIDENCE_SHOWN = 600  # wire bytes of a peer's note per element on the self-versus-peer card
+CODE_CHOICE = "code"
+
+
+def review_form_card(
+    board_name: str,
+    board_id: str,
+    framework: Framework,
+    peers: Sequence[tuple[str, str]],
+    chosen: Sequence[int],
+    mode: str,
+    set_id: str | None = None,
+    notice: Notice | None = None,
+) -> Card:
+    """For a chair: which elements a peer should review, and who (a member of the set, or
+    someone given an invitation code)."""
+    summary = f"Ask a peer to review {excerpt(board_name, BOARD_MAX) or 'your board'}"
+    intro = [
+        "The peer rates your board on the elements you choose, each with their evidence, in "
+        "their own chat with me. You and the board's clerks then get their ratings beside the "
+        "board's own. They see the framework's questions, never your board's own evidence.",
+        "The peer sees your trust's name: that is who they are reviewing.",
+    ]
+    choices = [
+        {"title": f"The chair of {excerpt(name, BOARD_MAX)}", "value": label}
+        for label, name in peers
+    ]
+    choices.append({"title": "Someone else: give me an invitation code", "value": CODE_CHOICE})
+    inputs = [
+        {
+            "kind": "choices",
+            "id": "elements",
+            "label": "Elements to review",
+            "multi": True,
+            "style": "compact",
+            "value": ",".join(str(n) for n in chosen),
+            "choices": _choices(framework),
+        },
+        {
+            "kind": "choices",
+            "id": "reviewer",
+            "label": "Who reviews",
+            "multi": False,
+            "style": "expanded",
+            "value": choices[0]["value"],
+            "choices": choices,
+        },
+    ]
+    ask = p.ReviewAsk(set_id=set_id, board=board_id, framework=framework.id)
+    buttons = [action("Ask for the review", ask, mode, "positive")]
+    return _page(
+        summary, summary, framework.short_title, intro, [], mode, inputs, buttons, notice=notice
+    )
+
+
+def invitation_card(review: Review, framework: Framework, mode: str) -> Card:
+    name = excerpt(review.board.name, BOARD_MAX) or "A trust"
+    summary = f"Rate {name}'s board"
+    intro = [
+        f"{name}'s chair asks you, as a peer, to review their board on "
+        f"{count(len(review.elements), 'element', 'elements')} of {framework.title}. Rate each "
+        "from the board papers and what you observed, and note your evidence: it goes to the "
+        "board's chair and clerks only.",
+        f"Please finish by {day(review.deadline)}. Each answer is saved as you go.",
+    ]
+    sections = [
+        {
+            "title": "The elements",
+            "lines": [_element_line(framework, n) for n in review.elements],
+        }
+    ]
+    start = Start(board=review.board.board, round=review.id)
+    buttons = [action("Start the review", start, mode, "positive")]
+    return _page(summary, summary, None, intro, sections, mode, [], buttons)
+
+
+def self_peer_card(
+    review: Review, framework: Framework, rows: Sequence[SelfPeer], own_source: str, mode: str
+) -> Card:
+    name = excerpt(review.board.name, BOARD_MAX) or "Your board"
+    reviewer = excerpt(review.reviewer.name, BOARD_MAX) if review.reviewer else "A peer"
+    flagged = sum(1 for r in rows if r.flagged)
+    summary = f"{name}: self versus peer"
+    intro = [
+        f"{reviewer} reviewed the board on {count(len(rows), 'element', 'elements')}. The "
+        f"board's own rating is from {own_source}. ⚑ marks ratings two or more steps apart: "
+        f"{count(flagged, 'element', 'elements')}.",
+        "The peer's evidence is below as key issues, for the board's conversation and its "
+        "priorities.",
+    ]
+    sections = []
+    for row in rows:
+        own = RATING_WORDS.get(row.own or "", "not rated")
+        peer = RATING_WORDS.get(row.peer or "", "not rated")
+        lines = [
+            f"Board: {own} · Peer: {peer}" + (" ⚑ two or more steps apart" if row.flagged else "")
+        ]
+        lines.append(
+            f"Key issues (the peer): {excerpt(row.evidence, EVIDENCE_SHOWN)}"
+            if row.evidence.strip()
+            else "Key issues (the peer): none noted."
+        )
+        sections.append(
+            {
+                "title": f"{row.element.number}. {row.element.title}",
+                "lines": lines,
+                "style": "attention" if row.flagged else None,
+            }
+        )
+    return _page(summary, summary, framework.short_title, intro, sections, mode)

@@ -118,3 +118,35 @@ def comparison(framework: Framework, learning_set: LearningSet) -> list[Row]:
             cells.append(Cell(member, rating, change(before, rating, first)))
         rows.append(Row(element, tuple(cells)))
     return rows
+
+
+# -- peer review: self versus peer ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SelfPeer:
+    element: Element
+    own: str | None  # the board's own rating, from its round or its chair's self-assessment
+    peer: str | None
+    evidence: str  # the peer's, as they wrote it
+
+    @property
+    def flagged(self) -> bool:
+        """Two or more steps apart, as a round flags trustees whose views differ."""
+        return self.own is not None and self.peer is not None and differ([self.own, self.peer])
+
+
+def self_versus_peer(
+    framework: Framework,
+    elements: tuple[int, ...],
+    own: dict[int, str],
+    peer: dict[int, tuple[str | None, str]],
+) -> list[SelfPeer]:
+    rows = []
+    for number in elements:
+        element = framework.element(number)
+        if element is None:
+            continue
+        rating, evidence = peer.get(number, (None, ""))
+        rows.append(SelfPeer(element, own.get(number), rating, evidence))
+    return rows

@@ -102,3 +102,39 @@ class LearningSet:
 def format_code(code: str) -> str:
     """ "KQ7M4XPD" as people read it: "KQ7M-4XPD"."""
     return f"{code[:4]}-{code[4:]}" if len(code) == 8 else code
+
+
+# -- peer review ----------------------------------------------------------------------------------
+
+REVIEW_ID = re.compile(r"^[0-9a-f]{12}$")
+INVITED = "invited"  # asked, not yet accepted (by code) or started
+STARTED = "started"
+DONE = "done"  # the reviewer finished: the board has the self-versus-peer card
+REVIEW_DAYS = 30  # a reviewer has this long to answer
+
+
+@dataclass(frozen=True)
+class Review:
+    """A chair's request that a peer rate their board on chosen elements.
+
+    The reviewer rates in their own 1:1 chat, as an assessment of their own (scope
+    "round:<review id>"); what they write goes to the reviewed board's chair and clerks only, and
+    they never see the board's own evidence."""
+
+    id: str
+    framework: str
+    version: str
+    elements: tuple[int, ...]
+    board: SetMember  # the reviewed board (its label unused)
+    asked_by: str  # the chair's user key, in the board's tenant
+    created: str
+    deadline: str
+    set_id: str = ""  # the set it was asked within, if any
+    code: str | None = None  # the invitation code, until it is used
+    status: str = INVITED
+    reviewer: Person | None = None  # named when asked within a set, else on accepting the code
+    done_at: str | None = None
+
+    def is_reviewer(self, tenant: str, user: str) -> bool:
+        r = self.reviewer
+        return r is not None and r.tenant == tenant and r.user == user

@@ -132,3 +132,35 @@ SETS = verbs(
     SetLeave,
     SetClose,
 )
+
+
+# ---- peer review (review_steps.py) --------------------------------------------------------------
+
+
+class ReviewNew(Payload):
+    """The form asking a peer to review the board: from a set's card, or on its own."""
+
+    verb = "review.new"
+    ignores = (*SET_INPUTS, *LIST_INPUTS)
+    set_id: SetId | None = Field(None, alias="s")
+    board: BoardId = Field(alias="b")
+
+
+class ReviewAsk(Payload):
+    verb = "review.ask"
+    inputs = ("elements", "reviewer")
+    set_id: SetId | None = Field(None, alias="s")
+    board: BoardId = Field(alias="b")
+    framework: str = Field(alias="fw", max_length=200)
+    elements: str = Field("", max_length=TEXT_MAX)
+    reviewer: str = Field("code", max_length=20)  # a member's label ("B"), or "code"
+
+
+class ReviewAccept(Payload):
+    """Take up a review with the invitation code its chair passed on."""
+
+    verb = "review.accept"
+    code: str = Field("", max_length=40)
+
+
+REVIEWS = verbs(ReviewNew, ReviewAsk, ReviewAccept)

@@ -29,11 +29,12 @@ from ..refusals import NOT_SAVED, UNKNOWN_BUTTON, Refusal
 from ..state import Who
 from ..store import StoreUnavailable
 from . import cards as set_cards
-from . import end_steps, focus_steps, set_steps, share_steps
+from . import end_steps, focus_steps, review_steps, set_steps, share_steps
 from .compare import interests
 from .context import PRIVATE_ONLY, TAMPERED, SetContext, SetHandler, person_ref
 from .model import ROUND, SET_ID, LearningSet
-from .payloads import SETS, SetJoin, SetList, SetNew
+from .payloads import REVIEWS, SETS, ReviewAccept, SetJoin, SetList, SetNew
+from .review_store import ReviewStore
 from .store import SetStore
 
 if TYPE_CHECKING:
@@ -46,8 +47,9 @@ VERBS: dict[str, SetHandler] = {
     **share_steps.VERBS,
     **focus_steps.VERBS,
     **end_steps.VERBS,
+    **review_steps.VERBS,
 }
-PREFIX = "set."
+PREFIXES = ("set.", "review.")
 LIST_WORDS = {"sets", "set", "my sets", "learning set", "learning sets", "my learning sets"}
 NEW_WORDS = {"new set", "create set", "new learning set", "create a learning set"}
 NEW_WORDS |= {"create learning set", "create a set"}
@@ -56,10 +58,21 @@ AGENDA_PREFIX = "set|"
 
 
 class Sets:
-    def __init__(self, store: SetStore, desk: Desk, retention_days: int | None = 730) -> None:
+    def __init__(
+        self,
+        store: SetStore,
+        desk: Desk,
+        retention_days: int | None = 730,
+        reviews: ReviewStore | None = None,
+    ) -> None:
         self.store = store
         self.desk = desk
         self.retention_days = retention_days
+        self.reviews = reviews or ReviewStore(store.redis, store.keys)
+
+    def walkthrough_rounds(self) -> review_steps.ReviewRounds:
+        """The walkthrough's board side: peer reviews here, real rounds at the desk."""
+        return review_steps.ReviewRounds(self.desk, self)
 
     @property
     def mode(self) -> str:
@@ -73,7 +86,7 @@ class Sets:
 
     def handles(self, turn: Turn) -> bool:
         if turn.action is not None:
-            return turn.action.verb.startswith(PREFIX)
+            return turn.action.verb.startswith(PREFIXES)
         if turn.place is not None and not turn.place.personal:
             return False
         return _typed_verb(turn.text) is not None
@@ -211,8 +224,23 @@ class Sets:
             await self.close(learning_set, "deleted at the end of its retention period")
 
     async def board_export(self, board: Board) -> list[dict[str, Any]]:
-        """For the board's data export: what it shared with which set, and when."""
-        found = []
+        """For the board's data export: what it shared with which set, and when; and the peer
+        reviews of it it asked for."""
+        found: list[dict[str, Any]] = []
+        for review_id in await self.reviews.of_board(board.tenant, board.id):
+            review = await self.reviews.get(review_id)
+            if review is not None:
+                found.append(
+                    {
+                        "peer_review": review.id,
+                        "framework": review.framework,
+                        "elements": list(review.elements),
+                        "asked": review.created,
+                        "reviewer": review.reviewer.name if review.reviewer else None,
+                        "status": review.status,
+                        "done": review.done_at,
+                    }
+                )
         for set_id in await self.store.board_sets(board.tenant, board.id):
             learning_set = await self.store.get(set_id)
             member = learning_set.member(board.tenant, board.id) if learning_set else None
@@ -268,6 +296,10 @@ class Sets:
         for set_id in await self.store.board_sets(board.tenant, board.id):
             await self.store.leave(set_id, board.tenant, board.id)
         await self.store.forget_board(board.tenant, board.id)
+        for review_id in await self.reviews.of_board(board.tenant, board.id):
+            review = await self.reviews.get(review_id)
+            if review is not None:
+                await self.reviews.delete(review)
 
     async def forget(self, who: Who) -> None:
         """`forget me`: shares of their own self-assessment withdrawn; sets they facilitate are
@@ -280,6 +312,12 @@ class Sets:
             if learning_set is not None and learning_set.is_facilitator(who.tenant, who.user):
                 await self.close(learning_set, "closed, as its facilitator asked me to forget them")
         await self.store.forget_facilitator(who.tenant, who.user)
+        # The reviews they were asked to make: who they are is in them (their answers go with
+        # their own data; a board keeps the self-versus-peer card it was sent, in Teams).
+        for review_id in await self.reviews.of_reviewer(who.tenant, who.user):
+            review = await self.reviews.get(review_id)
+            if review is not None and review.is_reviewer(who.tenant, who.user):
+                await self.reviews.delete(review)
 
 
 def _typed_verb(text: str) -> Payload | None:
@@ -292,6 +330,9 @@ def _typed_verb(text: str) -> Payload | None:
     for words in JOIN_WORDS:
         if lowered.startswith(words):
             return SetJoin(code=said[len(words) :].strip(" .!?")[:40])
+    # "review" alone is the walkthrough's (a trustee's own answers); "review <code>" is ours.
+    if lowered.startswith("review ") and set_steps.read_code(said[7:].strip(" .!?")):
+        return ReviewAccept(code=said[7:].strip(" .!?")[:40])
     return None
 
 
@@ -301,7 +342,7 @@ def _typed(text: str) -> Payload:
 
 def _clicked(turn: Turn) -> Payload:
     assert turn.action is not None
-    kind = SETS.get(turn.action.verb)
+    kind = SETS.get(turn.action.verb) or REVIEWS.get(turn.action.verb)
     if kind is None or turn.action.verb not in VERBS:
         raise Refusal(UNKNOWN_BUTTON)
     return kind.unpack(turn.action.data)

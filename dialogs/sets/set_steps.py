@@ -96,7 +96,9 @@ async def set_create(ctx: SetContext) -> Reply:
 
 
 async def set_list(ctx: SetContext) -> Reply:
-    return ctx.show(set_cards.list_card(await ctx.sets.sets_of(ctx.who), ctx.mode))
+    chaired = [(b.id, b.name) for b in await eligible_boards(ctx) if b.role(ctx.who.user) == CHAIR]
+    card = set_cards.list_card(await ctx.sets.sets_of(ctx.who), ctx.mode, chaired=chaired)
+    return ctx.show(card)
 
 
 async def set_show(ctx: SetContext) -> Reply:

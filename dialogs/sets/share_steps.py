@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from .service import Sets
 
 
-async def latest_round(ctx: SetContext, board: Board, framework: str) -> Round | None:
-    boards = ctx.sets.desk.boards
+async def latest_round(sets: Sets, board: Board, framework: str) -> Round | None:
+    boards = sets.desk.boards
     for round_id in reversed(await boards.rounds(board.tenant, board.id)):
         rnd = await boards.round(board.tenant, board.id, round_id)
         if rnd is not None and not rnd.is_open and rnd.framework == framework:
@@ -64,7 +64,7 @@ def own_ratings(assessment: Assessment) -> dict[int, str]:
 
 async def offers(ctx: SetContext, board: Board, framework: Framework) -> list[set_cards.Offer]:
     found = []
-    rnd = await latest_round(ctx, board, framework.id)
+    rnd = await latest_round(ctx.sets, board, framework.id)
     if rnd is not None:
         ratings, withheld = await round_ratings(ctx.sets, board, rnd)
         title = f"The board's round, closed {set_cards.day(rnd.closed)}"

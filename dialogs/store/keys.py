@@ -53,6 +53,15 @@ A learning set, `{set:<id>}` (it spans tenants, so its keys carry none; dialogs/
                                              self-assessment, for `forget me`
     p:{t:…:u:…}:setcodes             string  wrong join codes tried this hour (expires)
 
+A peer review, `{review:<id>}` (the reviewed board and the reviewer may be in two tenants):
+
+    p:{review:<id>}:review           hash    framework, version, elements, the reviewed board
+                                             (tenant, board, name), asked_by, created, deadline,
+                                             set, code, status, done_at, the reviewer (rev_*)
+    p:{reviewcode}:<code>            string  the review id an invitation code admits to
+    p:{t:…:b:…}:reviews              set     ids of the reviews of the board
+    p:{t:…:u:…}:reviews              set     ids of the reviews the person was asked to make
+
 A tenant, and what all processes share:
 
     p:{t:<tenant>}:boards            set     the tenant's board ids
@@ -208,6 +217,24 @@ class Keys:
 
     def wrong_codes(self, tenant: str, user: str) -> str:
         return f"{self.user(Who(tenant, user))}:setcodes"
+
+    # -- a peer review ---------------------------------------------------------------------------
+
+    def review(self, review_id: str) -> str:
+        if not ROUND_ID.match(review_id):
+            raise ValueError("not a review id")
+        return f"{self._tagged(f'review:{review_id}')}:review"
+
+    def review_code(self, code: str) -> str:
+        if not JOIN_CODE.match(code):
+            raise ValueError("not an invitation code")
+        return f"{self._tagged('reviewcode')}:{code}"
+
+    def board_reviews(self, tenant: str, board: str) -> str:
+        return f"{self.board_tag(tenant, board)}:reviews"
+
+    def reviewer_reviews(self, tenant: str, user: str) -> str:
+        return f"{self.user(Who(tenant, user))}:reviews"
 
     # -- a tenant, and what every process shares ------------------------------------------------
 

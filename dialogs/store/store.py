@@ -359,4 +359,5 @@ def _round_link(raw: dict[str, str]) -> RoundLink | None:
         round=raw["round"],
         board_name=raw.get("board_name", ""),
         deadline=raw.get("deadline", ""),
+        review=raw.get("kind") == "review",
     )

@@ -10,8 +10,8 @@ import pytest
 
 from dialogs.messages import Card
 from dialogs.sets import cards as set_cards
-from dialogs.sets.compare import comparison, interests
-from dialogs.sets.model import ROUND, SELF, LearningSet, Person, SetMember, Share
+from dialogs.sets.compare import comparison, interests, self_versus_peer
+from dialogs.sets.model import ROUND, SELF, LearningSet, Person, Review, SetMember, Share
 from tests.cards.kit import FRAMEWORKS, GOV, HOSTILE, MODES
 from tests.cards.test_every_card import check_mode
 from tests.cards.validate import assert_valid
@@ -79,6 +79,31 @@ def every_card(s: LearningSet, mode: str) -> list[Card]:
         set_cards.list_card([(s, v) for v in viewers] * 3, mode),
         set_cards.list_card([], mode),
     ]
+    review = Review(
+        id="0123456789ab",
+        framework=GOV,
+        version="1",
+        elements=(1, 5, 15, 16),
+        board=s.members[0],
+        asked_by="sam",
+        created="2026-11-23T09:00:00Z",
+        deadline="2026-12-23T09:00:00Z",
+        reviewer=Person("tenant-elm", "kim", s.name, "29:kim", "https://smba/"),
+    )
+    peers = [(m.label, m.name) for m in s.members[1:]]
+    rows = self_versus_peer(
+        FW,
+        review.elements,
+        {1: "R", 5: "AR", 15: "G"},
+        {n: ("G", s.name * 3) for n in (1, 5, 16)},
+    )
+    found += [
+        set_cards.review_form_card(s.members[0].name, "19:team0", FW, peers, (1, 5), mode, s.id),
+        set_cards.review_form_card(s.members[0].name, "19:team0", FW, [], (), mode),
+        set_cards.invitation_card(review, FW, mode),
+        set_cards.self_peer_card(review, FW, rows, "its round of 3 December 2026", mode),
+        set_cards.list_card([], mode, chaired=[("19:team0", s.members[0].name)]),
+    ]
     for viewer in viewers:
         found.append(set_cards.set_card(s, FW, viewer, interests(FW, s), mode))
         found.append(set_cards.set_card(replace(s, code=None, focus=()), FW, viewer, [], mode))
@@ -102,7 +127,7 @@ def test_typed_names_stay_text_and_cards_fit(text: str) -> None:
         assert_valid(card.content)
         buttons = [n for n in walk(card.content) if n.get("type", "").startswith("Action.")]
         assert all(b["type"] in ("Action.Execute", "Action.Submit") for b in buttons)
-        assert all(b["data"]["verb"].startswith("set.") for b in buttons)
+        assert all(b["data"]["verb"].startswith(("set.", "review.", "start")) for b in buttons)
 
 
 def texts(card: Card) -> str:
@@ -148,3 +173,31 @@ def test_only_the_chair_has_share_and_only_the_facilitator_has_the_code() -> Non
         set_cards.set_card(s, FW, set_cards.Viewer(False, member, "chair"), [], "execute")
     )
     assert "KQ7M" not in chair_words
+
+
+def test_self_versus_peer_flags_two_steps_apart_and_shows_the_peers_evidence() -> None:
+    s = full_set()
+    review = Review(
+        id="0123456789ab",
+        framework=GOV,
+        version="1",
+        elements=(1, 5, 16),
+        board=s.members[0],
+        asked_by="sam",
+        created="2026-11-23T09:00:00Z",
+        deadline="2026-12-23T09:00:00Z",
+        reviewer=Person("tenant-elm", "kim", "Kim Peer", "29:kim", "https://smba/"),
+    )
+    rows = self_versus_peer(
+        FW,
+        review.elements,
+        {1: "R", 5: "AR", 16: "AR"},
+        {1: ("G", "No strategy day."), 5: ("AR", ""), 16: ("R", "x")},
+    )
+    assert [r.flagged for r in rows] == [True, False, False]
+    seen = texts(set_cards.self_peer_card(review, FW, rows, "its round", "execute"))
+    assert "Board: Red · Peer: Green ⚑ two or more steps apart" in seen
+    assert "Board: Amber Red · Peer: Amber Red\n" in seen + "\n"
+    assert "Key issues (the peer): No strategy day." in seen
+    assert "Key issues (the peer): none noted." in seen
+    assert "Kim Peer reviewed the board on 3 elements" in seen

@@ -13,7 +13,6 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from bot.app import DESK
 from tests.boards.scripted import eventually
 from tests.sets.trusts import (
     ASH,
@@ -179,8 +178,11 @@ async def test_a_set_is_deleted_when_its_retention_period_ends(
         lambda: _none(redis_client, f"*{running.set_id}*"), what="the set's keys to go"
     )
     assert await redis_client.keys("*{setcode}*") == []
-    await bot.app[DESK].settle()
-    told = [t for t in texts_to(connector, OAK.chair) if "retention period" in t]
+    # The members are told after the keys are gone: wait for the message, not a while.
+    told = await eventually(
+        lambda: [t for t in texts_to(connector, OAK.chair) if "retention period" in t],
+        what="Oak's chair to be told",
+    )
     assert told == [
         "The learning set North West chairs has been deleted at the end of its retention "
         "period: it and everything its members shared are deleted."
