@@ -289,3 +289,17 @@ def test_env_example_as_shipped_is_a_configuration_the_bot_accepts() -> None:
     settings = Settings.from_env(environment)
     assert settings.local_mode and not settings.authenticated
     assert isinstance(logging.getLevelName(environment["LOG_LEVEL"].upper()), int)
+
+
+def test_pip_in_the_build_can_be_given_a_ca_bundle_that_stays_out_of_the_image() -> None:
+    """Behind a proxy that intercepts HTTPS, pip trusts PyPI only through the proxy's CA, which
+    python:3.11-slim's certifi and system store do not hold: it comes in as a build secret,
+    mounted for the one step, never as an ARG, ENV or COPY that would keep it in the image."""
+    steps = instructions()
+    [install] = [rest for word, rest in steps if word == "RUN" and "pip install" in rest]
+    mounts = re.findall(r"--mount=(\S+)", install)
+    assert "type=secret,id=ca_bundle" in mounts, mounts
+    assert "PIP_CERT=/run/secrets/ca_bundle" in install
+    assert "[ -s /run/secrets/ca_bundle ]" in install, "a build without the secret still works"
+    kept = [rest for word, rest in steps if word in ("ARG", "ENV", "COPY", "ADD")]
+    assert not [rest for rest in kept if re.search(r"ca_bundle|cert", rest, re.I)], kept
