@@ -28,7 +28,7 @@ def describe(settings: Settings, host: str) -> list[str]:
         "for a developer's machine only"
     )
     store = (
-        "store: Redis"
+        ("store: Redis Cluster (REDIS_CLUSTER=1)" if settings.redis_cluster else "store: Redis")
         if settings.redis_url
         else "store: embedded in-process Redis emulation; answers are lost when the bot stops "
         "(set REDIS_URL to keep them)"
@@ -60,13 +60,22 @@ def main() -> int:
         return 2
     # Unauthenticated, the bot only listens on this machine unless told otherwise.
     host = os.environ.get("HOST") or ("0.0.0.0" if settings.authenticated else "127.0.0.1")
-    for line in describe(settings, host):
-        log.info(line)
-    log.info(
-        "frameworks: %s",
-        ", ".join(f"{f.id} ({len(f.elements)} elements)" for f in frameworks.values()),
-    )
-    web.run_app(app, host=host, port=settings.port, print=None, access_log=None)
+
+    async def started(_: web.Application) -> None:
+        # Once the start-up checks passed (bot/store_mode.py): then it is true.
+        for line in describe(settings, host):
+            log.info(line)
+        log.info(
+            "frameworks: %s",
+            ", ".join(f"{f.id} ({len(f.elements)} elements)" for f in frameworks.values()),
+        )
+
+    app.on_startup.append(started)
+    try:
+        web.run_app(app, host=host, port=settings.port, print=None, access_log=None)
+    except ConfigError as exc:  # found as it started: the store is not what the settings say
+        print(exc, file=sys.stderr)
+        return 2
     return 0
 
 

@@ -19,7 +19,7 @@ from dialogs.boards.ports import Teams
 from dialogs.store import Store, StoreUnavailable
 from frameworks import Framework
 
-from . import health
+from . import health, store_mode
 from .background import Background
 from .config import Settings
 from .delivery import Sender, Timing
@@ -167,6 +167,7 @@ def create_app(
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/links/{token}", link)
+    app.on_startup.append(lambda _: store_mode.check(settings))  # before anything uses Redis
     if root.desk.links is None:
         app.on_startup.append(_no_links)
     app.on_cleanup.append(lambda _: root.close())

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
-from redis.exceptions import RedisError
 
 from dialogs.boards.agenda import Agenda, Claim
+from dialogs.store.connect import REDIS_FAILURES
 
 from .delivery import JobStatus, Outbox, Pace, Retry, Sender, Timing, Worker
 from .logs import where
@@ -207,7 +207,7 @@ class Background:
             try:
                 more = await self._agenda_round()
                 self.agenda_progressed = time.time()
-            except (RedisError, OSError) as exc:
+            except REDIS_FAILURES as exc:
                 log.warning("agenda: Redis problem (%s); retrying", type(exc).__name__)
             except Exception as exc:
                 log.error("agenda: unexpected %s at %s; retrying", type(exc).__name__, where(exc))

@@ -37,6 +37,7 @@ class ConfigError(ValueError):
 class Settings:
     port: int = 3978
     redis_url: str | None = None
+    redis_cluster: bool = False  # REDIS_URL names one node of a Redis Cluster
     app_id: str = ""
     app_password: str = ""
     app_type: str = "MultiTenant"
@@ -67,6 +68,7 @@ class Settings:
         settings = cls(
             port=_port(env.get("PORT", "3978"), problems),
             redis_url=_redis_url(env.get("REDIS_URL", ""), problems),
+            redis_cluster=_flag(env, "REDIS_CLUSTER", problems),
             app_id=env.get("MicrosoftAppId", "").strip(),
             app_password=env.get("MicrosoftAppPassword", ""),
             app_type=_app_type(env.get("MicrosoftAppType", ""), problems),
@@ -124,6 +126,7 @@ class Settings:
                 "REDIS_URL is required with MicrosoftAppId: the embedded store keeps "
                 "nothing when the process stops."
             )
+        problems += self._cluster_problems()
         if self.public_url and not self.public_url.startswith(("https://", "http://")):
             problems.append("PUBLIC_URL must start with https:// (or http:// for a local run).")
         if self.link_secret and len(self.link_secret) < 32:
@@ -131,6 +134,34 @@ class Settings:
         if self.card_actions not in ("execute", "submit"):
             problems.append("CARD_ACTIONS must be execute or submit.")
         return problems
+
+    def _cluster_problems(self) -> list[str]:
+        if not self.redis_cluster:
+            return []
+        if not self.redis_url:
+            return ["REDIS_CLUSTER=1 needs REDIS_URL naming one node of the cluster."]
+        if self.redis_url.startswith("unix:"):
+            return [
+                "REDIS_CLUSTER=1: a Redis Cluster is reached over TCP, so REDIS_URL must "
+                "start with redis:// or rediss://."
+            ]
+        parts = urlsplit(self.redis_url)
+        database = parts.path.strip("/") or parse_qs(parts.query).get("db", ["0"])[0]
+        if database != "0":
+            return [
+                "REDIS_CLUSTER=1: a Redis Cluster has only database 0, so REDIS_URL must "
+                "end with /0 or no database at all."
+            ]
+        return []
+
+
+def _flag(env: Mapping[str, str], name: str, problems: list[str]) -> bool:
+    value = env.get(name, "").strip().lower()
+    if value in ("1", "true", "yes"):
+        return True
+    if value not in ("", "0", "false", "no"):
+        problems.append(f"{name} must be 1 (on) or 0 (off), not {env[name]!r}.")
+    return False
 
 
 def _redis_url(value: str, problems: list[str]) -> str | None:
@@ -156,7 +187,10 @@ def _redis_url_problem(url: str) -> str:
     else:
         host = parts.netloc.rpartition("@")[2]
         if "," in host:
-            return "names more than one host; give one (a cluster or Sentinel is not supported)."
+            return (
+                "names more than one host; give one (for a Redis Cluster, any one of its nodes "
+                "and REDIS_CLUSTER=1: the bot finds the others; Sentinel is not supported)."
+            )
         try:
             port = parts.port
         except ValueError:

@@ -19,7 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import OutOfMemoryError, ReadOnlyError, RedisError, ResponseError
+from redis.exceptions import OutOfMemoryError, ReadOnlyError, ResponseError
+
+from dialogs.store.connect import REDIS_FAILURES
 
 from .background import Loop
 
@@ -71,7 +73,7 @@ async def store_health(redis: Redis, key: str, timeout: float = PROBE_TIMEOUT) -
     except ResponseError:
         # Such as MISCONF (it cannot persist to disk) or NOPERM: it answers, and refuses.
         return StoreHealth(REFUSING)
-    except (RedisError, OSError, TimeoutError):
+    except REDIS_FAILURES:  # TimeoutError too (the probe's own limit): it is an OSError
         return StoreHealth(UNREACHABLE)
     return StoreHealth(OK)
 

@@ -111,7 +111,9 @@ def build(
     frameworks = frameworks or load_all()
     authentication = bot_authentication(settings)
     api = teams_api(settings, authentication)
-    store = Store(connect(settings.redis_url), Keys(settings.key_prefix))
+    store = Store(
+        connect(settings.redis_url, cluster=settings.redis_cluster), Keys(settings.key_prefix)
+    )
     redis, prefix = store.redis, settings.key_prefix
     outbox, agenda = Outbox(redis, prefix), Agenda(redis, prefix)
     desk = Desk(

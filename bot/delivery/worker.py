@@ -19,10 +19,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from functools import partial
 
-from redis.exceptions import RedisError
-
 from dialogs.boards.ports import TeamsError
 from dialogs.failures import failure
+from dialogs.store.connect import REDIS_FAILURES
 
 from .gate import NOBODY, Gate, OpenGate
 from .jobs import (
@@ -132,7 +131,7 @@ class Worker:
                         await self._start(await self._claimed())
                     await self._start(await self._read())
                     self.progressed = time.time()
-                except (RedisError, OSError) as exc:
+                except REDIS_FAILURES as exc:
                     log.warning(
                         "delivery worker %s: Redis problem (%s); retrying",
                         self.consumer,
@@ -192,7 +191,7 @@ class Worker:
     async def _handle(self, entry: Entry) -> None:
         try:
             await self._process(entry)
-        except (RedisError, OSError) as exc:
+        except REDIS_FAILURES as exc:
             # Nothing is lost: the entry stays pending and is claimed again later.
             log.warning("delivery of %s paused: Redis problem (%s)", entry.job_id, failure(exc))
         except Exception as exc:

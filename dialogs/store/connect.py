@@ -17,12 +17,17 @@ from redis.asyncio import BlockingConnectionPool, Redis, RedisCluster
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .cluster import GatedCluster
 
 MAX_CONNECTIONS = 64  # per bot process (on a cluster: per node)
 POOL_WAIT = 5.0  # seconds a turn waits for a free connection before "not saved"
+# What a Redis command can fail with: redis-py's own errors, the network's, and on a cluster the
+# client's (RedisClusterException, such as "cannot be connected", is not a RedisError).
+REDIS_FAILURES: tuple[type[Exception], ...] = (RedisError, RedisClusterException, OSError)
+
 # On a cluster, how often a command is tried again after a lost connection or a slot that moved
 # (the client reads the slot map again in between): a master's failover takes a second or two.
 CLUSTER_RETRIES = 4

@@ -14,11 +14,10 @@ from functools import partial
 from typing import Any, TypeVar
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
 
 from ..state import Answer, Assessment, Profile, RoundLink, Who
 from . import text
-from .connect import is_cluster
+from .connect import REDIS_FAILURES, is_cluster
 from .keys import ASSESSMENT_ID, Keys
 
 T = TypeVar("T")
@@ -90,7 +89,7 @@ async def stored(operation: Callable[[], Awaitable[T]]) -> T:
     """Run one Redis operation; any Redis or network failure becomes StoreUnavailable."""
     try:
         return await operation()
-    except (RedisError, OSError) as exc:
+    except REDIS_FAILURES as exc:
         raise StoreUnavailable(str(exc)) from exc
 
 
@@ -111,7 +110,7 @@ class Store:
     async def ping(self) -> bool:
         try:
             return bool(await self.redis.ping())
-        except (RedisError, OSError):
+        except REDIS_FAILURES:
             return False
 
     async def close(self) -> None:

@@ -95,6 +95,41 @@ def test_well_formed_redis_urls_are_accepted(url: str) -> None:
     assert Settings.from_env({"LOCAL_MODE": "1", "REDIS_URL": url}).redis_url == url
 
 
+def test_redis_cluster_is_off_unless_set_and_on_with_one_node_named() -> None:
+    assert not Settings.from_env({"LOCAL_MODE": "1", "REDIS_URL": "redis://r:6379"}).redis_cluster
+    for on in ("1", "true", "YES"):
+        env = {
+            "LOCAL_MODE": "1",
+            "REDIS_URL": "rediss://:pw@node-3.cache:6380/0",
+            "REDIS_CLUSTER": on,
+        }
+        assert Settings.from_env(env).redis_cluster
+    assert Settings.from_env({**env, "REDIS_URL": "redis://node-1"}).redis_cluster
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"REDIS_CLUSTER": "1"}, "REDIS_CLUSTER=1 needs REDIS_URL naming one node"),
+        ({"REDIS_CLUSTER": "on", "REDIS_URL": "redis://r"}, "REDIS_CLUSTER must be 1 (on) or 0"),
+        (
+            {"REDIS_CLUSTER": "1", "REDIS_URL": "unix:///run/redis.sock"},
+            "a Redis Cluster is reached over TCP",
+        ),
+        ({"REDIS_CLUSTER": "1", "REDIS_URL": "redis://r:6379/2"}, "has only database 0"),
+        ({"REDIS_CLUSTER": "1", "REDIS_URL": "redis://r:6379?db=3"}, "has only database 0"),
+        (
+            {"REDIS_CLUSTER": "1", "REDIS_URL": "redis://node-1:6379,node-2:6379/0"},
+            "any one of its nodes and REDIS_CLUSTER=1",
+        ),
+    ],
+)
+def test_a_cluster_setting_that_cannot_work_is_refused(env: dict[str, str], says: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env({"LOCAL_MODE": "1", **env})
+    assert says in str(refused.value)
+
+
 def test_a_malformed_redis_url_stops_the_bot_with_the_list_and_no_traceback() -> None:
     env = BotProcess({"REDIS_URL": "redis://:hunter2-secret@cache-a:6379,cache-b:6379/0"})
     run = subprocess.run(

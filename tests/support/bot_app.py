@@ -39,8 +39,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
-from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.asyncio import Redis, RedisCluster
+from redis.exceptions import RedisClusterException, RedisError
 
 from bot import logs
 from bot.__main__ import QUIET_LOGGERS
@@ -55,6 +55,21 @@ from .net import LOOPBACK
 
 # What the `bot_app_with` fixture gives: `await start(env, **seams)` starts a BotApp.
 StartBot = Callable[..., Awaitable["BotApp"]]
+
+
+async def _end_blocking_reads_on_a_cluster(url: str) -> None:
+    """The same, on every master of a cluster (the stream lives on one of them)."""
+    cluster = RedisCluster.from_url(url, decode_responses=True)
+    try:
+        await cluster.initialize()
+        for node in cluster.get_primaries():
+            for entry in await cluster.client_list(_type="normal", target_nodes=node):
+                if entry.get("cmd") == "xreadgroup" and "b" in entry.get("flags", ""):
+                    await cluster.client_unblock(int(entry["id"]), target_nodes=node)
+    except (RedisError, RedisClusterException, OSError):
+        pass  # a node is down (a test killed it): its reads end with it
+    finally:
+        await cluster.aclose()
 
 
 class _Kept(logging.Handler):
@@ -137,6 +152,9 @@ class BotApp(BotHttp):
         before it ends; end that read now, as its timeout would, so a test does not wait it out.
         Only real Redis reads block for long (the embedded store's end at once)."""
         if not self.settings.redis_url:
+            return
+        if self.settings.redis_cluster:
+            await _end_blocking_reads_on_a_cluster(self.settings.redis_url)
             return
         redis = Redis.from_url(self.settings.redis_url, decode_responses=True)
         try:

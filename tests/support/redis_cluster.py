@@ -19,11 +19,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import quote
 
 import redis
 
 from .net import LOOPBACK, free_port
 from .redis_server import RedisServer, RedisServerError
+from .tls import TlsFiles, make_tls
 
 SLOTS = 16384
 # How long a node may stay silent before the others think it failed. Long enough that a busy
@@ -33,11 +35,29 @@ NODE_TIMEOUT_MS = 5000
 
 
 class ClusterNode(RedisServer):
-    """One node: a RedisServer with cluster mode on and a bus port of its own."""
+    """One node: a RedisServer with cluster mode on and a bus port of its own; with `tls`, it
+    speaks TLS only (clients, its replicas and the cluster bus), and with `password`, it asks
+    for one (of clients and of its replicas)."""
 
-    def __init__(self, directory: Path, binary: str | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        binary: str | None = None,
+        *,
+        tls: TlsFiles | None = None,
+        password: str | None = None,
+    ) -> None:
         super().__init__(directory, binary)
         self.bus_port = 0
+        self.tls = tls
+        self.password = password
+
+    @property
+    def url(self) -> str:
+        auth = f":{quote(self.password, safe='')}@" if self.password else ""
+        if self.tls is None:
+            return f"redis://{auth}{LOOPBACK}:{self.port}/0"
+        return f"rediss://{auth}{LOOPBACK}:{self.port}/0?ssl_ca_certs={quote(str(self.tls.ca))}"
 
     def pick_port(self) -> int:
         self.bus_port = free_port()
@@ -54,7 +74,35 @@ class ClusterNode(RedisServer):
             *("--cluster-replica-validity-factor", "0"),
             # A new replica's first copy at once, not after the default 5 s wait for others.
             *("--repl-diskless-sync-delay", "0"),
+            *self._secure(),
         ]
+
+    def _secure(self) -> list[str]:
+        options = []
+        if self.password:
+            options += ["--requirepass", self.password, "--masterauth", self.password]
+        if self.tls:
+            options += [
+                *("--port", "0", "--tls-port", str(self.port)),  # TLS only
+                *("--tls-cert-file", str(self.tls.cert), "--tls-key-file", str(self.tls.key)),
+                *("--tls-ca-cert-file", str(self.tls.ca), "--tls-auth-clients", "no"),
+                *("--tls-cluster", "yes", "--tls-replication", "yes"),
+            ]
+        return options
+
+    def cli_options(self) -> list[str]:
+        """What redis-cli needs to reach this node."""
+        options = ["-a", self.password, "--no-auth-warning"] if self.password else []
+        if self.tls:
+            options += ["--tls", "--cacert", str(self.tls.ca)]
+        return options
+
+    def ready(self) -> bool:
+        try:
+            with self.client(timeout=0.5) as client:
+                return bool(client.ping())
+        except (redis.RedisError, OSError):
+            return False
 
     @property
     def address(self) -> str:
@@ -64,6 +112,9 @@ class ClusterNode(RedisServer):
         return redis.Redis(
             host=LOOPBACK,
             port=self.port,
+            password=self.password,
+            ssl=self.tls is not None,
+            ssl_ca_certs=str(self.tls.ca) if self.tls else None,
             decode_responses=True,
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
@@ -105,11 +156,16 @@ class RedisCluster:
         masters: int = 3,
         replicas: int = 0,
         binary: str | None = None,
+        *,
+        tls: bool = False,
+        password: str | None = None,
     ) -> None:
         self.directory = directory
         self.masters_wanted = masters
         self.replicas_per_master = replicas
         self.binary = binary
+        self.tls = tls
+        self.password = password
         self.nodes: list[ClusterNode] = []
 
     @property
@@ -125,7 +181,11 @@ class RedisCluster:
 
     def start(self, timeout: float = 60.0) -> None:
         total = self.masters_wanted * (1 + self.replicas_per_master)
-        self.nodes = [ClusterNode(self.directory / f"node-{i}", self.binary) for i in range(total)]
+        tls = make_tls(self.directory / "tls") if self.tls else None
+        self.nodes = [
+            ClusterNode(self.directory / f"node-{i}", self.binary, tls=tls, password=self.password)
+            for i in range(total)
+        ]
         try:
             for node in self.nodes:
                 node.start()
@@ -146,6 +206,7 @@ class RedisCluster:
             *(node.address for node in self.nodes),
             *("--cluster-replicas", str(self.replicas_per_master)),
             "--cluster-yes",
+            *self.nodes[0].cli_options(),
         ]
         done = subprocess.run(
             command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL

@@ -100,6 +100,9 @@ class RedisServer:
     def pick_port(self) -> int:
         return free_port()
 
+    def ready(self) -> bool:
+        return answers_ping(self.port)
+
     def restart(self, timeout: float = 10.0) -> None:
         """Start again after stop(), on the same port, so clients find it at the same URL."""
         if not self._start_once(timeout):
@@ -118,7 +121,7 @@ class RedisServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 return False  # exited, most likely "Address already in use": try another port
-            if answers_ping(self.port):
+            if self.ready():
                 return True
             time.sleep(0.05)
         self.stop()
