@@ -233,6 +233,9 @@ async def _target(ctx: Context, *, allow_done: bool = False) -> tuple[Assessment
     else:
         assessment = await _active(ctx)
         if assessment is None:
+            closed = await _closed_round(ctx)
+            if closed is not None:
+                raise say(_round_closed(closed))
             raise say("You have no self-assessment in progress. Type start to begin one.")
     framework = ctx.engine.frameworks.get(assessment.framework)
     if framework is None:
@@ -241,10 +244,7 @@ async def _target(ctx: Context, *, allow_done: bool = False) -> tuple[Assessment
         )
     ctx.loaded = assessment
     if assessment.status == "closed" and not allow_done:
-        raise say(
-            f"The board's round closed on {cards.day(assessment.updated)}, so its answers can "
-            "no longer be changed and nothing was changed. Type results to see yours."
-        )
+        raise say(_round_closed(assessment))
     if not _editable(assessment) and not allow_done:
         raise say(
             f"That card belongs to a self-assessment you finished on "
@@ -252,6 +252,29 @@ async def _target(ctx: Context, *, allow_done: bool = False) -> tuple[Assessment
             "see its heat map, or start to begin a new one."
         )
     return assessment, framework
+
+
+def _round_closed(assessment: Assessment) -> str:
+    name = cards.board_name(assessment)
+    whose = f"{name}'s round" if name else "The board's round"
+    closed = assessment.locked or assessment.updated
+    return (
+        f"{whose} closed on {cards.day(closed)}, so its answers can no longer be changed and "
+        "nothing was changed. Type results to see yours."
+    )
+
+
+async def _closed_round(ctx: Context) -> Assessment | None:
+    """With nothing in progress: the trustee's latest answers, if a round's closing locked them
+    (a typed rating is then about that round, and "nothing in progress" would puzzle)."""
+    profile = await ctx.store.profile(ctx.who)
+    found = await asyncio.gather(*(ctx.store.assessment(ctx.who, i) for i in profile.last.values()))
+    latest = max(
+        (a for a in found if a),
+        key=lambda a: a.locked or a.finished or a.updated,
+        default=None,
+    )
+    return latest if latest is not None and latest.status == "closed" else None
 
 
 def _editable(assessment: Assessment) -> bool:
@@ -503,7 +526,17 @@ async def rate(ctx: Context) -> Reply:
     saved = f"Saved {n}. {element.title}: {fw.rating(ctx.rating).name}."
     if cursor == 0:
         saved += " Every element now has a rating: check your answers, then finish."
-    return ctx.show(_screen(ctx, updated, fw, Notice(saved)))
+    saved += _back_to_skipped(fw, n, cursor)
+    # Neutral, not green: "Saved …: Red." on a green banner would read as good news.
+    return ctx.show(_screen(ctx, updated, fw, Notice(saved, "emphasis")))
+
+
+def _back_to_skipped(framework: Framework, number: int, cursor: int) -> str:
+    """Past the last element the walkthrough wraps round to one skipped earlier: say so."""
+    element = framework.element(cursor) if 0 < cursor < number else None
+    if element is None:
+        return ""
+    return f" You skipped {element.number}. {element.title}: here it is."
 
 
 async def skip(ctx: Context) -> Reply:
@@ -517,7 +550,7 @@ async def skip(ctx: Context) -> Reply:
     updated = _with(assessment, element.number, cursor, evidence=ctx.evidence)
     notice = Notice(
         f"Skipped {element.number}. {element.title} for now: you can come back to it "
-        "from the review.",
+        f"from the review.{_back_to_skipped(fw, element.number, cursor)}",
         "accent",
     )
     return ctx.show(_screen(ctx, updated, fw, notice))
@@ -634,7 +667,11 @@ async def status(ctx: Context) -> Reply:
     lines = [_status_line(ctx, a) for a in found if a and a.framework in ctx.engine.frameworks]
     if not lines:
         return Reply(send=[Text("You have no self-assessments yet. Type start to begin one.")])
-    lines.append("Type resume to carry on, or results to see your latest heat map.")
+    # What `resume` would do: carry on only where something is in progress.
+    if any(a and a.is_open and a.framework in ctx.engine.frameworks for a in found):
+        lines.append("Type resume to carry on, or results to see your latest heat map.")
+    else:
+        lines.append("Type results to see your latest heat map, or start to begin a new one.")
     return Reply(send=[Text("\n".join(lines))])
 
 

@@ -23,9 +23,18 @@ class TrusteeDomainRow:
     cells: tuple[Cell, ...]
 
 
-def focus_area(element: Element, rating: str | None) -> str:
-    """The source's table writes "Risk management (Red)" and "Board effectiveness (AR)"."""
-    return f"{element.title} ({'Red' if rating == 'R' else rating})"
+# The bot's own words for the ratings, wherever it names one in a sentence or a table.
+RATING_WORDS = {"R": "Red", "AR": "Amber Red", "AG": "Amber Green", "G": "Green"}
+
+
+def focus_area(element: Element, rating: str | None, views_differ: bool = False) -> str:
+    """Like "Risk management (Red)", "Board effectiveness (Amber Red; views differ)": the
+    source's table mixes "(Red)" and "(AR)" in one column, so every rating is named in full, in
+    one pair of brackets."""
+    notes = [RATING_WORDS[rating]] if rating in RATING_WORDS else []
+    if views_differ:
+        notes.append("views differ")
+    return f"{element.title} ({'; '.join(notes)})" if notes else element.title
 
 
 @dataclass(frozen=True)

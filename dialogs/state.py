@@ -45,6 +45,7 @@ class Assessment:
     scope: str = ""
     elements: tuple[int, ...] | None = None  # None: every element of the framework
     round: RoundLink | None = None
+    locked: str | None = None  # when its round's closing locked it
 
     @property
     def is_open(self) -> bool:

@@ -262,7 +262,10 @@ def choose_framework_card(
             "title": fw.title,
             "detail": f"{count(len(fw.elements), 'element', 'elements')} · {fw.publisher}"
             + (f", {fw.published}" if fw.published else ""),
-            "actions": [action("Choose", RoundForm(board=board.id, framework=fw.id), mode)],
+            # Titled with the framework: a screen reader reads a button's title on its own.
+            "actions": [
+                action(f"Choose {fw.short_title}", RoundForm(board=board.id, framework=fw.id), mode)
+            ],
         }
         for fw in frameworks
     ]
@@ -608,13 +611,19 @@ def invitation_card(
     *,
     reminder: bool = False,
     notice: Notice | None = None,
+    rated: int = 0,
 ) -> Card:
-    """The personal message each invited trustee gets when a round opens, or as a reminder."""
+    """The personal message each invited trustee gets when a round opens, or as a reminder;
+    a reminder to someone who has `rated` some elements already says how far they are."""
     name = _board_name(board.name)
     due = day(rnd.deadline)
+    progress = None
     if reminder:
         heading = f"A reminder: the board's self-assessment closes on {due}"
         summary = f"A reminder: {name}'s self-assessment closes on {due}."
+        if rated:
+            progress = f"{rated} of {len(rnd.elements)} rated: carry on where you left off."
+            summary += f" {progress}"
     else:
         heading = f"{name} has opened a self-assessment round"
         summary = f"{heading}: {framework.short_title}, answers due {due}."
@@ -639,7 +648,15 @@ def invitation_card(
             "Your answers are saved as you go; you can change them until the round closes.",
             TONE,
         ],
-        "actions_list": [action("Start", Start(board=board.id, round=rnd.id), mode, "positive")],
+        "progress": progress,
+        "actions_list": [
+            action(
+                "Carry on" if progress else "Start",
+                Start(board=board.id, round=rnd.id),
+                mode,
+                "positive",
+            )
+        ],
     }
     try:
         content = render("board_invitation.json.j2", **context)

@@ -384,16 +384,33 @@ class RoundService:
         return CardRef(posted.conversation, posted.activity)
 
     async def _invite(
-        self, board: Board, rnd: Round, *, reminder: bool, batch: str, to: Sequence[Member]
+        self,
+        board: Board,
+        rnd: Round,
+        *,
+        reminder: bool,
+        batch: str,
+        to: Sequence[Member],
+        reading: RoundReading | None = None,
     ) -> int:
+        """Queue the invitation (or reminder) for each of `to`. A reminder says how far each
+        trustee has got, so one card goes to everyone who has rated as many elements: the batch
+        still sends each person one message, whichever card is theirs."""
         framework = self.framework_of(rnd)
-        card = board_cards.invitation_card(board, rnd, framework, self.mode, reminder=reminder)
-        recipients = [(m.teams_id, m.name) for m in to if m.teams_id]
-        if recipients:
+        groups: dict[int, list[tuple[str, str]]] = {}
+        for member in to:
+            if member.teams_id:
+                answers = reading.answers.get(member.key) if reading and reminder else None
+                rated = answers.rated_count() if answers else 0
+                groups.setdefault(rated, []).append((member.teams_id, member.name))
+        for rated, recipients in sorted(groups.items()):
+            card = board_cards.invitation_card(
+                board, rnd, framework, self.mode, reminder=reminder, rated=rated
+            )
             await self.mailer.queue(
                 board.tenant, board.id, batch, board.service_url, recipients, card
             )
-        return len(recipients)
+        return sum(len(recipients) for recipients in groups.values())
 
     async def invite_late(self, board: Board, rnd: Round, member: Member) -> RoundReading | None:
         """Invite someone who joined the team while the round was open; None if it has closed."""
@@ -428,7 +445,8 @@ class RoundService:
             return
         reading = await self.read(board, rnd, compare=False)
         to = reading.not_finished(await self.reader.unreachable(board, rnd))
-        await self._invite(board, rnd, reminder=True, batch=f"{rnd.id}.auto", to=to)
+        batch = f"{rnd.id}.auto"
+        await self._invite(board, rnd, reminder=True, batch=batch, to=to, reading=reading)
         await self.records(board).while_open(rnd.id, {"remind_at": ""})
 
     def check_extension(self, rnd: Round, day: date, now: datetime) -> None:
@@ -658,7 +676,10 @@ class RoundService:
             number = int(step.removeprefix(REMINDER))
             to = reading.not_finished(await self.reader.unreachable(board, rnd))
             batch = f"{rnd.id}.r{number}"
-            return True, await self._invite(board, rnd, reminder=True, batch=batch, to=to)
+            sent = await self._invite(
+                board, rnd, reminder=True, batch=batch, to=to, reading=reading
+            )
+            return True, sent
         elif step == DEADLINES:  # each trustee's copy of the round's deadline
             for member in rnd.invited:
                 assessment = reading.answers.get(member.key)

@@ -3,6 +3,7 @@
 from .build import (
     EVIDENCE_MAX,
     Notice,
+    board_name,
     day,
     element_card,
     paused_card,
@@ -17,6 +18,7 @@ __all__ = [
     "EVIDENCE_MAX",
     "MAX_CARD_BYTES",
     "Notice",
+    "board_name",
     "card_bytes",
     "day",
     "element_card",

@@ -385,7 +385,8 @@ def results_card(
 
 
 def _closed_on(assessment: Assessment) -> str:
-    return assessment.finished or assessment.updated
+    """When the round's closing locked the answers (older records: the last change to them)."""
+    return assessment.locked or assessment.finished or assessment.updated
 
 
 def _when(assessment: Assessment) -> str:
@@ -539,14 +540,17 @@ def _framework_block(
 ) -> dict[str, Any]:
     open_one, last = status.get(framework.id, (None, None))
     total = len(framework.elements)
+    # Each title names its framework: a screen reader reads a button's title on its own.
+    name = framework.short_title
     if open_one:
         line = f"In progress: {open_one.rated_count()} of {total} rated."
-        buttons = [action("Resume", Resume(assessment=open_one.id), mode, style="positive")]
+        resume = Resume(assessment=open_one.id)
+        buttons = [action(f"Resume {name}", resume, mode, style="positive")]
     else:
         line = f"Last finished {day(last.finished)}." if last else ""
-        buttons = [action("Start", Start(framework=framework.id), mode)]
+        buttons = [action(f"Start {name}", Start(framework=framework.id), mode)]
     if last:
-        buttons.append(action("My last heat map", Results(assessment=last.id), mode))
+        buttons.append(action(f"Last heat map: {name}", Results(assessment=last.id), mode))
     published = f", {framework.published}" if framework.published else ""
     return {
         "title": framework.title,

@@ -105,8 +105,7 @@ class BoardPriority:
 
     @property
     def focus_area(self) -> str:
-        views = " (views differ)" if self.summary.spread else ""
-        return focus_area(self.summary.element, self.summary.board) + views
+        return focus_area(self.summary.element, self.summary.board, self.summary.spread)
 
     @property
     def evidence(self) -> tuple[Evidence, ...]:

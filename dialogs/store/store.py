@@ -341,6 +341,7 @@ def _assessment(assessment_id: str, raw: dict[str, str]) -> Assessment:
         scope=raw.get("scope", ""),
         elements=_numbers(raw.get("elements")),
         round=_round_link(raw),
+        locked=raw.get("locked"),
     )
 
 

@@ -284,6 +284,9 @@ def test_choosing_a_framework_lists_each_with_a_choose_button() -> None:
     chooses = [n["data"] for n in walk(card.content["body"]) if n.get("type") == "Action.Execute"]
     assert {"verb": "round.form", "b": BOARD_ID, "fw": GOVERNANCE.id} in chooses
     assert {"verb": "round.form", "b": BOARD_ID, "fw": STRONG_TRUSTS.id} in chooses
+    # A screen reader reads each title on its own: each names its framework.
+    titles = [n["title"] for n in walk(card.content["body"]) if n.get("type") == "Action.Execute"]
+    assert titles[:2] == ["Choose Trust governance", "Choose Building strong trusts"]
 
 
 def test_round_form_defaults_to_every_element_a_fortnight_and_anonymity() -> None:
@@ -549,6 +552,22 @@ def test_a_reminder_leads_with_the_closing_date() -> None:
     assert card.summary != first.summary
 
 
+def test_a_reminder_to_someone_halfway_says_how_far_they_are() -> None:
+    """Not a fresh invitation: "3 of 16 rated: carry on", and a button that says so."""
+    the_board = board()
+    running = open_round(the_board)
+    card = invitation_card(the_board, running, GOVERNANCE, "execute", reminder=True, rated=3)
+    shown = texts(card)
+    total = len(running.elements)
+    assert shown[2] == f"3 of {total} rated: carry on where you left off."
+    assert card.summary.endswith(f" 3 of {total} rated: carry on where you left off.")
+    assert list(buttons(card)) == ["Carry on"]
+    assert data(card, "Carry on") == {"verb": "start", "b": BOARD_ID, "r": ROUND_ID}
+    fresh = invitation_card(the_board, running, GOVERNANCE, "execute", reminder=True, rated=0)
+    assert list(buttons(fresh)) == ["Start"]
+    assert not any("carry on" in t for t in texts(fresh))
+
+
 def test_the_clerks_message_stays_plain_text_and_the_invitation_fits() -> None:
     the_board = board(name=LONG_NAME)
     for message in (*HOSTILE.values(), EMOJI * (MESSAGE_MAX // 2), EMOJI * 30_000):
@@ -602,7 +621,7 @@ def test_plan_card_shows_focus_areas_by_board_rating_and_key_issues_with_names()
         if n.get("type") == "Container" and n.get("style") in ("attention", "warning", "good")
     ]
     assert focus[4]["style"] == "attention"
-    assert focus[4]["items"][0]["text"] == "Risk management (Red) (views differ)"
+    assert focus[4]["items"][0]["text"] == "Risk management (Red; views differ)"
     shown = texts(card)
     assert f"{TRUSTEE_NAMES[0]}: Risks are not reviewed." in shown
     assert f"{TRUSTEE_NAMES[1]}: We lack a risk appetite." in shown
@@ -722,7 +741,7 @@ def test_published_card_is_a_table_of_the_frameworks_four_columns() -> None:
     cells = table_rows(card)
     assert len(cells) == 16
     risk = cells[4]
-    assert risk[0] == ["Risk management (AR) (views differ)"]
+    assert risk[0] == ["Risk management (Amber Red; views differ)"]
     note = "The register is out of date."
     assert risk[1] == [note, note, f"{note} (and 1 more note)"]
     assert risk[2] == ["Review the risk register termly."]

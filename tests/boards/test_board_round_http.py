@@ -167,6 +167,12 @@ async def test_a_whole_round_from_set_up_to_agreed_priorities(
             else False
         )
     )
+    # Eve rated two of the four: her reminder says so, rather than looking like a new invitation.
+    eve_box = inbox(connector, TRUSTEES[4])
+    assert eve_box is not None
+    reminder = [c for _, c in eve_box.cards if "reminder" in words(c).lower()][-1]
+    assert "2 of 4 rated: carry on where you left off." in words(reminder)
+    assert "Carry on" in [n.get("title") for n in walk(reminder)]
 
     await clerk_chat.click("round.close")
     assert "Round closed" in clerk_chat.words()
@@ -201,6 +207,11 @@ async def test_a_whole_round_from_set_up_to_agreed_priorities(
     eve = clients["Eve Frost"]
     assert await _rate(eve, "G") == 200
     assert any("round closed" in t for t in eve.texts), eve.texts
+    # Typed, with no card: the round has closed, not "no self-assessment in progress".
+    eve.texts.clear()
+    assert await eve.say("AG the minutes say so") == 200
+    assert any("round closed on" in t for t in eve.texts), eve.texts
+    assert not any("no self-assessment in progress" in t for t in eve.texts)
 
     # Evidence is never written to the logs, even at DEBUG (see conftest's board_bot).
     logs = board_bot.stdout() + board_bot.stderr()

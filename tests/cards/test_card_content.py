@@ -177,7 +177,8 @@ def test_priorities_table_holds_only_red_and_amber_red_for_the_board_to_complete
     wanted = [e for e in fw.elements if ratings[e.number] in ("R", "AR")]
     assert wanted and len(rows) == len(wanted)
     for element, row in zip(wanted, rows, strict=True):
-        label = "Red" if ratings[element.number] == "R" else "AR"
+        # Both named in full, so one column does not mix "(Red)" with "(AR)".
+        label = "Red" if ratings[element.number] == "R" else "Amber Red"
         assert row[0] == f"{element.title} ({label})"
         assert row[1] == notes[element.number]
         assert row[2:] == ["For the board to agree"] * 2

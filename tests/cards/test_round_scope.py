@@ -207,7 +207,7 @@ def check_results_content(fw: Framework, card: Card) -> list[str]:
     assert "3 of 4 elements rated in this round." in texts
     _, *rows = table_rows(card)
     titles = [fw.element(n).title for n in (2, 7)]  # type: ignore[union-attr]
-    assert [row[0] for row in rows] == [f"{titles[0]} (Red)", f"{titles[1]} (AR)"]
+    assert [row[0] for row in rows] == [f"{titles[0]} (Red)", f"{titles[1]} (Amber Red)"]
     assert [row[1] for row in rows] == [NOTES[2], NOTES[7]]
     return texts
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from dialogs.engine import NOT_SAVED, Walkthrough
+from dialogs.engine import NOT_SAVED, Joined, Walkthrough
 from dialogs.messages import Action, Reply, Turn
-from dialogs.state import Who
+from dialogs.state import RoundLink, Who
 from dialogs.store import Store, connect
 from frameworks import load_all
 from tests.dialogs.cardkit import button, buttons, evidence_value, press, shown, words
@@ -206,7 +206,7 @@ async def test_review_change_and_finish(ann: Trustee, engine: Walkthrough) -> No
     await ann.press("finish")
     text = words(ann.card)
     assert "Your heat map" in text and "Finished 23 November 2026" in text
-    assert "Strategy and culture (AR)" in text
+    assert "Strategy and culture (Amber Red)" in text
     assert "No strategy refresh since 2019." in text
     profile = await engine.store.profile(ANN)
     assert profile.open == {} and "cst-strong-trusts" in profile.last
@@ -382,8 +382,8 @@ async def test_two_frameworks_in_progress_resume_asks_which(ann: Trustee) -> Non
     card = shown(reply)
     assert "more than one self-assessment in progress" in words(card)
     assert [b["title"] for b in buttons(card) if b["data"]["verb"] == "resume"] == [
-        "Resume",
-        "Resume",
+        "Resume Trust governance",
+        "Resume Building strong trusts",
     ]
 
 
@@ -393,3 +393,124 @@ async def test_an_unreachable_store_says_nothing_was_saved() -> None:
     dead = Walkthrough(Store(connect(f"redis://127.0.0.1:{free_port()}/0")), load_all())
     reply = await dead.handle(Turn(ANN, NOW, text="start governance"))
     assert reply.texts() == [NOT_SAVED]
+
+
+# ---- what a trustee reads at each turn (issue 15) ----------------------------------------------
+
+
+async def test_after_the_last_element_the_jump_back_says_which_was_skipped(
+    ann: Trustee,
+) -> None:
+    await ann.say("start governance")
+    for _ in range(3):
+        await ann.press("rate", "Green")
+    await ann.press("skip")
+    for _ in range(12):
+        await ann.press("rate", "Green")
+    text = words(ann.card)
+    assert "Saved 16. Board effectiveness: Green." in text
+    assert "You skipped 4. Collaborative working and civic responsibility: here it is." in text
+    assert "4. Collaborative working and civic responsibility" in text
+
+
+async def test_moving_on_in_order_says_nothing_about_skipping(ann: Trustee) -> None:
+    await ann.say("start governance")
+    await ann.press("rate", "Green")
+    assert "skipped" not in words(ann.card)
+
+
+async def test_skipping_the_last_unrated_says_where_it_goes_back_to(ann: Trustee) -> None:
+    await ann.say("start governance")
+    await ann.press("skip")
+    for _ in range(14):
+        await ann.press("rate", "Green")
+    await ann.press("skip")
+    text = words(ann.card)
+    assert "Skipped 16. Board effectiveness for now" in text
+    assert "You skipped 1. Setting direction: here it is." in text
+
+
+async def test_the_saved_banner_is_not_green_whatever_the_rating(ann: Trustee) -> None:
+    """A green "Saved …: Red." reads as if Red were good news: the banner is neutral."""
+    await ann.say("start governance")
+    await ann.press("rate", "Red")
+    notice = ann.card.content["body"][0]
+    assert notice["type"] == "Container"
+    assert "Saved 1. Setting direction: Red." in words({"body": [notice]})
+    assert notice["style"] == "emphasis"
+
+
+async def test_status_after_finishing_does_not_offer_resume(ann: Trustee) -> None:
+    """`status` and `resume` agree: with nothing in progress, status does not say to resume."""
+    await ann.say("start governance")
+    await ann.say("finish")
+    status_text = (await ann.say("status")).texts()[0]
+    assert "Finished: Improvement capacity framework for trust governance" in status_text
+    assert "resume" not in status_text
+    assert "Type results to see your latest heat map, or start to begin a new one." in status_text
+    resumed = shown(await ann.say("resume"))
+    assert "You have no self-assessment in progress" in words(resumed)
+
+
+async def test_status_with_one_in_progress_offers_resume(ann: Trustee) -> None:
+    await ann.say("start governance")
+    status_text = (await ann.say("status")).texts()[0]
+    assert "Type resume to carry on, or results to see your latest heat map." in status_text
+    resumed = shown(await ann.say("resume"))
+    assert "1. Setting direction" in words(resumed)
+
+
+async def test_welcome_buttons_name_their_framework(ann: Trustee) -> None:
+    """A screen reader reads a button's title alone: two "Start"s cannot be told apart."""
+    card = shown(await ann.say("hello"))
+    titles = [b["title"] for b in buttons(card)]
+    assert titles == ["Start Trust governance", "Start Building strong trusts"]
+    await ann.say("start governance")
+    await ann.say("finish")
+    card = shown(await ann.say("hello"))
+    titles = [b["title"] for b in buttons(card)]
+    assert titles == [
+        "Start Trust governance",
+        "Last heat map: Trust governance",
+        "Start Building strong trusts",
+    ]
+
+
+class OneRound:
+    """The board side for one round of elements 1-4, as `Desk.join` would vouch for it."""
+
+    def __init__(self) -> None:
+        self.link = RoundLink(
+            "team-1", "0a1b2c3d4e5f", "Oak Learning Trust", "2026-12-05T23:59:59Z"
+        )
+
+    async def join(self, who: Who, board: str, round_id: str) -> Joined | str:
+        return Joined(GOV, "1", (1, 2, 3, 4), self.link)
+
+    async def progressed(self, who: Who, assessment: Any) -> None:
+        return None
+
+
+async def test_a_typed_rating_after_the_round_closed_says_it_closed(store: Store) -> None:
+    """Not "You have no self-assessment in progress": the trustee's answers were locked."""
+    engine = Walkthrough(store, load_all(), rounds=OneRound())
+    ann = Trustee(engine)
+    await ann.click(Action("start", {"b": "team-1", "r": "0a1b2c3d4e5f"}))
+    await ann.press("rate", "Red", evidence="risk register unread")
+    assessment = await store.in_scope(ANN, "round:0a1b2c3d4e5f")
+    assert assessment is not None
+    assert await store.lock(ANN, assessment, "2026-12-06T00:00:00+00:00")
+    reply = await ann.say("R the register is read now")
+    (text,) = reply.texts()
+    assert "no self-assessment in progress" not in text
+    assert text == (
+        "Oak Learning Trust's round closed on 6 December 2026, so its answers can no longer be "
+        "changed and nothing was changed. Type results to see yours."
+    )
+    locked = await store.in_scope(ANN, "round:0a1b2c3d4e5f")
+    assert locked is not None and locked.answer(2).rating is None
+
+
+async def test_a_typed_rating_with_nothing_at_all_still_says_start(ann: Trustee) -> None:
+    reply = await ann.say("AG")
+    assert reply.texts() == ["You have no self-assessment in progress. Type start to begin one."]

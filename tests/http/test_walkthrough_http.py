@@ -96,10 +96,10 @@ async def test_governance_walkthrough_with_pause_restart_and_resume(
     assert "Your heat map" in words and "16 of 16 elements rated." in words
     for code in ("R", "AR", "AG", "G"):
         assert code in words.split("\n")
-    assert "Collaborative working and civic responsibility (AR)" in words
+    assert "Collaborative working and civic responsibility (Amber Red)" in words
     assert "Risk management (Red)" in words
     assert "Evidence for element 5: minutes of the March board." in words
-    assert "Building an effective team (AR)" in words
+    assert "Building an effective team (Amber Red)" in words
     assert "Risk register is reviewed once a year." in words
     [saved] = await assessment_hashes(redis_client)
     assert saved["status"] == "done"
@@ -130,10 +130,10 @@ async def test_strong_trusts_walkthrough_survives_a_killed_process(
 
     words = alex.words()
     assert "Your heat map" in words and "14 of 14 elements rated." in words
-    assert "Strategy and culture (AR)" in words
+    assert "Strategy and culture (Amber Red)" in words
     assert "Inclusion (Red)" in words
     assert 'Note 6 ✓ "quoted" {braces} <b>bold</b>' in words
-    assert "Workload and wellbeing (AR)" in words
+    assert "Workload and wellbeing (Amber Red)" in words
     [saved] = await assessment_hashes(redis_client)
     assert [saved[f"r:{n}"] for n in range(1, 15)] == TRUSTS_RATINGS
     assert saved["e:1"] == 'Note 1 ✓ "quoted" {braces} <b>bold</b>'

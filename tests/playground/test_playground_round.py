@@ -188,8 +188,8 @@ async def test_a_board_round_in_the_playground(team: PlaygroundTeam) -> None:
     # 3. Decision-making: AG G G (Fiona did not get to it) → G.
     assert board_line(summary, "3. Decision-making") == "Board: G · R 0 · AR 0 · AG 1 · G 2"
     # The draft priorities: the AR element, and both where views differ.
-    assert "Setting direction (AR) (views differ)" in summary
-    assert "Culture, values and ethos (AG) (views differ)" in summary
+    assert "Setting direction (Amber Red; views differ)" in summary
+    assert "Culture, values and ethos (Amber Green; views differ)" in summary
     assert "Decision-making (G)" not in summary
     assert "Seen in the minutes: Amber Red" in summary  # anonymous: evidence without names
     assert not any(name in summary for name in team.members)

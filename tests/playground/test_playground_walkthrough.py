@@ -76,6 +76,6 @@ async def test_a_trustee_completes_trust_governance_in_the_playground(
 
     results = user.words()
     assert "Your heat map" in results and "16 of 16 elements rated." in results
-    assert "Collaborative working and civic responsibility (AR)" in results
+    assert "Collaborative working and civic responsibility (Amber Red)" in results
     assert 'Board minutes say "AR" {ok} 😀' in results
     assert results.count("For the board to agree") == 2 * 3  # one Red and two Amber Red rows

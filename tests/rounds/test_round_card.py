@@ -146,8 +146,8 @@ def test_priorities_table_has_the_framework_columns_and_leaves_two_for_the_board
     header, *body = rows
     assert [cell[0] for cell in header] == list(GOVERNANCE.priorities.columns)
     assert [row[0] for row in body] == [
-        ["Risk management (AG) (views differ)"],
-        ["Board effectiveness (AR) (views differ)"],  # R against AG
+        ["Risk management (Amber Green; views differ)"],
+        ["Board effectiveness (Amber Red; views differ)"],  # R against AG
     ]
     for row in body:
         assert row[2:] == [["For the board to agree"], ["For the board to agree"]]
@@ -305,9 +305,9 @@ def test_a_typical_board_sees_whole_notes() -> None:
     card = card_for(summary_of(responses))
     rows = table_rows(card)[1:]
     assert [row[0] for row in rows] == [
-        ["Setting direction (AR)"],
-        ["Culture, values and ethos (AR)"],
-        ["Decision-making (AR)"],
+        ["Setting direction (Amber Red)"],
+        ["Culture, values and ethos (Amber Red)"],
+        ["Decision-making (Amber Red)"],
     ]
     for row in rows:
         assert row[1] == [f"{name}: {note.strip()}" for name in sorted(NAMES)]

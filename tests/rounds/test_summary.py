@@ -256,8 +256,8 @@ def test_priorities_are_red_and_amber_red_board_ratings_and_flagged_elements() -
     }
     assert [p.focus_area for p in summary.priorities] == [
         "Setting direction (Red)",
-        "Decision-making (AR)",
-        "Building an effective team (AG) (views differ)",
+        "Decision-making (Amber Red)",
+        "Building an effective team (Amber Green; views differ)",
     ]
 
 
