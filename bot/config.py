@@ -16,6 +16,8 @@ from dialogs.payloads import whole_number
 
 from .delivery.pacing import Pace
 
+# Entra authorities that are no tenant of their own: a single-tenant app cannot get tokens there.
+SHARED_AUTHORITIES = {"common", "organizations", "consumers", "botframework.com"}
 APP_TYPES = {
     "multitenant": "MultiTenant",
     "singletenant": "SingleTenant",
@@ -121,6 +123,13 @@ class Settings:
             and not self.tenant_id
         ):
             problems.append(f"MicrosoftAppTenantId is required for a {self.app_type} app.")
+        if self.app_type == "SingleTenant" and self.tenant_id.lower() in SHARED_AUTHORITIES:
+            # A single-tenant bot gets its tokens from its own tenant, whichever tenant a
+            # message comes from: a shared authority gets it none (see docs/deploy.md).
+            problems.append(
+                "MicrosoftAppTenantId must be the app registration's own tenant (its id), not "
+                f"{self.tenant_id!r}: the bot gets its tokens there for every tenant it serves."
+            )
         if self.app_id and not self.redis_url:
             problems.append(
                 "REDIS_URL is required with MicrosoftAppId: the embedded store keeps "

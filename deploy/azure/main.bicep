@@ -36,7 +36,7 @@ param microsoftAppId string
 @description('A client secret of that app registration. Passed in at deployment, never stored in a file.')
 param microsoftAppPassword string
 
-@description('The directory (tenant) id the app registration belongs to: the trust\'s Microsoft 365 tenant.')
+@description('The directory (tenant) id the app registration belongs to: the trust\'s Microsoft 365 tenant. Serving several trusts, it stays the home tenant: docs/deploy.md, One deployment for several trusts.')
 param microsoftAppTenantId string = tenant().tenantId
 
 @description('The tag of the trustboard image in the registry this template creates (push it there: docs/deploy.md).')

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from ..messages import Reply, Text
+from ..text import escape_markdown as md
 from .cards import excerpt, set_name
 from .context import SetContext, SetHandler
 
@@ -19,12 +20,13 @@ async def set_leave(ctx: SetContext) -> Reply:
     log.info("a board left a learning set")
     await ctx.sets.tell_facilitator(
         learning_set,
-        Text(f"{board.name or 'A board'} left your learning set {learning_set.name}."),
+        Text(f"{md(board.name or 'A board')} left your learning set {md(learning_set.name)}."),
     )
     return Reply(
         send=[
             Text(
-                f"{excerpt(board.name, 120) or 'Your board'} has left {set_name(learning_set)}. "
+                f"{md(excerpt(board.name, 120) or 'Your board')} has left "
+                f"{md(set_name(learning_set))}. "
                 "Everything it shared with the set, and its vote, were withdrawn."
             )
         ]
@@ -38,8 +40,8 @@ async def set_close(ctx: SetContext) -> Reply:
     return Reply(
         send=[
             Text(
-                f"{set_name(learning_set)} is closed and its data deleted: its members, what they "
-                "shared and their votes. I have told the member boards' chairs and clerks."
+                f"{md(set_name(learning_set))} is closed and its data deleted: its members, what "
+                "they shared and their votes. I have told the member boards' chairs and clerks."
             )
         ]
     )

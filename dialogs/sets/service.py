@@ -28,6 +28,7 @@ from ..payloads import Payload, Tampered
 from ..refusals import NOT_SAVED, UNKNOWN_BUTTON, Refusal
 from ..state import Who
 from ..store import StoreUnavailable
+from ..text import escape_markdown as md
 from . import cards as set_cards
 from . import end_steps, focus_steps, review_steps, set_steps, share_steps
 from .compare import interests
@@ -202,7 +203,7 @@ class Sets:
         await self.tell_members(
             learning_set,
             Text(
-                f"The learning set {learning_set.name} has been {why}: it and everything its "
+                f"The learning set {md(learning_set.name)} has been {why}: it and everything its "
                 "members shared are deleted."
             ),
         )

@@ -9,6 +9,7 @@ from ..boards.model import CHAIR, CLERK, Board
 from ..cards import Notice
 from ..messages import Reply, Text
 from ..text import clean, length
+from ..text import escape_markdown as md
 from . import cards as set_cards
 from .context import NOT_YOURS, TAMPERED, Refusal, SetContext, SetHandler
 from .model import MAX_MEMBERS, NAME_MAX, SET_ID, LearningSet, Person, SetMember, format_code
@@ -225,7 +226,7 @@ async def _join(ctx: SetContext, learning_set: LearningSet, code: str, board: Bo
         "of the board's is shared until its chair presses Share."
     )
     await ctx.sets.tell_facilitator(
-        fresh, Text(f"{board.name or 'A board'} joined your learning set {fresh.name}.")
+        fresh, Text(f"{md(board.name or 'A board')} joined your learning set {md(fresh.name)}.")
     )
     return ctx.show(await ctx.sets.set_card(fresh, viewer, notice))
 

@@ -41,6 +41,18 @@ def test_a_full_registration_is_accepted() -> None:
         ({"MicrosoftAppId": "x", "REDIS_URL": "redis://r"}, "MicrosoftAppPassword is required"),
         ({**APP, "MicrosoftAppType": "SingleTenant", "REDIS_URL": "redis://r"}, "TenantId is"),
         ({**APP, "MicrosoftAppType": "Personal", "REDIS_URL": "redis://r"}, "must be MultiTenant"),
+        *(
+            (
+                {
+                    **APP,
+                    "MicrosoftAppType": "SingleTenant",
+                    "MicrosoftAppTenantId": shared,
+                    "REDIS_URL": "redis://r",
+                },
+                "must be the app registration's own tenant",
+            )
+            for shared in ("common", "Organizations", "botframework.com")
+        ),
         (APP, "REDIS_URL is required with MicrosoftAppId"),
         ({"LOCAL_MODE": "1", "REDIS_URL": "localhost:6379"}, "must start with redis://"),
         ({"LOCAL_MODE": "1", "PORT": "http"}, "PORT must be a number from 1 to 65535"),
