@@ -1,11 +1,20 @@
 // trustboard on Azure, in one resource group:
 //
 //   Azure Bot (single tenant, Teams channel on) ──► https://<app>.azurewebsites.net/api/messages
-//   App Service (Linux, one container: the image in this registry, pulled with the app's own
-//     managed identity; health check on /healthz; always on, for the reminders and deliveries)
+//   App Service (Linux, the image in this registry, pulled with the app's own managed identity;
+//     two or more instances (instanceCount) behind App Service's load balancer, no session
+//     affinity; health check on /healthz, which takes an instance that fails it out of rotation;
+//     always on, for the reminders and deliveries)
 //   Container Registry (Basic; no admin user)
-//   Azure Managed Redis (TLS only, append-only-file persistence every second, noeviction,
-//     non-clustered) ──► REDIS_URL = rediss://:<access key>@<host>:10000, built here from its keys
+//   Azure Managed Redis, one for every instance (TLS only, append-only-file persistence every
+//     second, noeviction; one endpoint, or the OSS cluster policy with redisClustered)
+//     ──► REDIS_URL = rediss://:<access key>@<host>:10000, built here from its keys
+//
+// Why several instances of one App Service plan: the bot keeps nothing in its process (README.md,
+// "State lives in Redis"), so any instance can take any turn and the loss of one leaves the others
+// answering. Delivery workers share one consumer group and leases, and the agenda hands each
+// timed item to one process by a lease, so two or more instances send nothing twice
+// (docs/deploy.md, "Several instances").
 //
 // The Entra app registration (MicrosoftAppId, its secret) is made beforehand; docs/deploy.md
 // walks through it all. Deploy with the parameters file (copied from main.example.bicepparam):
@@ -42,7 +51,7 @@ param microsoftAppTenantId string = tenant().tenantId
 @description('The tag of the trustboard image in the registry this template creates (push it there: docs/deploy.md).')
 param imageTag string = 'latest'
 
-@description('App Service plan size. B1 serves a trust\'s boards comfortably; P0v3 and up add zone redundancy options.')
+@description('App Service plan size. B1 serves a trust\'s boards comfortably (Basic allows at most 3 instances); Premium v3 (P0v3, P1v3) is needed for zoneRedundant.')
 @allowed([
   'B1'
   'B2'
@@ -52,6 +61,17 @@ param imageTag string = 'latest'
   'P1v3'
 ])
 param appServiceSku string = 'B1'
+
+@description('How many instances of the bot run at once, all on the one Redis. Two survive the loss of one; Basic sizes allow at most 3.')
+@minValue(2)
+@maxValue(10)
+param instanceCount int = 2
+
+@description('Spread the instances over the region\'s availability zones (Premium v3 sizes only, in a region with zones).')
+param zoneRedundant bool = false
+
+@description('Azure Managed Redis with the OSS cluster policy, so the store can grow past one server: the bot is then started with REDIS_CLUSTER=1 (README.md, Configuration). Off: one non-clustered endpoint.')
+param redisClustered bool = false
 
 @description('Azure Managed Redis size. Balanced_B0 (0.5 GB) holds thousands of completed self-assessments.')
 @allowed([
@@ -115,8 +135,10 @@ resource redisDatabase 'Microsoft.Cache/redisEnterprise/databases@2025-07-01' = 
   properties: {
     clientProtocol: 'Encrypted' // TLS only
     port: redisPort
-    // One plain Redis endpoint, as redis-py's ordinary client expects (no cluster protocol).
-    clusteringPolicy: 'NoCluster'
+    // NoCluster: one plain endpoint, for redis-py's ordinary client. OSSCluster: the Redis
+    // Cluster protocol, which the bot speaks with REDIS_CLUSTER=1 (set below from the same
+    // parameter, so the two cannot disagree; the bot refuses to start if they did).
+    clusteringPolicy: redisClustered ? 'OSSCluster' : 'NoCluster'
     // As deploy/redis.conf: never evict an answer to make room; refuse the write instead.
     evictionPolicy: 'NoEviction'
     // As deploy/redis.conf: an append-only file, written every second.
@@ -135,9 +157,11 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
   kind: 'linux'
   sku: {
     name: appServiceSku
+    capacity: instanceCount
   }
   properties: {
     reserved: true // Linux
+    zoneRedundant: zoneRedundant
   }
 }
 
@@ -177,6 +201,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     MicrosoftAppType: 'SingleTenant'
     MicrosoftAppTenantId: microsoftAppTenantId
     REDIS_URL: 'rediss://:${uriComponent(redisDatabase.listKeys().primaryKey)}@${redis.properties.hostName}:${redisPort}'
+    REDIS_CLUSTER: redisClustered ? '1' : '0'
     PUBLIC_URL: 'https://${site.properties.defaultHostName}'
     HOST: '0.0.0.0'
     PORT: '3978'
@@ -185,6 +210,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // App Service: send requests to the container's port 3978; the image keeps nothing on disk.
     WEBSITES_PORT: '3978'
     WEBSITES_ENABLE_APP_SERVICE_STORAGE: 'false'
+    // An instance whose /healthz fails twice running (it is pinged once a minute) is taken out
+    // of the load balancer's rotation, and replaced if it stays unhealthy; the default is ten.
+    WEBSITE_HEALTHCHECK_MAXPINGFAILURES: '2'
   }
 }
 
@@ -246,6 +274,9 @@ output registryName string = registry.name
 
 @description('The image the app runs.')
 output image string = image
+
+@description('How many instances of the bot the plan runs.')
+output instanceCount int = plan.sku.capacity
 
 @description('The Redis host (the access key is only in the app setting REDIS_URL).')
 output redisHostName string = redis.properties.hostName

@@ -24,3 +24,9 @@ param location = 'uksouth'
 
 // The image tag you pushed (docs/deploy.md, step 3).
 param imageTag = 'latest'
+
+// Optional: how many instances of the bot (at least 2, so the loss of one leaves the other;
+// Basic sizes allow at most 3), and Redis clustered for a deployment that outgrows one server
+// (docs/deploy.md, step 2).
+// param instanceCount = 3
+// param redisClustered = true

@@ -4,14 +4,18 @@ These checks pin what the deployment relies on and what is easy to get wrong by 
 settings carry the configuration names the bot actually reads, the secret stays a secure
 parameter that no output or parameters file repeats, the bot is single-tenant with Teams
 enabled and its messaging endpoint on the app's HTTPS host, Redis is reached over TLS with a
-URL built from its keys, and App Service checks /healthz. They do not prove the template
-deploys: see docs/deploy.md for what was and was not run.
+URL built from its keys, and App Service checks /healthz; the bot runs on two or more instances
+that share that one Redis, and the clustered Redis option and the bot's REDIS_CLUSTER follow one
+parameter. The template is parsed with the tree-sitter Bicep grammar, which catches syntax
+errors, not type errors. They do not prove the template deploys: see docs/deploy.md for what was
+and was not run.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +25,11 @@ ROOT = Path(__file__).resolve().parents[2]
 AZURE = ROOT / "deploy" / "azure"
 BICEP = (AZURE / "main.bicep").read_text()
 PARAMS = (AZURE / "main.example.bicepparam").read_text()
-APP_SERVICE_SETTINGS = {"WEBSITES_PORT", "WEBSITES_ENABLE_APP_SERVICE_STORAGE"}
+APP_SERVICE_SETTINGS = {
+    "WEBSITES_PORT",
+    "WEBSITES_ENABLE_APP_SERVICE_STORAGE",
+    "WEBSITE_HEALTHCHECK_MAXPINGFAILURES",
+}
 
 
 def without_comments(text: str) -> str:
@@ -90,7 +98,7 @@ def test_the_redis_url_is_tls_and_built_from_the_keys() -> None:
     assert "clientProtocol: 'Encrypted'" in database
     assert "evictionPolicy: 'NoEviction'" in database
     assert "aofEnabled: true" in database and "aofFrequency: '1s'" in database
-    assert "clusteringPolicy: 'NoCluster'" in database
+    assert "clusteringPolicy: redisClustered ? 'OSSCluster' : 'NoCluster'" in database
     assert "minimumTlsVersion: '1.2'" in resource("Microsoft.Cache/redisEnterprise")
 
 
@@ -141,3 +149,62 @@ def test_the_parameters_file_sets_every_required_parameter() -> None:
     assert required <= assigned, f"the example leaves out {required - assigned}"
     assert assigned <= {name for name, _ in declared}, "the example sets unknown parameters"
     assert re.search(r"^using '\./main\.bicep'$", PARAMS, re.M)
+
+
+def parameter(name: str) -> tuple[list[str], str, str | None]:
+    """(its decorators, its type, its default as written) of one `param`."""
+    match = re.search(rf"((?:^@.*\n)*)^param {name} (\w+)(?: = (.+))?$", CODE, re.M)
+    assert match, f"no parameter {name}"
+    return match.group(1).splitlines(), match.group(2), match.group(3)
+
+
+def test_the_bot_runs_on_two_or_more_instances_sharing_one_redis() -> None:
+    decorators, kind, default = parameter("instanceCount")
+    assert kind == "int" and default is not None and int(default) >= 2
+    assert "@minValue(2)" in decorators, "one instance does not survive the loss of one"
+    plan = resource("Microsoft.Web/serverfarms")
+    assert "capacity: instanceCount" in block_after(plan, plan.index("sku:"))
+    assert "zoneRedundant: zoneRedundant" in plan
+    site = resource("Microsoft.Web/sites")
+    assert "clientAffinityEnabled: false" in site, "any instance must take any turn"
+    assert "WEBSITES_ENABLE_APP_SERVICE_STORAGE: 'false'" in resource("Microsoft.Web/sites/config")
+    # One Redis, and every instance's REDIS_URL is built from it.
+    resource("Microsoft.Cache/redisEnterprise")
+    assert "redis.properties.hostName" in app_settings()["REDIS_URL"]
+
+
+def test_an_instance_failing_its_health_check_leaves_the_rotation_soon() -> None:
+    failures = app_settings()["WEBSITE_HEALTHCHECK_MAXPINGFAILURES"]
+    assert 2 <= int(failures.strip("'")) <= 3, "App Service's default of 10 is ten minutes"
+    assert "healthCheckPath: '/healthz'" in resource("Microsoft.Web/sites")
+
+
+def test_the_clustered_redis_option_and_the_bots_setting_follow_one_parameter() -> None:
+    _, kind, default = parameter("redisClustered")
+    assert (kind, default) == ("bool", "false"), "a single endpoint unless asked"
+    assert app_settings()["REDIS_CLUSTER"] == "redisClustered ? '1' : '0'"
+    database = resource("Microsoft.Cache/redisEnterprise/databases")
+    assert "clusteringPolicy: redisClustered ? 'OSSCluster' : 'NoCluster'" in database
+
+
+def test_the_template_parses_as_bicep() -> None:
+    # The grammar predates .bicepparam files (`param name = value`): the template only.
+    tree_sitter = pytest.importorskip("tree_sitter")
+    bicep = pytest.importorskip("tree_sitter_bicep")
+    parser = tree_sitter.Parser(tree_sitter.Language(bicep.language()))
+    tree = parser.parse(BICEP.encode())
+    assert not tree.root_node.has_error, first_error(tree.root_node, BICEP)
+    broken = BICEP + "\nparam broken int = \n"
+    assert parser.parse(broken.encode()).root_node.has_error, "the parser must catch a bad line"
+
+
+def first_error(node: Any, text: str) -> str:
+    """Where the grammar found a syntax error, and the line."""
+    pending = [node]
+    while pending:
+        current = pending.pop(0)
+        if current.type == "ERROR" or current.is_missing:
+            row = current.start_point[0]
+            return f"line {row + 1}: {text.splitlines()[row]}"
+        pending.extend(current.children)
+    return "an error the walk did not find"
