@@ -265,6 +265,19 @@ def hostile_cards() -> Iterator[tuple[str, Content]]:
         yield f"every kind: published, {how}", _content(card)
 
 
+def set_cards(mode: str) -> Iterator[tuple[str, Content]]:
+    """A learning set's and a peer review's cards (tests/sets/test_set_cards.py builds them),
+    with eight members and the set's name typed as each kind of hostile text."""
+    from tests.sets.test_set_cards import every_card, full_set
+
+    for n, card in enumerate(every_card(full_set(), mode)):
+        yield f"{n}: {card.summary}", card.content
+    if mode == "execute":
+        for kind, text in HOSTILE.items():
+            for n, card in enumerate(every_card(full_set(name=text, board_name=text), mode)):
+                yield f"{kind} {n}: {card.summary}", card.content
+
+
 def _content(card: Any) -> Content:
     return card.content
 
@@ -283,6 +296,7 @@ def picture_cards() -> dict[str, Content]:
 GROUPS: dict[str, Callable[[], Iterator[tuple[str, Content]]]] = {
     **{f"walkthrough, {mode}": partial(walkthrough_cards, mode) for mode in MODES},
     **{f"board, {mode}": partial(board_cards, mode) for mode in MODES},
+    **{f"learning sets, {mode}": partial(set_cards, mode) for mode in MODES},
     "notices and widest evidence": extreme_cards,
     "hostile text": hostile_cards,
     "docs/cards pictures": lambda: iter(picture_cards().items()),
@@ -395,12 +409,16 @@ def test_every_builder_is_checked() -> None:
     import dialogs.cards.build
     import dialogs.privacy
     import dialogs.rounds.cards
+    import dialogs.sets.cards
 
     called = {
         "board_card", "choose_framework_card", "data_card", "invitation_card", "plan_card",
         "published_card", "roles_card", "round_card", "round_form_card", "setup_card",
         "element_card", "paused_card", "results_card", "review_card", "superseded_card",
         "welcome_card", "forget_card", "round_summary_card",
+        # dialogs/sets (set_cards above): the set, sharing, the comparison, peer review
+        "create_card", "join_card", "list_card", "set_card", "offer_card", "comparison_card",
+        "review_form_card", "self_peer_card",
     }  # fmt: skip
     found = {
         name
@@ -409,6 +427,7 @@ def test_every_builder_is_checked() -> None:
             dialogs.cards.build,
             dialogs.privacy,
             dialogs.rounds.cards,
+            dialogs.sets.cards,
         )
         for name, value in vars(module).items()
         if name.endswith("_card")
