@@ -67,10 +67,37 @@ def backend_client(request: pytest.FixtureRequest) -> Redis:
     return connect(None)
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked `also_on_cluster` runs twice where it uses the bot's Redis: on one node and
+    on the session's cluster (see `redis_kind`)."""
+    if "redis_kind" in metafunc.fixturenames and metafunc.definition.get_closest_marker(
+        "also_on_cluster"
+    ):
+        metafunc.parametrize("redis_kind", ["redis", "cluster"], indirect=True)
+
+
 @pytest.fixture
-async def redis_client(redis_url: str) -> AsyncIterator[Redis]:
-    """A client of the throwaway server, emptied before the test."""
-    client = Redis.from_url(redis_url, decode_responses=True)
+def redis_kind(request: pytest.FixtureRequest) -> str:
+    """Which Redis `redis_client` and the bots of `bot_app_with` use: "redis" (one node), or
+    "cluster" for a test marked `also_on_cluster`, in its second run."""
+    return str(getattr(request, "param", "redis"))
+
+
+@pytest.fixture
+def bot_redis(redis_kind: str, request: pytest.FixtureRequest) -> dict[str, str]:
+    """The settings that point a bot at that Redis."""
+    if redis_kind == "cluster":
+        return {"REDIS_URL": request.getfixturevalue("redis_cluster_url"), "REDIS_CLUSTER": "1"}
+    return {"REDIS_URL": request.getfixturevalue("redis_url")}
+
+
+@pytest.fixture
+async def redis_client(bot_redis: dict[str, str]) -> AsyncIterator[Redis]:
+    """A client of the throwaway server (or cluster: see `redis_kind`), emptied before the test."""
+    if "REDIS_CLUSTER" in bot_redis:
+        client = connect(bot_redis["REDIS_URL"], cluster=True)
+    else:
+        client = Redis.from_url(bot_redis["REDIS_URL"], decode_responses=True)
     await client.flushall()
     try:
         yield client
@@ -119,7 +146,7 @@ async def connector() -> AsyncIterator[FakeConnector]:
 
 
 @pytest.fixture
-async def bot_app_with(redis_client: Redis, redis_url: str) -> AsyncIterator[StartBot]:
+async def bot_app_with(redis_client: Redis, bot_redis: dict[str, str]) -> AsyncIterator[StartBot]:
     """Start bots in-process on the throwaway redis-server (emptied first), stopped after the test:
 
         bot = await bot_app_with({"DELIVERY_CLAIM_IDLE": "2"}, teams=recording_teams)
@@ -130,7 +157,7 @@ async def bot_app_with(redis_client: Redis, redis_url: str) -> AsyncIterator[Sta
     started: list[BotApp] = []
 
     async def start(env: Mapping[str, str | None] | None = None, **seams: object) -> BotApp:
-        bot = BotApp({"REDIS_URL": redis_url, **(env or {})}, **seams)  # type: ignore[arg-type]
+        bot = BotApp({**bot_redis, **(env or {})}, **seams)  # type: ignore[arg-type]
         started.append(await bot.start())
         return bot
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import aiohttp
+import pytest
 from redis.asyncio import Redis
 
 from tests.boards.conftest import FAST
@@ -27,6 +28,7 @@ from tests.support.bot_http import BotHttp
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector
 from tests.support.redis_server import RedisServer
+from tests.support.redis_state import every_key
 
 LINK = re.compile(r"\((http://[^)]+/links/[^)]+)\)")
 
@@ -51,6 +53,7 @@ async def _get(url: str) -> tuple[int, object]:
         return response.status, body
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_export_respects_anonymity_and_the_link_expires_nowhere_else(
     board_bot: BotHttp,
     connector: FakeConnector,
@@ -85,13 +88,14 @@ async def test_a_non_clerk_cannot_export_or_delete(
     await clerk.say("board")
     data = clerk.button("data.show")["data"]
     chair = personal_client(board_bot, connector, CHAIR)
-    before = await redis_client.dbsize()
+    before = len(await every_key(redis_client))
     for verb in ("data.show", "data.export", "data.delete"):
         await chair.post(chair.chat.execute(verb, {**data, "verb": verb}, str(chair.card_id)))
         assert any("Only the board's clerk" in t for t in chair.texts), (verb, chair.texts)
-    assert await redis_client.dbsize() == before
+    assert len(await every_key(redis_client)) == before
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_deleting_the_board_removes_its_rounds_and_trustees_answers(
     board_bot: BotHttp,
     connector: FakeConnector,
@@ -102,7 +106,7 @@ async def test_deleting_the_board_removes_its_rounds_and_trustees_answers(
     await clerk.click("data.show")
     await clerk.click("data.delete")
     assert "deleted the board's data" in clerk.words()
-    keys = await redis_client.keys("*")
+    keys = await every_key(redis_client)
     assert not [k for k in keys if ":b:" in k and ":dq:" not in k]
     assert not [k for k in keys if ":b:" in k]  # delivery records of the board too
     for member in (CHAIR, *TRUSTEES[:3]):
@@ -113,6 +117,7 @@ async def test_deleting_the_board_removes_its_rounds_and_trustees_answers(
     assert not await redis_client.smembers(f"tb:{{t:{TENANT}}}:boards")
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_a_closed_round_is_deleted_when_its_retention_ends(
     board_bot: BotHttp,
     connector: FakeConnector,
@@ -128,7 +133,7 @@ async def test_a_closed_round_is_deleted_when_its_retention_ends(
     round_id = purge[0].rsplit("|", 1)[1]
 
     async def gone() -> bool:
-        return not [k for k in await redis_client.keys("*") if round_id in k]
+        return not [k for k in await every_key(redis_client) if round_id in k]
 
     for _ in range(100):
         if await gone():
@@ -142,6 +147,7 @@ async def test_a_closed_round_is_deleted_when_its_retention_ends(
         assert not [f for f in profile if round_id in f]
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_the_chair_gets_a_board_paper_and_a_ratings_csv_that_name_nobody(
     board_bot: BotHttp, connector: FakeConnector
 ) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from tests.boards.scripted import (
@@ -115,6 +116,7 @@ async def test_the_rounds_timed_work_posts_nothing_to_the_channel_once_the_bot_i
     assert await settled(redis_client, 4)  # and nothing else queued
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_clerks_close_privately_and_the_data_goes_after_the_retention_period(
     board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:

@@ -107,6 +107,7 @@ async def open_board_round(
 # ---- 1. throttled and failing Teams -------------------------------------------------------------
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_throttling_and_503s_still_deliver_one_invitation_each_after_retry_after(
     bots: Callable[..., Any], timed_connector: TimedConnector, redis_client: Redis
 ) -> None:
@@ -245,6 +246,7 @@ async def test_a_process_killed_mid_delivery_leaves_every_trustee_invited_exactl
 RATED = {CHAIR.name: ("AR", "G"), "Ada Brook": ("G", "AG"), "Ben Carr": ("R", "AR")}
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_two_processes_share_a_round_invite_once_and_post_one_summary(
     bots: Callable[..., Any], connector: FakeConnector, redis_client: Redis
 ) -> None:
@@ -293,6 +295,7 @@ async def test_two_processes_share_a_round_invite_once_and_post_one_summary(
 # ---- 5. the deadline, with two processes --------------------------------------------------------
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_the_deadline_closes_the_round_once_with_two_processes(
     bots: Callable[..., Any], connector: FakeConnector, redis_client: Redis
 ) -> None:
@@ -352,6 +355,7 @@ async def agenda_looks(*bots: BotApp, count: int) -> None:
 # ---- 6. the automatic reminder ------------------------------------------------------------------
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_the_automatic_reminder_goes_once_to_those_who_have_not_finished(
     bots: Callable[..., Any], connector: FakeConnector, redis_client: Redis
 ) -> None:

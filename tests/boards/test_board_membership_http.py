@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from tests.boards.scripted import (
@@ -115,6 +116,7 @@ async def test_the_chair_removed_mid_round_gets_nothing_more_and_the_clerks_stan
     assert personal_cards(connector, CLERK, PLAN)
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_a_trustee_removed_mid_round_keeps_their_answers_and_shows_as_left(
     board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:

@@ -7,6 +7,7 @@ import asyncio
 from datetime import date, timedelta
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from tests.boards.scripted import (
@@ -122,6 +123,7 @@ async def _rate(client: TeamsClient, rating: str) -> int:
     )
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_a_whole_round_from_set_up_to_agreed_priorities(
     board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:

@@ -76,6 +76,7 @@ def section(text: str, heading: str) -> str:
     return text.split(heading, 1)[1]
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_three_trusts_in_three_tenants_run_a_learning_set(
     bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:

@@ -28,6 +28,7 @@ from tests.sets.trusts import (
 from tests.support.activities import User
 from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector
+from tests.support.redis_state import every_key
 
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
 
@@ -64,6 +65,7 @@ def card_with(connector: FakeConnector, who: User, heading: str) -> tuple[str, d
     return found[-1]
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_a_peer_review_both_ways(
     bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
@@ -153,7 +155,7 @@ async def test_a_peer_review_both_ways(
     ash = personal(bot, connector, ASH.chair, ASH.tenant)  # set up, and in no set
     assert await ash.say(f"review {code}") == 200
     assert "it may have been used already), so nothing was changed" in ash.said()
-    asked = await redis_client.keys("tb:{review:*}:review")
+    asked = await every_key(redis_client, "tb:{review:*}:review")
     for key in asked:
         rid = key.split("{review:", 1)[1].split("}", 1)[0]
         board = await redis_client.hget(key, "b_board")

@@ -30,6 +30,7 @@ from tests.sets.trusts import (
 )
 from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector
+from tests.support.redis_state import every_key
 
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
 LINK = re.compile(r"\((http://[^)]+/links/[^)]+)\)")
@@ -105,6 +106,7 @@ async def test_an_element_fewer_than_three_trustees_rated_is_never_shared(
     assert (await shares(redis_client, running))[board_key(ASH)]["ratings"] == {"1": "AR"}
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_the_chairs_own_self_assessment_and_forget_me(
     bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
@@ -132,9 +134,10 @@ async def test_the_chairs_own_self_assessment_and_forget_me(
     assert await chair.click("forget.confirm") == 200
     found = await shares(redis_client, running)
     assert list(found) == [board_key(OAK)]
-    assert await redis_client.keys("*:setshares") == []
+    assert await every_key(redis_client, "*:setshares") == []
 
 
+@pytest.mark.also_on_cluster  # and on a Redis Cluster (tests/conftest.py)
 async def test_the_export_lists_what_the_board_shared_and_deleting_the_board_withdraws_it(
     bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
@@ -177,7 +180,7 @@ async def test_a_set_is_deleted_when_its_retention_period_ends(
     await eventually(
         lambda: _none(redis_client, f"*{running.set_id}*"), what="the set's keys to go"
     )
-    assert await redis_client.keys("*{setcode}*") == []
+    assert await every_key(redis_client, "*{setcode}*") == []
     # The members are told after the keys are gone: wait for the message, not a while.
     told = await eventually(
         lambda: [t for t in texts_to(connector, OAK.chair) if "retention period" in t],
