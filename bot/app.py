@@ -21,6 +21,7 @@ from frameworks import Framework
 
 from . import health, store_mode
 from .background import Background
+from .cluster_health import cluster_health
 from .config import Settings
 from .delivery import Sender, Timing
 from .logs import failure
@@ -116,8 +117,12 @@ async def healthz(request: web.Request) -> web.Response:
     """200 only if the store accepts a write now; 503 with the reason if it is full, read-only
     or unreachable. Either way, the background loops and when each last made progress."""
     settings, store = request.app[SETTINGS], request.app[STORE]
-    kind = "redis" if settings.redis_url else "embedded"
-    found = await health.store_health(store.redis, store.keys.health(health.process_name()))
+    if settings.redis_cluster:
+        kind = "redis cluster"
+        found = await cluster_health(store.redis, store.keys, health.process_name())
+    else:
+        kind = "redis" if settings.redis_url else "embedded"
+        found = await health.store_health(store.redis, store.keys.health(health.process_name()))
     body = health.report(kind, found, request.app[BACKGROUND].loops())
     return web.json_response(body, status=200 if found.ok else 503)
 

@@ -33,6 +33,7 @@ FULL = "full"
 READ_ONLY = "read-only"
 UNREACHABLE = "unreachable"
 REFUSING = "refusing writes"
+CLUSTER_DOWN = "cluster down"
 
 REASONS = {
     FULL: "Redis is full (maxmemory reached with noeviction) and refuses every write: nothing "
@@ -41,12 +42,16 @@ REASONS = {
     "primary.",
     UNREACHABLE: "Redis cannot be reached: nothing can be saved until it answers.",
     REFUSING: "Redis refuses writes (see its own log for why): nothing can be saved.",
+    CLUSTER_DOWN: "The Redis Cluster is down or not every slot is served (a master failed and no "
+    "replica has taken over yet, or slots are unassigned): the people and boards whose keys lie "
+    "in those slots cannot save until it is ok again.",
 }
 
 
 @dataclass(frozen=True)
 class StoreHealth:
-    state: str  # ok, full, read-only, unreachable, refusing writes
+    state: str  # ok, full, read-only, unreachable, refusing writes; on a cluster, cluster down
+    cluster: dict[str, Any] | None = None  # on a cluster: what its masters say (cluster_health)
 
     @property
     def ok(self) -> bool:
@@ -65,17 +70,25 @@ async def store_health(redis: Redis, key: str, timeout: float = PROBE_TIMEOUT) -
     """Write `key` (short-lived) and say what became of the write."""
     try:
         async with asyncio.timeout(timeout):
-            await redis.set(key, str(time.time()), px=PROBE_TTL_MS)
+            return StoreHealth(await write_state(redis, key))
+    except TimeoutError:
+        return StoreHealth(UNREACHABLE)
+
+
+async def write_state(redis: Redis, key: str) -> str:
+    """What became of one short-lived write of `key`: ok, full, read-only, refusing, unreachable."""
+    try:
+        await redis.set(key, str(time.time()), px=PROBE_TTL_MS)
     except OutOfMemoryError:
-        return StoreHealth(FULL)
+        return FULL
     except ReadOnlyError:
-        return StoreHealth(READ_ONLY)
+        return READ_ONLY
     except ResponseError:
         # Such as MISCONF (it cannot persist to disk) or NOPERM: it answers, and refuses.
-        return StoreHealth(REFUSING)
-    except REDIS_FAILURES:  # TimeoutError too (the probe's own limit): it is an OSError
-        return StoreHealth(UNREACHABLE)
-    return StoreHealth(OK)
+        return REFUSING
+    except REDIS_FAILURES:
+        return UNREACHABLE
+    return OK
 
 
 def report(
@@ -90,6 +103,8 @@ def report(
     }
     if not store.ok:
         body["reason"] = store.reason
+    if store.cluster is not None:
+        body["cluster"] = store.cluster
     body["loops"] = [_loop(loop, now) for loop in loops]
     return body
 

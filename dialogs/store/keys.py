@@ -74,6 +74,7 @@ A tenant, and what all processes share:
     p:{agenda}:claims                string  counter that makes each agenda lease its own
     p:{links}:secret                 string  the download links' signing secret, when not set
     p:{health}:<process>             string  /healthz's probe write (expires after 30 s)
+    p:{health:<n>}:<process>         string  the same on a cluster, one for each master
 
 A delivery job id is `<tenant>/<board>/<digest>`, the first two percent-encoded (so neither holds
 a `/`), the digest a hash of (round id, address: the recipient's Teams user id, `#<conversation>`
@@ -275,3 +276,7 @@ class Keys:
     def health(self, process: str) -> str:
         """One process's /healthz probe: a short-lived write proving the store accepts one."""
         return f"{self._tagged('health')}:{key_part(process)}"
+
+    def health_probe(self, process: str, n: int) -> str:
+        """The same on a cluster, one per master: the n-th tag whose slot that master serves."""
+        return f"{self._tagged(f'health:{n}')}:{key_part(process)}"
