@@ -90,7 +90,7 @@ class Sets:
             return turn.action.verb.startswith(PREFIXES)
         if turn.place is not None and not turn.place.personal:
             return False
-        return _typed_verb(turn.text) is not None
+        return typed_verb(turn.text) is not None
 
     async def handle(self, turn: Turn) -> Reply:
         try:
@@ -321,7 +321,8 @@ class Sets:
                 await self.reviews.delete(review)
 
 
-def _typed_verb(text: str) -> Payload | None:
+def typed_verb(text: str) -> Payload | None:
+    """What typed words ask of the sets, or None when they are not the sets' business."""
     said = " ".join(text.split())
     lowered = said.lower().strip(" .!?")
     if lowered in LIST_WORDS:
@@ -329,6 +330,8 @@ def _typed_verb(text: str) -> Payload | None:
     if lowered in NEW_WORDS:
         return SetNew()
     for words in JOIN_WORDS:
+        if lowered == words.strip():  # the manifest's command, before the code is typed
+            return SetJoin(code="")
         if lowered.startswith(words):
             return SetJoin(code=said[len(words) :].strip(" .!?")[:40])
     # "review" alone is the walkthrough's (a trustee's own answers); "review <code>" is ours.
@@ -338,7 +341,7 @@ def _typed_verb(text: str) -> Payload | None:
 
 
 def _typed(text: str) -> Payload:
-    return _typed_verb(text) or SetList()
+    return typed_verb(text) or SetList()
 
 
 def _clicked(turn: Turn) -> Payload:

@@ -26,6 +26,7 @@ from bot.turns import BOARD_WORDS
 from dialogs.boards.desk import CHANNEL_WORDS
 from dialogs.commands import parse
 from dialogs.engine import STEPS
+from dialogs.sets.service import typed_verb
 from frameworks import load_all
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -280,11 +281,15 @@ def test_every_personal_command_is_one_the_bot_understands(manifest: dict[str, A
         if " ".join(title.lower().split()) in BOARD_WORDS:  # bot/turns.py sends these to the desk
             verbs.add("board")
             continue
+        if typed_verb(title) is not None:  # bot/turns.py sends these to the learning sets
+            verbs.add(typed_verb(title).verb)
+            continue
         verb = parse(title, frameworks).verb
         assert verb != "unknown", f"the bot does not understand {title!r} in a 1:1 chat"
         assert verb in STEPS, f"{title!r} parses to {verb!r}, which the walkthrough lacks"
         verbs.add(verb)
     assert {"start", "resume", "status", "results", "help", "board"} <= verbs
+    assert {"set.list", "set.join"} <= verbs
 
 
 def test_every_team_command_is_one_the_channel_answers(manifest: dict[str, Any]) -> None:
