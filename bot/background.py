@@ -1,7 +1,8 @@
 """The long-running work of one bot process: delivery workers and the agenda loop.
 
 - `workers` delivery workers (bot/delivery) consume the outbox and send personal messages at
-  Teams' pace; `on_outcome` hears what became of each job. With 0 workers this process sends
+  Teams' pace, asking `gate` (the board) before each send whether it may still go;
+  `on_outcome` hears what became of each job. With 0 workers this process sends
   nothing (a web-only process; another process sends).
 - One agenda loop (dialogs/boards/agenda.py) claims timed items that are due (reminders, rounds
   closing) and hands each to `on_due`. Claims are leased, so across any number of processes each
@@ -34,7 +35,7 @@ from aiohttp import web
 from dialogs.boards.agenda import Agenda, Claim
 from dialogs.store.connect import REDIS_FAILURES
 
-from .delivery import JobStatus, Outbox, Pace, Retry, Sender, Timing, Worker
+from .delivery import Gate, JobStatus, Outbox, Pace, Retry, Sender, Timing, Worker
 from .logs import where
 
 log = logging.getLogger("trustboard.background")
@@ -65,6 +66,7 @@ class Background:
         on_outcome: OnOutcome | None,
         on_due: OnDue,
         sender: Sender | None = None,
+        gate: Gate | None = None,
         workers: int = 1,
         pace: Pace | None = None,
         timing: Timing | None = None,
@@ -82,6 +84,7 @@ class Background:
         self.agenda_lease = agenda_lease
         self.agenda_batch = agenda_batch
         self.drain = self.timing.drain if drain is None else drain
+        self.gate = gate
         self.workers = self._workers(workers, sender, pace, retry, on_outcome)
         self.agenda_progressed: float | None = None  # when (Unix time) a look at it last ended
         self._stopping = asyncio.Event()
@@ -114,6 +117,7 @@ class Background:
                 retry=retry,
                 timing=self.timing,
                 on_outcome=on_outcome,
+                gate=self.gate,
             )
             for index in range(1, count + 1)
         ]

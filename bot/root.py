@@ -7,7 +7,8 @@
     Connector ─► turn replies (TrustboardBot), the desk's Teams port (TeamsGateway),
                  the delivery workers' sender (TeamsSender)
     Redis ─► Store, BoardStore, Outbox, Agenda, the link secret ─► SharedLinks
-    Desk(…, links) ─► Walkthrough ─► TrustboardBot;  Background(outbox, agenda, sender)
+    Desk(…, links) ─► Walkthrough ─► TrustboardBot;  Background(outbox, agenda, sender, gate)
+    (the gate: the board, asked by the delivery workers who may still receive each message)
 
 Microsoft's teams.py `App` is the model: one object owns the HTTP client, the credentials, the
 API client and proactive sends. `bot/app.py` only puts HTTP routes in front of it.
@@ -22,6 +23,7 @@ from datetime import timedelta
 from botframework.connector.auth import BotFrameworkAuthentication
 
 from dialogs.boards.agenda import Agenda
+from dialogs.boards.audience import BoardAudience
 from dialogs.boards.desk import Desk
 from dialogs.boards.links import SharedLinks, StoredSecret, fixed_secret
 from dialogs.boards.ports import Teams
@@ -41,7 +43,7 @@ from .connector import Connector, Tokens
 from .delivery import JobStatus, Outbox, Sender, Timing
 from .delivery.teams_sender import TEAMS_BOT_PREFIX, ConnectorClients, TeamsSender
 from .gateway import TeamsGateway
-from .mailer import OutboxMailer
+from .mailer import BoardGate, OutboxMailer, outcome
 from .turns import TrustboardBot
 
 CALL_TIMEOUT = 15.0  # seconds for one call to the Bot Connector (a reply, a post, a roster page)
@@ -147,7 +149,7 @@ def build(
 
     async def delivered(status: JobStatus) -> None:
         tenant, board, _ = split_job_id(status.job_id)
-        await desk.delivered(tenant, board, status.round_id, status.state)
+        await desk.delivered(tenant, board, status.round_id, outcome(status))
 
     workers = settings.delivery_workers
     background = Background(
@@ -157,6 +159,7 @@ def build(
         on_due=due,
         # No workers, no sender: a web-only process sends nothing.
         sender=(sender or api.sender()) if workers > 0 else None,
+        gate=BoardGate(BoardAudience(desk.boards)),
         workers=workers,
         pace=settings.pace(),
         timing=timing or delivery_timing(settings),

@@ -36,6 +36,15 @@ REASON_NOT_FOUND = (
     f"organisation or the team); check they are still a member and {ASK_TO_OPEN}."
 )
 
+CHANNEL_NOT_IN_TEAM = (
+    "Not posted: Teams says trustboard is no longer in the board's team (it may have been "
+    "removed from it); ask the team's owner to add trustboard to the team again."
+)
+CHANNEL_NOT_FOUND = (
+    "Not posted: Teams could not find the board's channel (it may have been deleted); mention "
+    "trustboard with board in the channel the board uses now."
+)
+
 
 @dataclass(frozen=True)
 class Sent:
@@ -50,8 +59,10 @@ class Sender(Protocol):
         ...
 
 
-def unreachable_reason(error: TeamsError) -> str:
+def unreachable_reason(error: TeamsError, *, channel: bool = False) -> str:
     """What a clerk can do about a 403 or 404, from the codes Teams uses."""
+    if channel:
+        return CHANNEL_NOT_FOUND if error.status == 404 else CHANNEL_NOT_IN_TEAM
     text = f"{error.code} {error}".lower()
     if error.status == 404:
         return REASON_NOT_FOUND

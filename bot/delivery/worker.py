@@ -25,6 +25,7 @@ from dialogs.store.connect import REDIS_FAILURES
 
 from .gate import NOBODY, Gate, OpenGate
 from .jobs import (
+    CHANNEL,
     DELIVERED,
     DROPPED,
     FAILED,
@@ -320,7 +321,8 @@ class Worker:
             await self.limiter.hold(job.tenant_id, error.retry_after or self.retry.base)
         fields = {"error": error.summary()[:500]}
         if error.unreachable:
-            return UNREACHABLE, {**fields, "reason": unreachable_reason(error)}, 0.0
+            reason = unreachable_reason(error, channel=job.kind == CHANNEL)
+            return UNREACHABLE, {**fields, "reason": reason}, 0.0
         if error.retryable and attempt < self.retry.max_attempts:
             return RETRYING, fields, self.retry.delay(attempt, error.retry_after)
         return FAILED, {**fields, "reason": failed_reason(error, attempt)}, 0.0

@@ -396,8 +396,10 @@ def round_card(
     *,
     followup: tuple[int, ...] = (),
     joined: Sequence[Member] = (),
+    note: str | None = None,
 ) -> Card:
-    """The clerk's live view of a round: who has answered, and what the clerk can do about it."""
+    """The clerk's live view of a round: who has answered, and what the clerk can do about it.
+    `note`, on a closed round: where its summary has got to (dialogs/boards/posting.py)."""
     name = _board_name(board.name)
     current = [p for p in progress if not p.left]  # those who left are told nothing more
     tally = {state: sum(1 for p in current if p.state == state) for state in ATTENTION}
@@ -444,7 +446,8 @@ def round_card(
         ),
         "close": action("Close now", RoundClose(board=board.id, round=rnd.id), mode, "destructive"),
         "refresh": action("Refresh", RoundStatus(board=board.id, round=rnd.id), mode),
-        "closed_text": (
+        "closed_text": note
+        or (
             "I'm no longer in the board's team: the summary went to the chair and the clerks "
             "privately, not to the channel."
             if board.detached

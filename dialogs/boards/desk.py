@@ -37,7 +37,7 @@ from .context import DeskContext, Handler
 from .links import SharedLinks
 from .model import CLERK, Board
 from .payloads import BOARD, OnBoard
-from .ports import Mailer, Teams, TeamsError
+from .ports import Mailer, Outcome, Teams, TeamsError
 from .records import BoardRecords
 from .round_service import RoundService
 from .rules import RoundRules
@@ -319,7 +319,7 @@ class Desk:
             return
         await self.rounds.due(item)
 
-    async def delivered(self, tenant: str, board: str, batch: str, state: str) -> None:
-        """A personal message was settled; an unreachable trustee shows on the clerk's card."""
-        if state in ("unreachable", "failed"):
-            self.refresh_round_card_soon(tenant, board, batch.split(".")[0])
+    async def delivered(self, tenant: str, board: str, batch: str, outcome: Outcome) -> None:
+        """A message from the outbox was settled: the summary posted (or refused) shows on the
+        clerk's card, as does an unreachable trustee."""
+        await self.rounds.delivered(tenant, board, batch, outcome)

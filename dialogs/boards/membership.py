@@ -39,7 +39,7 @@ from ..state import Who
 from ..store import Store
 from .agenda_items import REMIND, item
 from .model import CHAIR, Board, Member, Round
-from .ports import Mailer, RosterMember, Teams, TeamsError
+from .ports import CLERKS, Mailer, RosterMember, Teams, TeamsError
 from .records import BoardRecords
 from .rules import RoundRules
 from .store import BoardStore
@@ -239,7 +239,9 @@ async def _to_clerks(desk: DeskSide, board: Board, batch: str, card: Card) -> No
     """Through the delivery outbox: paced, retried, and once per clerk however often asked."""
     recipients = [(m.teams_id, m.name) for m in board.clerks if m.teams_id]
     if recipients:
-        await desk.mailer.queue(board.tenant, board.id, batch, board.service_url, recipients, card)
+        await desk.mailer.queue(
+            board.tenant, board.id, batch, board.service_url, recipients, card, audience=CLERKS
+        )
 
 
 def counted(rnd: Round, answered: Iterable[str]) -> int:
@@ -247,17 +249,6 @@ def counted(rnd: Round, answered: Iterable[str]) -> int:
     answered (their answers count). Someone who left before answering is not counted."""
     answered = set(answered)
     return sum(1 for m in rnd.invited if m.key not in rnd.left or m.key in answered)
-
-
-def chair_copy_to(board: Board) -> list[Member]:
-    """Who gets the chair's copy (attributed summary, plan card, papers): the chair; with no
-    chair (they left the team, say), the clerks; and the clerks too once the bot has left the
-    team, since they can no longer see the summary in the channel."""
-    chair = board.chair
-    found = [chair] if chair else []
-    if chair is None or board.detached:
-        found += [m for m in board.clerks if m.key != (chair.key if chair else None)]
-    return [m for m in found if m.teams_id]
 
 
 def joined_after(board: Board, rnd: Round) -> list[Member]:

@@ -98,8 +98,41 @@ class Teams(Protocol):
         ...
 
 
+# Who may receive what the bot sends on its own. A message is queued with one of these and the
+# board is asked again when it is sent (dialogs/boards/audience.py): whoever no longer qualifies
+# then gets nothing.
+TRUSTEES = "trustee"  # a current trustee (the chair is one): invitations, reminders
+CHAIR = "chair"  # the chair, or the clerks while there is no chair: attributed content, the plan
+CLERKS = "clerks"  # the board's clerks: what went wrong, and what to do about it
+CLERK_COPIES = "clerk-copies"  # the clerks' own copy of the summary, while the chair has theirs
+CHANNEL = "channel"  # the board's channel, while the bot is still in the team
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one message of a batch (or of a role, handed on to each holder)."""
+
+    state: str  # queued, retrying, delivered, unreachable, failed, dropped, forwarded
+    to: str  # the person's Teams id; the conversation of a channel post; "" for a role
+    channel: bool = False  # a post into the board's channel
+    reason: str | None = None  # unreachable, failed or dropped: plain English, for the clerk
+    conversation: str | None = None  # delivered: where it is
+    activity: str | None = None  # delivered: its id there
+
+    @property
+    def delivered(self) -> bool:
+        return self.state == "delivered"
+
+    @property
+    def final(self) -> bool:
+        """Nothing more will happen to it by itself (a failed one can be queued again)."""
+        return self.state not in ("queued", "retrying")
+
+
 class Mailer(Protocol):
-    """Personal messages to many trustees, through the durable, paced delivery queue."""
+    """What the bot sends on its own initiative (invitations, reminders, the channel's summary,
+    the chair's copy, notices), through the durable, paced outbox: queued now, sent when Teams
+    takes it, retried when Teams is busy or down, each message once per batch and recipient."""
 
     async def queue(
         self,
@@ -109,8 +142,45 @@ class Mailer(Protocol):
         service_url: str,
         recipients: list[tuple[str, str]],
         message: Card,
+        *,
+        audience: str,
     ) -> None:
-        """Queue `message` for each (Teams id, name); the same batch and person again is a no-op."""
+        """Queue `message` for each (Teams id, name); the same batch and person again is a no-op.
+        Each is sent only if they still belong to `audience` when it is sent."""
+        ...
+
+    async def post(
+        self,
+        tenant: str,
+        board: str,
+        batch: str,
+        service_url: str,
+        channel: str,
+        message: Card | Text,
+    ) -> None:
+        """Queue a post into the board's channel; sent only if the board is still attached."""
+        ...
+
+    async def to_role(
+        self,
+        tenant: str,
+        board: str,
+        batch: str,
+        service_url: str,
+        audience: str,
+        messages: list[Card | Text],
+    ) -> None:
+        """Queue `messages`, in order, for whoever holds `audience` (CHAIR, CLERKS) on the board
+        when they are sent."""
+        ...
+
+    async def outcomes(self, tenant: str, board: str, batch: str) -> list[Outcome]:
+        """What became of each message of a batch, in the order they were queued."""
+        ...
+
+    async def retry_failed(self, tenant: str, board: str, batch: str) -> int:
+        """Queue again the messages of a batch that failed (Teams down for longer than the
+        outbox's own retries); how many."""
         ...
 
     async def unreachable(self, tenant: str, board: str, batches: list[str]) -> dict[str, str]:

@@ -29,15 +29,15 @@ from ..messages import Card, Place, Text
 from ..refusals import Refusal
 from ..rounds import round_summary_card
 from ..store import Store, StoreUnavailable
-from . import agenda_items, data, membership, papers
+from . import agenda_items, data, membership, papers, posting
 from . import cards as board_cards
 from .agenda_items import CLOSE, PURGE, REMIND, RESUME
 from .agenda_items import SUMMARY as SUMMARY_ITEM
 from .board_service import BoardService
 from .forms import RoundForm, message_problem
 from .links import SharedLinks
-from .model import CHAIR, CLOSED, OPEN, Board, CardRef, Member, Plan, Round
-from .ports import BoardSets, Mailer, Teams, TeamsError
+from .model import CLOSED, OPEN, Board, CardRef, Member, Plan, Round
+from .ports import TRUSTEES, BoardSets, Mailer, Outcome, Teams, TeamsError
 from .reading import Reader, RoundReading, batches, who_of
 from .records import BoardRecords
 from .rules import RoundRules
@@ -105,6 +105,10 @@ REFRESH_DELAY = 1.0  # seconds: answers arriving together make one update of the
 
 # Read the team's roster from Teams and catch up with changes whose events were missed.
 RosterRefresh = Callable[[Board, datetime], Awaitable[Board]]
+
+
+async def _ready(reading: RoundReading) -> RoundReading:
+    return reading
 
 
 async def _roster_as_is(board: Board, now: datetime) -> Board:
@@ -196,7 +200,12 @@ class RoundService:
             notice=notice,
             followup=followup,
             joined=membership.joined_after(board, rnd) if rnd.is_open else (),
+            note=None if rnd.is_open else await self._summary_note(board, rnd),
         )
+
+    async def _summary_note(self, board: Board, rnd: Round) -> str:
+        found = await posting.summary_posting(self.mailer, board, rnd)
+        return posting.summary_note(board, rnd, found)
 
     async def summary_card(self, reading: RoundReading, attributed: bool) -> Card:
         rnd = reading.round
@@ -373,15 +382,10 @@ class RoundService:
             "in your chat with me; your answers are saved as you go."
         )
 
-    async def _tell_channel(self, board: Board, message: Card | Text) -> CardRef | None:
-        if not board.channel or board.detached:
-            return None  # detached: the bot is no longer in the team, and posts nothing there
-        try:
-            posted = await self.teams.post(board.service_url, board.channel, message)
-        except TeamsError as exc:
-            log.warning("could not post to the board's channel: %s", exc.brief())
-            return None
-        return CardRef(posted.conversation, posted.activity)
+    async def _tell_channel(self, board: Board, batch: str, message: Card | Text) -> bool:
+        """Queue a post in the board's channel: sent once, retried until Teams takes it. False
+        when nothing can go there (detached: the bot is no longer in the team)."""
+        return await posting.to_channel(self.mailer, board, batch, message)
 
     async def _invite(
         self,
@@ -408,7 +412,13 @@ class RoundService:
                 board, rnd, framework, self.mode, reminder=reminder, rated=rated
             )
             await self.mailer.queue(
-                board.tenant, board.id, batch, board.service_url, recipients, card
+                board.tenant,
+                board.id,
+                batch,
+                board.service_url,
+                recipients,
+                card,
+                audience=TRUSTEES,
             )
         return sum(len(recipients) for recipients in groups.values())
 
@@ -507,52 +517,90 @@ class RoundService:
         return await self.reader.read(self.records(board), board, rnd, locking=now)
 
     async def _post_summary(self, reading: RoundReading) -> bool:
-        """The summary to the channel and to the chair, unless it went already; False when
-        Teams did not take the channel's post (the step is taken up again later)."""
+        """The summary queued for the channel and the chair's copy for their chat, once each and
+        neither waiting on the other; what became of them is followed up as the outbox reports
+        (`delivered`), with the agenda's summary item as the backstop. Done once queued."""
         board, rnd = reading.board, reading.round
-        records = self.records(board)
-        if board.detached:
-            # Nothing to the channel the bot has left: the chair and the clerks have it privately.
-            if await records.mark_once(rnd.id, "summary_private", rnd.closed or ""):
-                await self._to_chair(reading)
-        elif rnd.summary_card is None:
-            card = await self.summary_card(reading, attributed=False)
-            posted = await self._tell_channel(board, card)
-            if posted is None:
-                return False
-            await records.update_round(rnd.id, {"summary_card": card_ref_value(posted)})
-            await self._to_chair(reading)
-        return True
-
-    async def _to_chair(self, reading: RoundReading) -> None:
-        """The chair's copy: the attributed summary, the plan card (for whoever may agree the
-        priorities) and the board-paper links, to each of `membership.chair_copy_to`."""
-        board = reading.board
-        summary = await self.summary_card(reading, attributed=True)
-        plan = self.plan_card(reading)
-        papers = await self.paper_links(board, reading.round)
-        for member in membership.chair_copy_to(board):
-            agrees = member.role == CHAIR or board.chair is None
-            messages: list[Card | Text] = [
-                summary,
-                *([plan] if agrees else []),
-                *([papers] if papers else []),
-            ]
+        queued = await posting.summary_posting(self.mailer, board, rnd)
+        await self._follow_summary(board, rnd, lambda: _ready(reading))
+        if queued.role is None and self.sets is not None:
             try:
-                for message in messages:
-                    await self.teams.personal(
-                        board.service_url, board.tenant, member.teams_id, message
-                    )
-            except TeamsError as exc:
-                log.warning("could not send the chair's copy of a summary: %s", exc.brief())
-        if self.sets is not None:
-            try:
-                await self.sets.round_closed(board, reading.round)
+                await self.sets.round_closed(board, rnd)
             except Exception as exc:
-                # The summary is out; the chair can still share from the set's card.
+                # The summary is on its way; the chair can still share from the set's card.
                 log.error(
                     "could not ask the chair about sharing with a learning set: %s", failure(exc)
                 )
+        return True
+
+    async def follow_summary(self, board: Board, round_id: str) -> None:
+        """Bring a closed round up to date with what became of its summary (posted, refused, or
+        still to go); the answers are read only if a card has still to be made from them."""
+        rnd = await self.records(board).round(round_id)
+        if rnd is None or rnd.is_open:
+            return
+        read: list[RoundReading] = []
+
+        async def reading() -> RoundReading:
+            if not read:
+                read.append(await self.read_locked(board, rnd))
+            return read[0]
+
+        await self._follow_summary(board, rnd, reading)
+        self.refresh_round_card_soon(board.tenant, board.id, rnd.id)
+        await self.board_cards.refresh_card(board)
+
+    async def _follow_summary(
+        self, board: Board, rnd: Round, reading: Callable[[], Awaitable[RoundReading]]
+    ) -> None:
+        async def record(where: CardRef) -> None:
+            await self.records(board).update_round(rnd.id, {"summary_card": card_ref_value(where)})
+
+        async def public() -> Card:
+            return await self.summary_card(await reading(), attributed=False)
+
+        async def private(agrees: bool) -> list[Card | Text]:
+            return await self._copy(await reading(), agrees)
+
+        found = await posting.advance_summary(
+            self.mailer, board, rnd, public=public, private=private, record=record
+        )
+        backstop = self._item(SUMMARY_ITEM, board, rnd.id)
+        if not found.settled:
+            await self.agenda.schedule(backstop, self.now() + RESUME_AFTER)
+            # Settled meanwhile? Its report may have looked before this was scheduled.
+            found = await posting.summary_posting(self.mailer, board, rnd)
+        if found.settled:
+            await self.agenda.cancel(backstop)
+
+    async def _copy(self, reading: RoundReading, agrees: bool) -> list[Card | Text]:
+        """A private copy of the summary (attributed, if the round is) and the board-paper
+        links; with the plan card for whoever agrees the priorities (the chair, or the clerks
+        while there is none)."""
+        papers = await self.paper_links(reading.board, reading.round)
+        return [
+            await self.summary_card(reading, attributed=True),
+            *([self.plan_card(reading)] if agrees else []),
+            *([papers] if papers else []),
+        ]
+
+    async def delivered(self, tenant: str, board_id: str, batch: str, outcome: Outcome) -> None:
+        """The outbox settled a message of this board: the round is brought up to date with it
+        (the summary posted or refused, a channel post refused for good, a trustee out of
+        reach). Hooks come at most once; the agenda's summary item covers one that is lost."""
+        kind, round_id = posting.what(batch), posting.round_of(batch)
+        records = BoardRecords(self.boards, tenant, board_id)
+        if kind in (posting.SUMMARY, posting.CHAIR_COPY, posting.CLERK_COPY):
+            board = await records.board()
+            if board is not None and outcome.final and outcome.state != "forwarded":
+                await self.follow_summary(board, round_id)
+        elif outcome.channel:
+            board = await records.board()
+            text = posting.refused_post(board, batch, outcome) if board else None
+            if board is not None and text:
+                await posting.tell_clerks(self.mailer, board, batch, text)
+        elif outcome.state in ("unreachable", "failed") and not kind.endswith(posting.TOLD):
+            self.refresh_round_card_soon(tenant, board_id, round_id)
 
     # ---- the chair's priorities ----------------------------------------------------------------
 
@@ -689,7 +737,8 @@ class RoundService:
                         who_of(board, member), assessment.id, {"deadline": rnd.deadline}
                     )
         elif step == NOTICE:
-            await self._tell_channel(board, self._opened_text(rnd, reading.framework))
+            opened = posting.batch(rnd.id, posting.OPENED)
+            await self._tell_channel(board, opened, self._opened_text(rnd, reading.framework))
         elif step == LOCK:
             pass  # the reading this step needs locked the answers
         elif step == AGENDA:  # a closed round: no deadline or reminder; deleted in due course
@@ -705,7 +754,8 @@ class RoundService:
             card = board_cards.published_card(
                 board, rnd, reading.summary(False), rnd.published or ""
             )
-            return True, await self._tell_channel(board, card) is not None
+            batch = posting.published(rnd.id, rnd.plan_version)
+            return True, await self._tell_channel(board, batch, card)
         elif step == CARD:
             await self.board_cards.refresh_card(board)
             if not rnd.is_open:
@@ -737,10 +787,11 @@ class RoundService:
             await self.close(board, rnd, "deadline")
         elif found.kind == RESUME:
             await self._resume_due(board, rnd)
-        elif found.kind == SUMMARY_ITEM:  # the backstop of a round closed before steps were kept
-            if not rnd.is_open and rnd.summary_card is None and not rnd.todo:
-                rnd = replace(rnd, todo=(LOCK, SUMMARY, CARD))
-            await self._resume_due(board, rnd)
+        elif found.kind == SUMMARY_ITEM:  # until the summary has gone (or is refused for good)
+            if rnd.todo:
+                await self._resume_due(board, rnd)
+            elif not rnd.is_open:
+                await self.follow_summary(board, rnd.id)
         elif found.kind == PURGE and not rnd.is_open:
             await self.delete_round(board, rnd)
 
@@ -764,7 +815,7 @@ class RoundService:
                 await self.store.delete_assessment(who_of(board, member), answers[member.key])
         for kind in agenda_items.KINDS:
             await self.agenda.cancel(self._item(kind, board, rnd.id))
-        await self.mailer.forget(board.tenant, board.id, batches(rnd))
+        await self.mailer.forget(board.tenant, board.id, [*batches(rnd), *posting.batches(rnd)])
         await self.records(board).delete_round(rnd.id)
 
     async def delete_board(self, board: Board) -> int:

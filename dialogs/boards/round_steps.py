@@ -186,10 +186,10 @@ async def round_close(ctx: DeskContext) -> Reply:
         return await _card(ctx, await ctx.rounds.read(ctx.board, fresh), notice)
     done = (
         "Round closed. I'm no longer in the board's team, so nothing went to its channel: the "
-        "summary is in your chat with me, and in the chair's."
+        "summary is on its way to your chat with me, and to the chair's."
         if ctx.board.detached
-        else "Round closed. The board's summary is in the channel, and the chair has it in their "
-        "chat to agree the priorities."
+        else "Round closed. The board's summary is queued for the channel, and the chair's copy "
+        "for their chat; this card says when each has gone."
     )
     notice = Notice(done, "good")
     return await _card(ctx, reading, notice)
@@ -259,10 +259,13 @@ async def _plan(ctx: DeskContext, publish: bool) -> Reply:
     elif not publish:
         notice = Notice("Draft saved.")
     elif saved:
-        notice = Notice("Published to the board's channel.")
+        notice = Notice(
+            "Published to the board's channel. It is on its way, and appears there as soon as "
+            "Teams takes it."
+        )
     else:
         notice = Notice(
-            "Saved, but Teams did not take the post to the channel: please publish again.",
+            "Saved, but I'm no longer in the board's team, so nothing was posted to its channel.",
             "warning",
         )
     return ctx.show(ctx.rounds.plan_card(fresh, notice, page))

@@ -101,6 +101,7 @@ def channel_cards(connector: FakeConnector, team: str = BOARD_TEAM) -> list[tupl
 
 import asyncio  # noqa: E402
 import inspect  # noqa: E402
+import json  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 from datetime import date, timedelta  # noqa: E402
@@ -350,20 +351,54 @@ async def answer_round(client: TeamsClient, ratings: tuple[str, ...], *, finish:
         assert "answers are in the board's round" in client.words(), client.words()
 
 
-async def delivery_jobs(redis: Redis) -> list[dict[str, str]]:
-    """Every delivery job's hash (state, attempts, recipient, …) in the outbox."""
+async def delivery_jobs(redis: Redis, *, everything: bool = False) -> list[dict[str, str]]:
+    """The hash (state, attempts, recipient, …) of every message queued for a named person (an
+    invitation, a reminder, a notice); with `everything`, of the board's other messages too: its
+    channel posts, and those for a role (the chair's copy) with the copies handed on from them."""
     found = []
     async for key in redis.scan_iter(match="*:dq:job:*"):
-        found.append(await redis.hgetall(key))
+        job = await redis.hgetall(key)
+        if everything or _to_a_named_person(job):
+            found.append(job)
     return found
 
 
+def _to_a_named_person(job: dict[str, str]) -> bool:
+    recipient = json.loads(job.get("recipient") or "{}").get("id")
+    return bool(recipient) and not job.get("conversation") and not job.get("parent")
+
+
 async def settled(redis: Redis, expected: int) -> list[dict[str, str]] | None:
-    """The jobs, once there are exactly `expected` of them and every one is delivered,
-    unreachable or failed; else None."""
+    """The jobs for named people, once there are exactly `expected` of them and every one is
+    delivered, unreachable or failed, and the board's other messages (its channel posts, say)
+    have settled too; else None."""
     jobs = await delivery_jobs(redis)
     done = [j for j in jobs if j.get("state") in ("delivered", "unreachable", "failed")]
+    others = await delivery_jobs(redis, everything=True)
+    if any(j.get("state") not in FINAL for j in others):
+        return None
     return jobs if len(jobs) == expected and len(done) == len(jobs) else None
+
+
+FINAL = ("delivered", "unreachable", "failed", "dropped", "forwarded")
+
+
+async def summary_gone_out(connector: FakeConnector, redis: Redis, round_id: str) -> bool:
+    """The round's summary is in the channel and the chair has their copy, and the bot has done
+    bringing the round up to date with both: no summary left on its agenda, every message of
+    the board settled, the clerk's round card saying so, and no update of that card under way."""
+    rnd = await round_hash(redis, round_id)
+    if not rnd.get("summary_card") or rnd.get("card_stale"):
+        return False
+    if await agenda_item(redis, "summary", round_id) is not None:
+        return False
+    if any(j.get("state") not in FINAL for j in await delivery_jobs(redis, everything=True)):
+        return False
+    if [key async for key in redis.scan_iter(match=f"*}}:round:{round_id}:card")]:
+        return False
+    clerk_card = rnd.get("clerk_card", "").partition("\t")[2]
+    shown = words(connector.activity(clerk_card) or {})
+    return "Summary posted" in shown and "The chair has their copy" in shown
 
 
 async def round_hash(redis: Redis, round_id: str) -> dict[str, str]:

@@ -13,7 +13,8 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.boards.conftest import FAST
-from tests.boards.scripted import CHAIR, CLERK, TRUSTEES, personal_client
+from tests.boards.scripted import CHAIR, CLERK, TRUSTEES, personal_client, summary_gone_out
+from tests.boards.scripted import eventually as settles
 from tests.boards.test_board_round_http import (
     ELEMENTS,
     answer,
@@ -33,7 +34,9 @@ from tests.support.redis_state import every_key
 LINK = re.compile(r"\((http://[^)]+/links/[^)]+)\)")
 
 
-async def _round_with_answers(bot: BotHttp, connector: FakeConnector, attributed: bool):
+async def _round_with_answers(
+    bot: BotHttp, connector: FakeConnector, attributed: bool, redis: Redis | None = None
+):
     clerk = await set_up_board(bot, connector)
     await name_roles(clerk)
     await open_round(clerk, visibility="attributed" if attributed else "anonymous")
@@ -44,6 +47,9 @@ async def _round_with_answers(bot: BotHttp, connector: FakeConnector, attributed
     await asyncio.gather(*(answer(c, ratings[: len(ELEMENTS)], finish=True) for c in clients))
     clerk_chat = personal_client(bot, connector, CLERK)
     await clerk_chat.click("round.close")
+    if redis is not None:  # the summary goes out in the background: wait till Redis is still
+        round_id = str(clerk_chat.button("summary.show")["data"]["r"])
+        await settles(lambda: summary_gone_out(connector, redis, round_id), what="the summary")
     return clerk_chat
 
 
@@ -84,7 +90,7 @@ async def test_a_non_clerk_cannot_export_or_delete(
     connector: FakeConnector,
     redis_client: Redis,
 ) -> None:
-    clerk = await _round_with_answers(board_bot, connector, attributed=True)
+    clerk = await _round_with_answers(board_bot, connector, attributed=True, redis=redis_client)
     await clerk.say("board")
     data = clerk.button("data.show")["data"]
     chair = personal_client(board_bot, connector, CHAIR)

@@ -34,6 +34,7 @@ from tests.boards.scripted import (
     round_hash,
     set_up,
     settled,
+    summary_gone_out,
     team_id,
     to_round_form,
     words,
@@ -283,6 +284,10 @@ async def test_permission_matrix(
         lambda: [c for c in personal_cards(connector, CHAIR, "") if "plan.save" in str(c)],
         what="the chair's plan card",
     )
+    # The summary goes out in the background: wait for it to be done, so Redis is still.
+    await eventually(
+        lambda: summary_gone_out(connector, redis, ids["r"]), what="the summary to have gone"
+    )
     chair = chat_client(bot, connector, CHAIR)
     plan = data_of(chair.card, "plan.save")
     boxes = {
@@ -305,7 +310,13 @@ async def test_permission_matrix(
     assert outcome == expected
     assert len(outcome) == len(ROLES) * 13
     assert wrong == []
-    published = [words(c) for _, c in channel_cards(connector) if "agreed by the chair" in words(c)]
+    # The agreed priorities go to the channel through the outbox, a moment after the click.
+    published = await eventually(
+        lambda: [
+            words(c) for _, c in channel_cards(connector) if "agreed by the chair" in words(c)
+        ],
+        what="the published priorities",
+    )
     assert len(published) == 1 and "Plan for actions." in published[0]
 
 
@@ -516,6 +527,10 @@ async def test_tampered_and_stale_payloads_change_nothing(
     await eventually(
         lambda: [c for c in personal_cards(connector, CHAIR, "") if "plan.save" in str(c)],
         what="the chair's plan card",
+    )
+    # The summary goes out in the background: wait for it to be done, so Redis is still.
+    await eventually(
+        lambda: summary_gone_out(connector, redis, round_id), what="the summary to have gone"
     )
     chair = chat_client(bot, connector, CHAIR)
     plan = data_of(chair.card, "plan.save")

@@ -27,7 +27,7 @@ from redis.asyncio import Redis
 from dialogs.boards.agenda import Agenda
 from dialogs.boards.desk import Desk
 from dialogs.boards.links import SharedLinks
-from dialogs.boards.ports import Posted, RosterMember, TeamsError
+from dialogs.boards.ports import Outcome, Posted, RosterMember, TeamsError
 from dialogs.boards.rules import RoundRules
 from dialogs.boards.store import BoardStore
 from dialogs.messages import Card, Text
@@ -103,6 +103,19 @@ class Queued:
     service_url: str
     recipients: list[tuple[str, str]]
     message: Card
+    audience: str = ""
+
+
+@dataclass(frozen=True)
+class QueuedPost:
+    """A channel post (`channel` set) or a message for a role (`audience`), as queued."""
+
+    tenant: str
+    board: str
+    batch: str
+    messages: list[Card | Text]
+    channel: str = ""
+    audience: str = ""
 
 
 @dataclass
@@ -111,6 +124,8 @@ class RecordingMailer:
     no-op, as the outbox makes it; `unreachable_ids` is what `unreachable` answers."""
 
     queued: list[Queued] = field(default_factory=list)
+    posts: list[QueuedPost] = field(default_factory=list)  # to the channel, or to a role
+    outcomes_of: dict[str, list[Outcome]] = field(default_factory=dict)  # by batch
     unreachable_ids: dict[str, str] = field(default_factory=dict)
     forgotten: list[tuple[str, str, list[str]]] = field(default_factory=list)
 
@@ -122,11 +137,53 @@ class RecordingMailer:
         service_url: str,
         recipients: list[tuple[str, str]],
         message: Card,
+        *,
+        audience: str,
     ) -> None:
         mine = [q for q in self.queued if (q.tenant, q.board) == (tenant, board)]
         seen = {(q.batch, teams_id) for q in mine for teams_id, _ in q.recipients}
         fresh = [r for r in recipients if (batch, r[0]) not in seen]
-        self.queued.append(Queued(tenant, board, batch, service_url, fresh, message))
+        self.queued.append(Queued(tenant, board, batch, service_url, fresh, message, audience))
+
+    async def post(
+        self,
+        tenant: str,
+        board: str,
+        batch: str,
+        service_url: str,
+        channel: str,
+        message: Card | Text,
+    ) -> None:
+        self._once(QueuedPost(tenant, board, batch, [message], channel=channel))
+
+    async def to_role(
+        self,
+        tenant: str,
+        board: str,
+        batch: str,
+        service_url: str,
+        audience: str,
+        messages: list[Card | Text],
+    ) -> None:
+        self._once(QueuedPost(tenant, board, batch, list(messages), audience=audience))
+
+    def _once(self, post: QueuedPost) -> None:
+        key = (post.tenant, post.board, post.batch, post.channel, post.audience)
+        if all((p.tenant, p.board, p.batch, p.channel, p.audience) != key for p in self.posts):
+            self.posts.append(post)
+
+    async def outcomes(self, tenant: str, board: str, batch: str) -> list[Outcome]:
+        """What `outcomes_of` says; else each post of the batch, still queued."""
+        if batch in self.outcomes_of:
+            return list(self.outcomes_of[batch])
+        return [
+            Outcome("queued", p.channel, channel=bool(p.channel))
+            for p in self.posts
+            if (p.tenant, p.board, p.batch) == (tenant, board, batch)
+        ]
+
+    async def retry_failed(self, tenant: str, board: str, batch: str) -> int:
+        return 0
 
     async def unreachable(self, tenant: str, board: str, batches: list[str]) -> dict[str, str]:
         return dict(self.unreachable_ids)

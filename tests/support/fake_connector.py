@@ -68,9 +68,15 @@ class Failure:
     headers: dict[str, str]
     kinds: frozenset[str] | None  # None: any known route
     member: str | None = None  # only creating a chat with this member (a Teams user id)
+    conversation: str | None = None  # only calls on this conversation (a channel, say)
+    when: Callable[[Any], bool] | None = None  # only calls whose JSON body this accepts
 
-    def matches(self, kind: str, body: Any) -> bool:
+    def matches(self, kind: str, body: Any, conversation: str | None = None) -> bool:
         if self.remaining <= 0 or (self.kinds is not None and kind not in self.kinds):
+            return False
+        if self.conversation is not None and conversation != self.conversation:
+            return False
+        if self.when is not None and not self.when(body):
             return False
         return self.member is None or (kind == "create" and self.member in _member_ids(body))
 
@@ -195,21 +201,33 @@ class FakeConnector:
         headers: Mapping[str, str] | None = None,
         kinds: Sequence[str] | None = None,
         member: str | None = None,
-    ) -> None:
+        conversation: str | None = None,
+        when: Callable[[Any], bool] | None = None,
+    ) -> Failure:
         """Answer the next `count` calls (of `kinds`, or any known route; or only creating a chat
-        with `member`) with `status`."""
+        with `member`; or only on `conversation`; or only those whose body `when` accepts) with
+        `status`. Returns the failure: set its `remaining` to 0 to end it early."""
         if body is None:
             body = error_body(f"Http{status}", f"Injected failure {status}.")
         chosen = frozenset(kinds) if kinds is not None else None
-        self.failures.append(Failure(count, status, body, dict(headers or {}), chosen, member))
+        failure = Failure(
+            count, status, body, dict(headers or {}), chosen, member, conversation, when
+        )
+        self.failures.append(failure)
+        return failure
 
     def throttle(
-        self, count: int = 1, retry_after: float = 1, kinds: Sequence[str] | None = None
-    ) -> None:
-        """429 Too Many Requests with a Retry-After header (in seconds), as Teams throttles."""
+        self,
+        count: int = 1,
+        retry_after: float = 1,
+        kinds: Sequence[str] | None = None,
+        **only: Any,
+    ) -> Failure:
+        """429 Too Many Requests with a Retry-After header (in seconds), as Teams throttles;
+        `only` narrows it as for `fail_next` (member, conversation, when)."""
         body = error_body("Throttled", "Too many requests. Retry after the given delay.")
         headers = {"Retry-After": f"{retry_after:g}"}
-        self.fail_next(count, 429, body=body, headers=headers, kinds=kinds)
+        return self.fail_next(count, 429, body=body, headers=headers, kinds=kinds, **only)
 
     def block(
         self, count: int = 1, kinds: Sequence[str] | None = None, member: str | None = None
@@ -314,16 +332,18 @@ class FakeConnector:
             self.unknown.append(f"{request.method} {request.rel_url}")
             log.warning("fake connector: unknown route %s %s", request.method, request.rel_url)
             return self._record(request, target, body, 404, error_body("NotFound", "No route"))
-        failure = self._take_failure(target.kind, body)
+        failure = self._take_failure(target.kind, body, target.conversation_id)
         if failure is not None:
             return self._record(
                 request, target, body, failure.status, failure.body, headers=failure.headers
             )
         return self._serve(request, target, body)
 
-    def _take_failure(self, kind: str, body: Any) -> Failure | None:
+    def _take_failure(
+        self, kind: str, body: Any, conversation: str | None = None
+    ) -> Failure | None:
         for failure in self.failures:
-            if failure.matches(kind, body):
+            if failure.matches(kind, body, conversation):
                 failure.remaining -= 1
                 return failure
         return None
