@@ -919,7 +919,8 @@ class RoundService:
         if reading is not None and not rnd.is_open:
             reading = replace(reading.with_round(rnd), board=board)
         else:
-            reading = await self.read(board, rnd)
+            # A closed round's card needs its priorities, not the change since the round before.
+            reading = await self.read(board, rnd, compare=rnd.is_open)
         card = await self.round_card(reading)
         try:
             await self.teams.update(

@@ -26,6 +26,10 @@ from tests.support.fake_connector import FakeConnector
 ANSWERING = (CHAIR, *TRUSTEES[:2])
 
 
+def closing_round(client: Any) -> str:
+    return str(client.button("summary.show")["data"]["r"])
+
+
 def count_reads(bot: BotApp) -> Counter[str]:
     """Every read of many trustees' answers in one round, counted by the round's scope."""
     store = bot.app[DESK].store
@@ -80,6 +84,16 @@ async def test_closing_a_round_reads_its_answers_once_and_the_previous_rounds_on
     # round), the chair's attributed copy and plan card, the clerk's round card.
     text = (await eventually(lambda: summaries(connector)[1:]))[-1]
     assert text.count("Change: R → G") == len(ELEMENTS), text
-    assert len(inbox(connector, CHAIR).cards) >= chair_cards + 2
+    await eventually(lambda: len(inbox(connector, CHAIR).cards) >= chair_cards + 2)
     assert "Closed on" in closing.words()
-    assert sorted(reads.values()) == [1, 1], reads  # this round once, the one before once
+    # This round once by the close, the one before once; and, as the outbox reports the
+    # summary posted and the chair's copy delivered, the clerk's card is made again from one
+    # more reading of this round (reports arriving together make one), never the one before.
+    await eventually(
+        lambda: len([u for u in connector.updates() if "Summary posted" in str(u)]) > 1
+    )
+    await board_bot.app[DESK].settle()
+    this_round = next(scope for scope in reads if scope.endswith(closing_round(closing)))
+    before = [count for scope, count in reads.items() if scope != this_round]
+    assert before == [1], reads
+    assert 1 <= reads[this_round] <= 3, reads
