@@ -19,7 +19,9 @@ How a job moves (keys in jobs.py):
    says its recipient may no longer have is settled `dropped`, unsent; a role job is settled
    `forwarded` once a personal job is queued for each holder of the role. A retry goes into the
    due set, which workers move back onto the stream (one script) when it is due. Then the entry
-   is acknowledged and deleted.
+   is acknowledged and deleted. Once a job is settled for good its message is deleted from the
+   record (kept only while it may still be sent: failed, which can be queued again, or a role
+   job, which may be handed on again).
 
 A stream entry is only a prompt to look at a job; the job hash decides. So a duplicate entry (a
 re-enqueue racing, a claim of a slow worker's entry) sends nothing twice.
@@ -122,6 +124,10 @@ if ARGV[2] == 'retrying' then
   return due
 end
 redis.call('HDEL', KEYS[1], 'next_at')
+if ARGV[2] ~= 'failed' and ARGV[2] ~= 'forwarded' then
+  -- Sent, or never to be: what it said (a summary's evidence, say) is not kept with the record.
+  redis.call('HDEL', KEYS[1], 'message', 'more')
+end
 local keep = tonumber(ARGV[4])
 if keep > 0 then
   redis.call('PEXPIRE', KEYS[1], keep)
@@ -335,7 +341,7 @@ class Outbox:
             recipient=Recipient.from_json(raw["recipient"]),
             board_id=raw["board"],
             round_id=raw["round"],
-            message=json.loads(raw["message"]),
+            message=json.loads(raw.get("message") or "{}"),
             conversation=raw.get("conversation", ""),
             audience=raw.get("audience", ""),
             more=tuple(json.loads(raw.get("more") or "[]")),

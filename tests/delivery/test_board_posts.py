@@ -110,6 +110,9 @@ async def test_a_channel_post_waits_out_503s_and_is_posted_once(
     assert connector.calls_of("create") == []  # straight into the channel, no chat opened
     assert connector.texts(CHANNEL) == ["The board's summary"]
     assert status.conversation_id == CHANNEL and status.activity_id
+    # Posted: the record keeps what became of it, not what it said.
+    kept = await outbox.redis.hgetall(outbox.keys.job(job_id))
+    assert kept["state"] == "delivered" and "message" not in kept
     assert [s.state for s in seen] == ["retrying"] * 3 + ["delivered"]
 
 
