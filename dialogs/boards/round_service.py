@@ -59,9 +59,8 @@ SUMMARY = "summary"  # the summary in the channel, the chair's copy
 PUBLISH = "publish"  # the agreed priorities in the channel
 NOTICE = "notice"  # the channel told that the round is open
 CARD = "card"  # the board card (and a closed round's card) brought up to date
-# A channel post a person asked for or that only says what happened goes at most once (the
-# reply says if Teams did not take it); the summary goes at least once.
-AT_MOST_ONCE = (PUBLISH, NOTICE)
+# Every channel post is queued in the outbox, one job per batch: a step done again after being
+# cut short queues nothing twice, so each step is marked done only once it has been done.
 ORDER = (SCHEDULE, INVITE, REMINDER, DEADLINES, LOCK, AGENDA, SUMMARY, PUBLISH, NOTICE, CARD)
 OPENING = (SCHEDULE, INVITE, CARD, NOTICE)
 EXTENDING = (SCHEDULE, DEADLINES, CARD)
@@ -682,12 +681,9 @@ class RoundService:
         for step in sorted(rnd.todo, key=_step_order):
             if not read and _needs_answers(step, rnd):
                 reading, read = await self._reading_for(reading), True
-            if step in AT_MOST_ONCE:
-                await records.done(rnd.id, [step])  # marked first: never posted twice
             done, outcomes[step] = await self._step(reading, step)
-            if done and step not in AT_MOST_ONCE:
+            if done:
                 await records.done(rnd.id, [step])
-            # else not done yet (Teams did not take a post): the agenda tries again
         fresh = await records.round(rnd.id) or rnd
         if rnd.todo and not fresh.todo:
             await self._nothing_to_resume(board, rnd.id)
