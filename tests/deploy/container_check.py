@@ -31,6 +31,7 @@ import sys
 import time
 from pathlib import Path
 
+import frameworks
 from tests.http.teams_client import TeamsClient
 from tests.support.activities import Chat
 from tests.support.bot_http import BotHttp
@@ -42,7 +43,7 @@ CONF_IN_CONTAINER = "/usr/local/etc/redis/redis.conf"  # where compose.yaml moun
 RATINGS = ["AG", "G", "AR", "AG", "R", "G", "AG", "AR", "G", "AG", "G", "AR", "G", "AG", "AG", "G"]
 TITLES = {"R": "Red", "AR": "Amber Red", "AG": "Amber Green", "G": "Green"}
 COUNT = len(RATINGS)
-PRIORITIES = ("Risk management (Red)", "Decision-making (AR)", "Building an effective team (AR)")
+FRAMEWORK = "cst-trust-governance"
 LOOPS = {"agenda", "delivery worker"}
 
 
@@ -102,11 +103,22 @@ async def health(bot: ContainerBot, store: str) -> None:
 # -- the walkthrough --------------------------------------------------------------------------
 
 
+def priorities() -> list[str]:
+    """The draft priorities as the results card names them: the Red and Amber Red elements."""
+    elements = frameworks.load_all()[FRAMEWORK].elements
+    check(len(elements) == COUNT, f"{FRAMEWORK} has {len(elements)} elements, not {COUNT}")
+    return [
+        f"{element.title} ({TITLES[rating]})"
+        for element, rating in zip(elements, RATINGS, strict=True)
+        if rating in ("R", "AR")
+    ]
+
+
 def check_heat_map(words: str) -> None:
     check("Your heat map" in words, f"no heat map on the card: {words[:300]}")
     check(f"{COUNT} of {COUNT} elements rated." in words, f"not all rated: {words[:300]}")
-    for priority in PRIORITIES:
-        check(priority in words, f"{priority} is not among the draft priorities: {words[:300]}")
+    for priority in priorities():
+        check(priority in words, f"{priority} is not among the draft priorities: {words[:600]}")
 
 
 async def walk(trustee: TeamsClient) -> None:
