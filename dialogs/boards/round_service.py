@@ -168,7 +168,10 @@ class RoundService:
         self.roster = roster
         self.reader = Reader(store, frameworks, mailer)
         self.sets: BoardSets | None = None  # learning sets a board may be in (dialogs/sets)
+        # Refreshes not begun yet, by round (a burst of answers joins the one waiting), and
+        # every refresh task until it ends, begun or not (what settle() waits for).
         self._refreshing: dict[tuple[str, str, str], asyncio.Task[None]] = {}
+        self._refreshes: set[asyncio.Task[None]] = set()
 
     def records(self, board: Board) -> BoardRecords:
         return BoardRecords.of(self.boards, board)
@@ -861,23 +864,32 @@ class RoundService:
             return
         task = asyncio.create_task(self._refresh_later(key))
         self._refreshing[key] = task
+        self._refreshes.add(task)
+        task.add_done_callback(self._refreshes.discard)
 
     async def _refresh_later(self, key: tuple[str, str, str]) -> None:
+        this = asyncio.current_task()
         try:
             await asyncio.sleep(REFRESH_DELAY)
-            self._refreshing.pop(key, None)
+            # Answers from now on are not in the reading about to be made: they ask anew.
+            self._forget_waiting(key, this)
             await self.refresh_round_card(*key)
         except StoreUnavailable:
             log.warning("could not refresh a round card: the store is unavailable")
         except Exception as exc:
             log.error("could not refresh a round card: %s", failure(exc))
         finally:
-            self._refreshing.pop(key, None)
+            self._forget_waiting(key, this)
+
+    def _forget_waiting(self, key: tuple[str, str, str], task: asyncio.Task[Any] | None) -> None:
+        """No longer the refresh a burst joins; a later one asked for meanwhile stays."""
+        if self._refreshing.get(key) is task:
+            del self._refreshing[key]
 
     async def settle(self) -> None:
-        """Wait for pending card refreshes (tests, and a clean shutdown)."""
-        while self._refreshing:
-            await asyncio.gather(*self._refreshing.values(), return_exceptions=True)
+        """Wait for card refreshes, waiting or under way, to end (tests, and a clean shutdown)."""
+        while self._refreshes:
+            await asyncio.gather(*self._refreshes, return_exceptions=True)
 
     async def refresh_round_card(
         self, tenant: str, board_id: str, round_id: str, reading: RoundReading | None = None
