@@ -1,14 +1,14 @@
 """Who may do what on a board, and what tampered, forged or stale card payloads do: nothing.
 
-Every action is posted to a real `python -m bot` process as the Action.Execute invoke Teams sends
-for a click, with the data of a real card where there is one (a forged payload is a real one with
-a field changed). A refusal must be polite, say that nothing was changed, and leave Redis exactly
-as it was (`everything()` before and after).
+Every action is posted to the bot (served in-process: tests/support/bot_app.py) as the
+Action.Execute invoke Teams sends for a click, with the data of a real card where there is one (a
+forged payload is a real one with a field changed). A refusal must be polite, say that nothing was
+changed, and leave Redis exactly as it was (`everything()` before and after, each taken once the
+bot's background work has ended: see tests/support/quiet.py).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -43,6 +43,7 @@ from tests.dialogs.cardkit import walk
 from tests.support.activities import OTHER_TENANT, TENANT, Chat, User, channel, user
 from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector, adaptive_cards
+from tests.support.quiet import changes, quiet, quiet_state
 from tests.support.redis_state import everything
 
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
@@ -105,11 +106,6 @@ async def click(
     return Said(status, "\n".join([answer, *extra]), card, len(posted))
 
 
-async def state(redis: Redis) -> dict[str, Any]:
-    """Everything in Redis but the delivery pacing logs, which expire by themselves."""
-    return {k: v for k, v in (await everything(redis)).items() if ":{dq:t:" not in k}
-
-
 async def refused_unchanged(
     bot: BotApp,
     connector: FakeConnector,
@@ -121,10 +117,11 @@ async def refused_unchanged(
     **where: Any,
 ) -> Said:
     """The click is refused politely and nothing in Redis changes."""
-    before = await state(redis)
+    before = await quiet_state(bot, redis)
     said = await click(bot, connector, who, verb, data, inputs, **where)
     assert said.refused, f"{who.name} {verb}: not refused: {said.text[:300]}"
-    assert await state(redis) == before, f"{who.name} {verb} changed Redis"
+    after = await quiet_state(bot, redis)
+    assert after == before, f"{who.name} {verb} changed Redis: {changes(before, after)}"
     return said
 
 
@@ -191,7 +188,7 @@ async def test_permission_matrix(
         role: str, verb: str, data: Mapping[str, Any], inputs: Any = None, **where: Any
     ) -> Said:
         """Try it; note whether it was refused, and whether a refusal changed nothing."""
-        before = await state(redis)
+        before = await quiet_state(bot, redis)
         said = await click(bot, connector, actors[role], verb, data, inputs, **where)
         # A set-up card clicked once the board is set up: anyone but a clerk is shown the
         # board as it is (the card everyone in the channel sees), which sets nothing up.
@@ -204,8 +201,9 @@ async def test_permission_matrix(
         )
         if said.refused or shown_board:
             outcome[(role, verb)] = "refused"
-            if await state(redis) != before:
-                wrong.append(f"{role} {verb}: refused, but Redis changed")
+            after = await quiet_state(bot, redis)
+            if after != before:
+                wrong.append(f"{role} {verb}: refused, but Redis changed: {changes(before, after)}")
         else:
             outcome[(role, verb)] = "allowed"
             if verb in ALLOWED[role] and DONE[verb] not in said.text:
@@ -380,12 +378,12 @@ async def test_boards_are_isolated_from_each_other_and_from_other_tenants(
     # summary before it closes, not her cards with their data replayed in his chat.
     said = await refused(DEV, "round.status", {"b": oak, "r": oak_round})
     assert "Ada Brook" not in said.text
-    before = await state(redis)
+    before = await quiet_state(bot, redis)
     seen = [await click(bot, connector, DEV, "summary.show", {"b": oak, "r": oak_round})]
     hers = {"a": data_of(ada.card, "finish")["a"]}  # her assessment's id, from her own card
     for verb in ("review", "results", "resume", "goto", "finish"):
         seen.append(await click(bot, connector, DEV, verb, hers))
-    assert await state(redis) == before
+    assert await quiet_state(bot, redis) == before
     for said in seen:
         assert ada_evidence not in said.text and "Ada Brook" not in said.text, said.text
     assert ada_evidence in str(await everything_of(redis, ADA))  # hers, under her keys
@@ -458,10 +456,10 @@ async def test_tampered_and_stale_payloads_change_nothing(
         ({"elements": ""}, "Choose at least one element"),
         ({"message": long_message}, f"is {len(long_message):,} characters; the limit is 1,000."),
     ):
-        before = await state(redis)
+        before = await quiet_state(bot, redis)
         fields = form_fields(**{"elements": "1,3", "min": "2", **typed})
         said = await click(bot, connector, CLERK, "round.open", opening, fields)
-        assert await state(redis) == before, typed
+        assert await quiet_state(bot, redis) == before, typed
         assert said.card is not None, said.text
         assert notice in said.text and "Nothing has been opened yet." in said.text, said.text
         kept = inputs_of(said.card)
@@ -510,14 +508,14 @@ async def test_tampered_and_stale_payloads_change_nothing(
     said = await click(bot, connector, CLERK, "round.remind", remind)
     assert "Reminder on its way to 3 trustees" in said.text
     await eventually(lambda: settled(redis, 6), what="reminders")
-    before = await state(redis)
+    before = await quiet_state(bot, redis)
     said = await click(bot, connector, CLERK, "round.remind", remind)
     assert "A reminder went out from this card already" in said.text
     assert "Reminders sent by a clerk so far: 1." in said.text
-    assert await state(redis) == before
+    assert await quiet_state(bot, redis) == before
     for bad in ("one", True, None):
         assert (await refused(CLERK, "round.remind", {**remind, "sent": bad})).text == TAMPERED
-    await asyncio.sleep(0.5)  # a second reminder, had one been queued, would be on its way
+    await quiet(bot, redis)  # a second reminder, had one been queued, has been sent by now
     assert [reminders(connector, m) for m in invited] == [1, 1, 1]
 
     # The chair's priorities: a stale version, and text over the limit.
@@ -538,7 +536,7 @@ async def test_tampered_and_stale_payloads_change_nothing(
     said = await click(bot, connector, CHAIR, "plan.save", plan, {"actions.1": "First draft"})
     assert "Draft saved." in said.text
 
-    before = await state(redis)
+    before = await quiet_state(bot, redis)
     said = await click(bot, connector, CHAIR, "plan.save", plan, {"actions.1": "Other device"})
     assert "changed since this card was sent" in said.text and "nothing was saved" in said.text
     assert inputs_of(said.card)["actions.1"] == "First draft"  # the fresh card
@@ -553,7 +551,7 @@ async def test_tampered_and_stale_payloads_change_nothing(
         bot, connector, CHAIR, "plan.publish", {**plan, "v": 1}, {"progress.1": too_long}
     )
     assert "Nothing was saved" in said.text
-    assert await state(redis) == before
+    assert await quiet_state(bot, redis) == before
     for bad in ({"v": "one"}, {"v": True}, {"actions.99": "x"}):
         said = await refused(CHAIR, "plan.save", {**plan, "v": 1, **bad})
         assert said.text == TAMPERED, bad
@@ -570,14 +568,14 @@ async def test_a_minimum_that_is_not_a_whole_number_sends_the_form_back(
     await to_round_form(desk)
     opening = data_of(desk.card, "round.open")
     for typed in ("inf", "1e400", "2.5"):
-        before = await state(redis_client)
+        before = await quiet_state(bot, redis_client)
         chat = Chat(service_url=connector.url, user=CLERK)
         activity = chat.execute("round.open", opening, "1", form_fields(min=typed))
         status, body = await bot.post(activity)
         assert status == 200, (typed, status, body)
         said = words(body.get("value") if isinstance(body.get("value"), dict) else {})
         assert "must be a whole number from 1 to 20" in said, (typed, said[:200])
-        assert await state(redis_client) == before, typed
+        assert await quiet_state(bot, redis_client) == before, typed
 
 
 async def test_a_refused_field_keeps_the_other_fields_as_typed(
