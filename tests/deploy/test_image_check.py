@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -50,13 +51,22 @@ def test_the_check_writes_no_address_and_reads_the_mirror_from_apt() -> None:
 @pytest.mark.skipif(os.geteuid() != 0, reason="becoming another user needs root")
 @pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) is missing")
 def test_the_check_skips_with_a_reason_where_it_cannot_run() -> None:
-    done = subprocess.run(
-        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash", str(SCRIPT)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent"},
-    )
+    # A copy the other user can read wherever the checkout is (pytest's tmp_path is root's
+    # alone): it refuses before it reads anything else.
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        root.chmod(0o755)
+        (root / "scripts").mkdir(mode=0o755)
+        copy = root / "scripts" / "image-check"
+        shutil.copy(SCRIPT, copy)
+        copy.chmod(0o755)
+        done = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "bash", str(copy)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/nonexistent"},
+        )
     assert done.returncode == SKIPPED, (done.stdout, done.stderr)
     assert "SKIPPED, nothing was built: it needs root" in done.stdout
