@@ -26,7 +26,7 @@ from redis.asyncio import Redis
 from ..store import text
 from ..store.store import StoreUnavailable, stored
 
-KINDS = {"export", "paper", "ratings"}
+KINDS = {"export", "paper", "ratings", "comparison"}
 REREAD = 300.0  # seconds a secret read from Redis is used before it is read again
 
 SecretSource = Callable[[], Awaitable[bytes]]
@@ -34,7 +34,8 @@ SecretSource = Callable[[], Awaitable[bytes]]
 
 @dataclass(frozen=True)
 class Grant:
-    kind: str  # export (a board's data), paper (a round's board paper), ratings (CSV)
+    kind: str  # export (a board's data), paper (a round's board paper), ratings (CSV),
+    # comparison (a learning set's, for a member board: `round` is then the set's id)
     tenant: str
     board: str
     round: str = ""

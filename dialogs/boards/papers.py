@@ -39,6 +39,11 @@ def _environment() -> jinja2.Environment:
     )
 
 
+def page(template: str, **values: Any) -> str:
+    """Another printable page in the board paper's style (a learning set's comparison)."""
+    return _environment().get_template(template).render(**values)
+
+
 def paper_html(
     board: Board, rnd: Round, summary: RoundSummary, previous_closed: str | None = None
 ) -> str:

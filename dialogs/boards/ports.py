@@ -203,6 +203,10 @@ class BoardSets(Protocol):
         """The board leaves every set; what it shared is withdrawn."""
         ...
 
+    async def comparison_page(self, board: Board, set_id: str) -> str | None:
+        """A set's comparison as a printable page for a member board; None if it is not one."""
+        ...
+
     async def round_closed(self, board: Board, rnd: Round) -> None:
         """A round's summary went to the chair: ask them whether to share it with their sets."""
         ...

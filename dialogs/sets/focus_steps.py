@@ -94,7 +94,9 @@ async def set_compare(ctx: SetContext) -> Reply:
         )
     framework = ctx.sets.framework(learning_set)
     rows = comparison(framework, learning_set)
-    return ctx.show(set_cards.comparison_card(learning_set, framework, viewer, rows, ctx.mode))
+    card = set_cards.comparison_card(learning_set, framework, viewer, rows, ctx.mode)
+    paper = await ctx.sets.comparison_link(learning_set, viewer.member) if viewer.member else None
+    return ctx.show(card, *([paper] if paper else []))
 
 
 async def set_send(ctx: SetContext) -> Reply:
@@ -119,6 +121,9 @@ async def set_send(ctx: SetContext) -> Reply:
             card = set_cards.comparison_card(learning_set, framework, viewer, rows, ctx.mode)
             if await ctx.sets.personal(board.service_url, board.tenant, person.teams_id, card):
                 sent += 1
+                paper = await ctx.sets.comparison_link(learning_set, member)
+                if paper is not None:
+                    await ctx.sets.personal(board.service_url, board.tenant, person.teams_id, paper)
             else:
                 missed += 1
     viewer, _ = await ctx.viewer(learning_set)

@@ -31,9 +31,10 @@ from ..store import StoreUnavailable
 from ..text import escape_markdown as md
 from . import cards as set_cards
 from . import end_steps, focus_steps, review_steps, set_steps, share_steps
-from .compare import interests
+from .compare import comparison, interests
 from .context import PRIVATE_ONLY, TAMPERED, SetContext, SetHandler, person_ref
-from .model import ROUND, SET_ID, LearningSet
+from .model import ROUND, SET_ID, LearningSet, SetMember
+from .paper import comparison_html
 from .payloads import REVIEWS, SETS, ReviewAccept, SetJoin, SetList, SetNew
 from .review_store import ReviewStore
 from .store import SetStore
@@ -265,6 +266,35 @@ class Sets:
                 }
             )
         return found
+
+    async def comparison_page(self, board: Board, set_id: str) -> str | None:
+        """The comparison as a printable page for one member board (a signed link's), or None
+        if the set is gone, the board has left it, or it has no focus yet."""
+        learning_set = await self.store.get(set_id) if SET_ID.match(set_id) else None
+        member = learning_set.member(board.tenant, board.id) if learning_set else None
+        framework = self.frameworks.get(learning_set.framework) if learning_set else None
+        if learning_set is None or member is None or framework is None or not learning_set.focus:
+            return None
+        rows = comparison(framework, learning_set)
+        return comparison_html(learning_set, framework, set_cards.Viewer(False, member), rows)
+
+    async def comparison_link(self, learning_set: LearningSet, member: SetMember) -> Text | None:
+        """A link to that page, for a member board's chair or clerk, in their 1:1 chat only;
+        none while links are off or the link secret cannot be read."""
+        links = self.desk.links
+        if links is None:
+            return None
+        try:
+            url = await links.url("comparison", member.tenant, member.board, learning_set.id)
+        except StoreUnavailable:
+            log.warning("no comparison link: the link secret could not be read")
+            return None
+        shown = "names the member trusts" if learning_set.named else "names no trust"
+        return Text(
+            f"For the board's papers: [the comparison, to print]({url}). Like the card, it "
+            f"{shown} and quotes no evidence. The link works for an hour; open The comparison "
+            "again for a fresh one."
+        )
 
     async def round_closed(self, board: Board, rnd: Round) -> None:
         """A round closed: its chair is asked, in their 1:1 chat, whether to share it with each

@@ -333,7 +333,9 @@ async def share_latest_round(bot: BotHttp, connector: FakeConnector, t: Trust) -
     return chair
 
 
-async def running_set(bot: BotHttp, connector: FakeConnector, *, share: bool = True) -> Running:
+async def running_set(
+    bot: BotHttp, connector: FakeConnector, *, share: bool = True, named: bool = False
+) -> Running:
     """Oak, Elm and Ash set up in their tenants; Oak and Elm have each closed a round; the
     facilitator's set has Oak (joined by its chair) and Elm (by its clerk); Oak's chair shared."""
     rounds = {}
@@ -341,7 +343,7 @@ async def running_set(bot: BotHttp, connector: FakeConnector, *, share: bool = T
         await set_up_board(bot, connector, t)
         rounds[t.name] = await run_round(bot, connector, t, by_name(t, ratings), ROUND_ELEMENTS)
     await set_up_board(bot, connector, ASH)
-    fay, set_id, code = await create_set(bot, connector)
+    fay, set_id, code = await create_set(bot, connector, named="named" if named else "unnamed")
     assert "joined" in await join(bot, connector, OAK.chair, OAK.tenant, code)
     assert "joined" in await join(bot, connector, ELM.clerk, ELM.tenant, code)
     if share:
