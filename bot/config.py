@@ -40,6 +40,7 @@ class Settings:
     port: int = 3978
     redis_url: str | None = None
     redis_cluster: bool = False  # REDIS_URL names one node of a Redis Cluster
+    redis_wait_replicas: int = 0  # each scripted write waits for so many replicas (0: none)
     app_id: str = ""
     app_password: str = ""
     app_type: str = "MultiTenant"
@@ -71,6 +72,7 @@ class Settings:
             port=_port(env.get("PORT", "3978"), problems),
             redis_url=_redis_url(env.get("REDIS_URL", ""), problems),
             redis_cluster=_flag(env, "REDIS_CLUSTER", problems),
+            redis_wait_replicas=_whole(env, "REDIS_WAIT_REPLICAS", 0, 0, problems),
             app_id=env.get("MicrosoftAppId", "").strip(),
             app_password=env.get("MicrosoftAppPassword", ""),
             app_type=_app_type(env.get("MicrosoftAppType", ""), problems),
@@ -145,6 +147,8 @@ class Settings:
         return problems
 
     def _cluster_problems(self) -> list[str]:
+        if self.redis_wait_replicas and not self.redis_url:
+            return ["REDIS_WAIT_REPLICAS needs REDIS_URL: the embedded store has no replicas."]
         if not self.redis_cluster:
             return []
         if not self.redis_url:

@@ -114,7 +114,12 @@ def build(
     authentication = bot_authentication(settings)
     api = teams_api(settings, authentication)
     store = Store(
-        connect(settings.redis_url, cluster=settings.redis_cluster), Keys(settings.key_prefix)
+        connect(
+            settings.redis_url,
+            cluster=settings.redis_cluster,
+            wait_replicas=settings.redis_wait_replicas,
+        ),
+        Keys(settings.key_prefix),
     )
     redis, prefix = store.redis, settings.key_prefix
     outbox, agenda = Outbox(redis, prefix), Agenda(redis, prefix)

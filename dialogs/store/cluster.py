@@ -24,6 +24,8 @@ _in_turn = contextvars.ContextVar("in_turn", default=False)
 
 
 class GatedCluster(RedisCluster):
+    wait_replicas = 0  # REDIS_WAIT_REPLICAS: each script waits for so many replicas (durable.py)
+
     def __init__(self, *args: Any, limit: int, wait: float, **kwargs: Any) -> None:
         # Room above `limit` for what redis-py opens outside a turn (its slot map refresh).
         kwargs["max_connections"] = limit + 8
@@ -49,6 +51,13 @@ class GatedCluster(RedisCluster):
         finally:
             _in_turn.reset(token)
             self.gate.release()
+
+    def register_script(self, script: Any) -> Any:  # an AsyncScript, as redis-py's own
+        if self.wait_replicas:
+            from .durable import WaitingScript  # durable.py uses this module's turns
+
+            return WaitingScript(self, script, self.wait_replicas)
+        return super().register_script(script)
 
     async def execute_command(self, *args: Any, **kwargs: Any) -> Any:
         async with self.turn():

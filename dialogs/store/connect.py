@@ -21,6 +21,7 @@ from redis.exceptions import RedisClusterException, RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .cluster import GatedCluster
+from .durable import WaitingRedis
 
 MAX_CONNECTIONS = 64  # per bot process (on a cluster: per node)
 POOL_WAIT = 5.0  # seconds a turn waits for a free connection before "not saved"
@@ -33,7 +34,9 @@ REDIS_FAILURES: tuple[type[Exception], ...] = (RedisError, RedisClusterException
 CLUSTER_RETRIES = 4
 
 
-def connect(url: str | None, *, cluster: bool = False) -> Redis:
+def connect(url: str | None, *, cluster: bool = False, wait_replicas: int = 0) -> Redis:
+    """`wait_replicas`: REDIS_WAIT_REPLICAS, the replicas each scripted write waits for
+    (dialogs/store/durable.py); 0, as by default, waits for none."""
     if not url:
         import fakeredis  # only a local run without Redis needs it
 
@@ -44,7 +47,7 @@ def connect(url: str | None, *, cluster: bool = False) -> Redis:
             timeout=POOL_WAIT,
         )
     if cluster:
-        return connect_cluster(url)
+        return connect_cluster(url, wait_replicas)
     # A blocking pool: a burst of turns waits briefly for a connection instead of failing with
     # "Too many connections" (the default pool's answer beyond 100), and Redis sees a bounded
     # number of clients per bot process.
@@ -59,21 +62,27 @@ def connect(url: str | None, *, cluster: bool = False) -> Redis:
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
-    return Redis.from_pool(pool)
+    client = cast(WaitingRedis, WaitingRedis.from_pool(pool))  # from_pool makes a `cls`
+    client.wait_replicas = wait_replicas
+    return client
 
 
-def connect_cluster(url: str) -> Redis:
+def connect_cluster(url: str, wait_replicas: int = 0) -> Redis:
     """A client of the cluster `url` names one node of (it finds the others itself)."""
-    client = GatedCluster.from_url(
-        url,
-        limit=MAX_CONNECTIONS,
-        wait=POOL_WAIT,
-        decode_responses=True,
-        socket_connect_timeout=2,
-        socket_timeout=5,
-        health_check_interval=15,
-        retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), retries=CLUSTER_RETRIES),
+    client = cast(
+        GatedCluster,
+        GatedCluster.from_url(
+            url,
+            limit=MAX_CONNECTIONS,
+            wait=POOL_WAIT,
+            decode_responses=True,
+            socket_connect_timeout=2,
+            socket_timeout=5,
+            health_check_interval=15,
+            retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), retries=CLUSTER_RETRIES),
+        ),
     )
+    client.wait_replicas = wait_replicas
     # The same commands as a Redis client's (see the module's docstring): typed as one.
     return cast(Redis, client)
 

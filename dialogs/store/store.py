@@ -18,6 +18,7 @@ from redis.asyncio import Redis
 from ..state import Answer, Assessment, Profile, RoundLink, Who
 from . import text
 from .connect import REDIS_FAILURES, is_cluster
+from .durable import WAIT_TIMEOUT_MS, check_replicas
 from .keys import ASSESSMENT_ID, Keys
 
 T = TypeVar("T")
@@ -236,11 +237,17 @@ class Store:
             return self._lock(keys=keys, args=args, client=client)
 
         async def lock_and_read() -> list[Any]:
+            replicas = getattr(self.redis, "wait_replicas", 0)  # REDIS_WAIT_REPLICAS
             async with self.redis.pipeline(transaction=False) as pipe:
                 for who, i in wanted:
                     await lock(who, i, pipe)
                     pipe.hgetall(self.keys.assessment(who, i))
-                return list(await pipe.execute())[1::2]
+                if replicas:  # the pipeline is one connection: WAIT covers all its locks
+                    pipe.wait(replicas, WAIT_TIMEOUT_MS)
+                found = list(await pipe.execute())
+            if replicas:
+                check_replicas(int(found.pop()), replicas)
+            return found[1::2]
 
         async def lock_then_read() -> list[Any]:
             # redis-py's cluster pipelines refuse scripts: each lock is its own call (to its

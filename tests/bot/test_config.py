@@ -142,6 +142,20 @@ def test_a_cluster_setting_that_cannot_work_is_refused(env: dict[str, str], says
     assert says in str(refused.value)
 
 
+def test_redis_wait_replicas_is_a_count_that_needs_a_real_redis() -> None:
+    env = {"LOCAL_MODE": "1", "REDIS_URL": "redis://r:6379"}
+    assert Settings.from_env(env).redis_wait_replicas == 0
+    assert Settings.from_env({**env, "REDIS_WAIT_REPLICAS": "1"}).redis_wait_replicas == 1
+    for wrong, says in (
+        ("-1", "REDIS_WAIT_REPLICAS must be a whole number, 0 or more"),
+        ("one", "REDIS_WAIT_REPLICAS must be a whole number, 0 or more"),
+    ):
+        with pytest.raises(ConfigError, match=says):
+            Settings.from_env({**env, "REDIS_WAIT_REPLICAS": wrong})
+    with pytest.raises(ConfigError, match="REDIS_WAIT_REPLICAS needs REDIS_URL"):
+        Settings.from_env({"LOCAL_MODE": "1", "REDIS_WAIT_REPLICAS": "1"})
+
+
 def test_a_malformed_redis_url_stops_the_bot_with_the_list_and_no_traceback() -> None:
     env = BotProcess({"REDIS_URL": "redis://:hunter2-secret@cache-a:6379,cache-b:6379/0"})
     run = subprocess.run(

@@ -6,11 +6,13 @@ It never touches a Redis someone else runs (such as the one on 6379): it listens
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+import signal
 import socket
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -126,6 +128,17 @@ class RedisServer:
             time.sleep(0.05)
         self.stop()
         raise RedisServerError(f"redis-server did not answer PING in {timeout} s:\n{self.log()}")
+
+    @contextlib.contextmanager
+    def frozen(self) -> Iterator[None]:
+        """SIGSTOP until the block ends (then SIGCONT): there, but answering nobody, as a node
+        on a stalled machine."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            self.process.send_signal(signal.SIGCONT)
 
     def stop(self, timeout: float = 10.0) -> None:
         process, self.process = self.process, None
