@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from frameworks import Framework
 
 from .. import clock
-from ..cards.build import STYLE, Notice, action, clip, count, day, excerpt, wire_bytes
+from ..cards.build import Notice, action, clip, count, day, excerpt, rating_cell, wire_bytes
 from ..cards.render import MAX_CARD_BYTES, CardTooLarge, card_bytes, render
 from ..messages import Card
 from ..payloads import Start
@@ -841,8 +841,8 @@ def _plan_rows(
         )
         rows.append(
             {
+                **rating_cell(p.summary.board),
                 "focus_area": p.focus_area,
-                "style": STYLE[p.summary.board],
                 "key_issues": _key_issues(p.evidence, *issues, named=True),
                 "actions_id": f"actions.{n}",
                 "progress_id": f"progress.{n}",
@@ -924,6 +924,7 @@ def published_card(board: Board, rnd: Round, summary: RoundSummary, published_on
             "The key issues are drawn from trustees' evidence, without names.",
         ],
         "columns": framework.priorities.columns,
+        "labels": (ACTIONS_LABEL, PROGRESS_LABEL),
         "not_agreed": NOT_AGREED,
         "no_priorities": (
             "The round found no priorities for improvement: no element had a board rating of "
@@ -946,8 +947,8 @@ def published_card(board: Board, rnd: Round, summary: RoundSummary, published_on
             **context,
             priorities=[
                 {
+                    **rating_cell(p.summary.board),
                     "focus_area": p.focus_area,
-                    "style": STYLE[p.summary.board],
                     "key_issues": _key_issues(p.evidence, *issues, named=False),
                     "actions": shown[2 * i],
                     "progress": shown[2 * i + 1],
@@ -961,7 +962,8 @@ def published_card(board: Board, rnd: Round, summary: RoundSummary, published_on
         content = _first_fitting(build, PUBLISHED_ISSUES)
     except CardTooLarge:
         compact = PUBLISHED_ISSUES[-1]
-        base = card_bytes(build(compact, ["" for _ in texts], True))
+        # Measured with a character in each cell: an empty one shows "Not yet agreed" instead.
+        base = card_bytes(build(compact, ["x" for _ in texts], True)) - len(texts)
         content = _within(
             lambda room: build(compact, _share(texts, room), True), MAX_CARD_BYTES - base - MARGIN
         )

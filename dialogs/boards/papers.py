@@ -19,6 +19,7 @@ import jinja2
 from frameworks import RATING_CODES
 
 from ..cards.build import day
+from ..cards.scheme import LOOKS
 from ..rounds.cards import RULE, TONE, heat_rows, legend_line, responses_line, scope_line
 from ..rounds.cards import small_print as summary_small_print
 from ..rounds.summary import RoundSummary
@@ -26,6 +27,22 @@ from .model import Board, Plan, Round
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSS = {"R": "R", "AR": "AR", "AG": "AG", "G": "G"}
+
+
+def rating_css() -> str:
+    """The cards' look for each rating (dialogs/cards/scheme.py), as the paper's CSS: the same
+    fills, letter colours and weights, so the paper reads like the cards, and prints."""
+    rules = [
+        f".{CSS[code]} {{ background: {look.fill}; color: {look.ink}; "
+        f"font-weight: {700 if look.bold else 400}; }}"
+        for code, look in LOOKS.items()
+        if code in CSS
+    ]
+    none = LOOKS[None]
+    rules.append(f".none {{ background: {none.fill}; color: {none.ink}; }}")
+    # Printers drop backgrounds unless asked: the letters carry the rating either way.
+    rules.append("td.R, td.AR, td.AG, td.G { print-color-adjust: exact; }")
+    return "\n  ".join(rules)
 
 
 @cache
@@ -61,6 +78,7 @@ def paper_html(
             rows=_rows(summary),
             compared=summary.compared,
             legend=legend_line(summary, previous_closed),
+            rating_css=rating_css(),
             columns=framework.priorities.columns,
             priorities=_priorities(rnd, summary),
             published=day(rnd.published) if rnd.published else "",
@@ -116,11 +134,13 @@ def ratings_csv(rnd: Round, summary: RoundSummary, ratings: list[tuple[int, str]
     """One row per rating given, for elements shown on the summary only; no names."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["round", "framework", "element", "title", "rating"])
+    # The legend travels with the data: each rating's letters and its name, as on the cards.
+    writer.writerow(["round", "framework", "element", "title", "rating", "rating_name"])
     shown = {s.element.number: s for s in summary.elements if s.shown}
     order = {code: i for i, code in enumerate(RATING_CODES)}
     for number, rating in sorted(ratings, key=lambda r: (r[0], order.get(r[1], 9))):
         if number in shown:
             element = shown[number].element
-            writer.writerow([rnd.id, summary.framework.id, number, element.title, rating])
+            name = LOOKS[rating].name if rating in LOOKS else rating
+            writer.writerow([rnd.id, summary.framework.id, number, element.title, rating, name])
     return out.getvalue()

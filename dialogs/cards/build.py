@@ -28,9 +28,9 @@ from ..results import covered, heat_map, priorities, unrated
 from ..state import Assessment
 from ..text import length
 from .render import MAX_CARD_BYTES, CardTooLarge, card_bytes, render
+from .scheme import LEGEND, look
 
 EVIDENCE_MAX = 1500  # characters; the card carrying it must stay under Teams' size limit
-STYLE = {"R": "attention", "AR": "warning", "AG": "warning", "G": "good", None: "emphasis"}
 # Evidence excerpt budgets (in bytes as the card travels) tried until a summary card fits.
 EXCERPTS = (400, 200, 100, 40)
 # Wire bytes of a board's name on a trustee's card: people type board names (up to 200
@@ -119,6 +119,12 @@ def char_bytes(char: str) -> int:
 
 def excerpt(text: str, budget: int) -> str:
     return clip(" ".join(text.split()), budget)
+
+
+def rating_cell(code: str | None) -> dict[str, str]:
+    """A rating's letters and how they are drawn, the same on every card (cards/scheme.py)."""
+    shown = look(code)
+    return {"code": shown.code, "style": shown.style, "color": shown.color, "weight": shown.weight}
 
 
 def rating_name(framework: Framework, code: str | None) -> str:
@@ -271,8 +277,7 @@ def _rows(framework: Framework, assessment: Assessment, excerpt_len: int) -> lis
             "title": row.domain.title,
             "cells": [
                 {
-                    "code": cell.rating or "—",
-                    "style": STYLE[cell.rating],
+                    **rating_cell(cell.rating),
                     "label": f"{cell.element.number}. {cell.element.title}"
                     + ("" if cell.rating else " (not rated)"),
                     "detail": excerpt(assessment.answer(cell.element.number).evidence, excerpt_len)
@@ -358,7 +363,7 @@ def results_card(
                 "build on, and a Red is not a failure, it shows where building capacity should "
                 "be a priority."
             ),
-            legend="R Red · AR Amber Red · AG Amber Green · G Green · — not rated",
+            legend=f"{LEGEND} · — not rated",
             rows=_rows(framework, assessment, 0),
             priorities_intro=(
                 "Your draft, for the board to discuss: the elements you rated Red or "
@@ -367,9 +372,11 @@ def results_card(
             columns=framework.priorities.columns,
             priorities=[
                 {
+                    **rating_cell(p.rating),
                     "focus_area": p.focus_area,
-                    "style": STYLE[p.rating],
-                    "key_issues": excerpt(p.key_issues, excerpt_len) or "No evidence noted.",
+                    "key_issues": [excerpt(p.key_issues, excerpt_len) or "No evidence noted."],
+                    "actions": None,
+                    "progress": None,
                 }
                 for p in found
             ],

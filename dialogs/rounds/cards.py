@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..cards.build import STYLE, clip, count, day, excerpt, wire_bytes
+from ..cards.build import clip, count, day, excerpt, rating_cell, wire_bytes
 from ..cards.render import MAX_CARD_BYTES, CardTooLarge, card_bytes, render
+from ..cards.scheme import LEGEND, NOT_SHOWN
 from ..messages import Card
 from .summary import BoardPriority, ElementSummary, Evidence, RoundSummary
 
@@ -23,9 +24,6 @@ MARGIN = 100  # bytes kept free below the limit, against rounding in the sums ab
 NAME_MAX = 60  # wire bytes of a trustee's name before an excerpt
 BOARD_MAX = 150  # wire bytes of the board's name in the heading
 NOT_RATED = "—"
-# Amber Red and Amber Green share the amber background: their letters tell them apart by colour
-# too, not by the letters alone.
-CODE_COLOUR = {"AR": "Attention", "AG": "Good"}
 FLAG = "⚑ Views differ"
 RULE = (
     "How the board rating is worked out: the middle rating of the trustees' ratings, in the "
@@ -88,9 +86,11 @@ def round_summary_card(
     def build(key_issues: list[list[str]]) -> dict[str, Any]:
         priorities = [
             {
+                **rating_cell(p.summary.board),
                 "focus_area": p.focus_area,
-                "style": STYLE[p.summary.board],
                 "key_issues": lines,
+                "actions": None,
+                "progress": None,
             }
             for p, lines in zip(summary.priorities, key_issues, strict=True)
         ]
@@ -190,7 +190,7 @@ def scope_line(summary: RoundSummary) -> str:
 def legend_line(summary: RoundSummary, previous_closed_on: str | None) -> str:
     least = summary.settings.min_responses
     legend = (
-        "R Red · AR Amber Red · AG Amber Green · G Green · ⚑ views differ by two or more "
+        f"{LEGEND} · ⚑ views differ by two or more "
         "steps: a conversation the board needs to have · "
         f"{NOT_RATED} no ratings · <{least} fewer than {least} responses, not shown"
     )
@@ -227,20 +227,18 @@ def heat_rows(summary: RoundSummary) -> list[dict[str, Any]]:
 def _cell(element: ElementSummary, summary: RoundSummary) -> dict[str, Any]:
     least = summary.settings.min_responses
     if element.shown:
-        code, style = element.board or NOT_RATED, STYLE[element.board]
+        shown = rating_cell(element.board)
         details = f"Board: {element.board} · {element.distribution}"
     elif element.rated:
-        code, style = f"<{least}", "default"
+        shown = {**rating_cell(None), "code": f"<{least}", "style": NOT_SHOWN.style}
         details = f"Fewer than {least} responses: not shown"
     else:
-        code, style = NOT_RATED, STYLE[None]
+        shown = rating_cell(None)
         details = "No ratings"
     if element.change:
         details += f" · Change: {element.change}"
     return {
-        "code": code,
-        "color": CODE_COLOUR.get(element.board or "") if element.shown else None,
-        "style": style,
+        **shown,
         "label": f"{element.element.number}. {element.element.title}",
         "flag": f" {FLAG}" if element.spread else "",
         "details": details,

@@ -167,7 +167,7 @@ BY_ELEMENT: dict[int, tuple[str | None, ...]] = {
     12: ("AG", "AR", "AG", "AG", "AG", "AG", None),
     13: ("AG", "AG", "AR", "AG", "AG", "AG", None),
     14: ("G", "G", "G", "G", "G", "AG", None),
-    15: ("R", "AR", "AR", "R", "AR", "AR", None),
+    15: ("R", "AR", "R", "R", "AR", "R", None),
     16: ("AR", "R", "AR", "AG", "AR", "AG", None),
 }
 RATINGS: tuple[tuple[str | None, ...], ...] = tuple(zip(*BY_ELEMENT.values(), strict=True))
@@ -380,6 +380,17 @@ wide (`-narrow`), as on a phone. Liberation Sans stands in for Segoe UI, so text
 a little, and Teams' own clients differ in detail from Microsoft's JavaScript renderer: these
 show what a card asks for, not Teams pixel for pixel. Run `scripts/card-pictures` to draw them
 again; it also lists any text or button drawn cut short.
+
+The renderer predates two things Teams reads on these cards, `targetWidth` and `layouts`
+(the priorities are a `Layout.AreaGrid` from the "standard" width up, and stack below it), so
+`scripts/cardrender/responsive.js` lays each card out as Teams would at that width before it is
+drawn: 760 px counts as "standard", 360 px as "narrow" (Teams does not publish its breakpoints).
+
+Each rating has one look in every view, set in `dialogs/cards/scheme.py`: its letters, one or two;
+bold for Red and Amber Red, regular for Amber Green and Green; and a fill and letter colour from
+Teams' own styles. `.venv/bin/python scripts/cardrender/cvd.py PICTURE.png` writes the picture as
+seen with protanopia, deuteranopia and tritanopia, and `tests/cards/test_card_layout.py` reads
+every rating cell back from the pictures and checks that no two ratings look alike in any of them.
 
 | Card | Laptop | Phone | What it shows |
 | --- | --- | --- | --- |

@@ -6,6 +6,9 @@
 //
 //   node check.js CARDS.json             CARDS.json: {"name": card, ...}
 //
+// Each card is checked as laid out at 760 px and at 360 px (responsive.js: Teams' targetWidth and
+// layouts, which this renderer predates), and what either finds is reported.
+//
 // Prints one JSON object to stdout: for each name, {events, validation, rendered, error, buttons}:
 // `events` are the parse events (errors and warnings alike), `validation` the events of
 // validateProperties(), `rendered` whether render() gave an element, `error` what it threw, and
@@ -18,6 +21,7 @@
 const fs = require("fs");
 const path = require("path");
 const { createRequire } = require("module");
+const { forWidth } = require("./responsive");
 
 const here = __dirname;
 const modules =
@@ -58,7 +62,15 @@ function main() {
     const cards = JSON.parse(fs.readFileSync(file, "utf8"));
     const results = {};
     for (const [name, json] of Object.entries(cards)) {
-        results[name] = check(AC, hostConfig, dom.window.document, json);
+        const wide = check(AC, hostConfig, dom.window.document, forWidth(json, 760));
+        const narrow = check(AC, hostConfig, dom.window.document, forWidth(json, 360));
+        results[name] = {
+            events: [...wide.events, ...narrow.events],
+            validation: [...wide.validation, ...narrow.validation],
+            rendered: wide.rendered && narrow.rendered,
+            error: wide.error || narrow.error,
+            buttons: wide.buttons,
+        };
     }
     process.stdout.write(JSON.stringify({ version: version(), results }));
 }

@@ -17,6 +17,7 @@
 const fs = require("fs");
 const path = require("path");
 const { modules, withBrowser } = require("./chromium");
+const { forWidth } = require("./responsive");
 
 const here = __dirname;
 
@@ -51,7 +52,8 @@ async function main() {
             const pressFile = path.join(cardsDir, `${name}.press`);
             const press = fs.existsSync(pressFile) ? fs.readFileSync(pressFile, "utf8").trim() : null;
             for (const { width, suffix } of widths) {
-                const found = await page.evaluate(draw, { card, hostConfig, width, press });
+                const laid = forWidth(card, width); // as Teams lays it out at this width
+                const found = await page.evaluate(draw, { card: laid, hostConfig, width, press });
                 const file = path.join(outDir, `${name}${suffix}.png`);
                 await page.locator("#frame").screenshot({ path: file });
                 process.stdout.write(JSON.stringify({ picture: file, width, ...found }) + "\n");
@@ -142,7 +144,57 @@ async function draw({ card, hostConfig, width, press }) {
         (b) => b.textContent
     );
     const box = bubble.getBoundingClientRect();
-    return { events, height: Math.round(box.height), buttons, clipped };
+    const frame = document.getElementById("frame").getBoundingClientRect();
+    return { events, height: Math.round(box.height), buttons, clipped, codes: codes(), broken: broken() };
+
+    // Where the picture shows a rating's letters: the text's box and the filled box around it
+    // (in the picture's pixels), how many lines the letters take, and how they are drawn.
+    function codes() {
+        const found = [];
+        for (const node of element.querySelectorAll("*")) {
+            const text = (node.textContent || "").trim();
+            if (node.children.length > 0 || !/^(R|AR|AG|G)$/.test(text)) continue;
+            let fill = node.parentElement;
+            while (fill && fill !== bubble && getComputedStyle(fill).backgroundColor === "rgba(0, 0, 0, 0)") {
+                fill = fill.parentElement;
+            }
+            const style = getComputedStyle(node);
+            const range = document.createRange();
+            range.selectNodeContents(node);
+            const lines = new Set(Array.from(range.getClientRects()).map((r) => Math.round(r.top))).size;
+            const padded = getComputedStyle(fill);
+            const inner =
+                fill.clientWidth - parseFloat(padded.paddingLeft) - parseFloat(padded.paddingRight);
+            found.push({
+                text,
+                lines,
+                room: inner - range.getBoundingClientRect().width, // spare width beside the letters
+                weight: Number(style.fontWeight),
+                box: local(range.getBoundingClientRect()),
+                fill: local(fill.getBoundingClientRect()),
+            });
+        }
+        return found;
+    }
+    function local(rect) {
+        return { x: rect.left - frame.left, y: rect.top - frame.top, w: rect.width, h: rect.height };
+    }
+    // Words drawn across two lines ("progre / ss"): a column too narrow for its words.
+    function broken() {
+        const found = [];
+        const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            if (node.parentElement.offsetParent === null) continue;
+            for (const match of node.textContent.matchAll(/\S+/g)) {
+                const range = document.createRange();
+                range.setStart(node, match.index);
+                range.setEnd(node, match.index + match[0].length);
+                const tops = new Set(Array.from(range.getClientRects()).filter((r) => r.width > 0).map((r) => Math.round(r.top)));
+                if (tops.size > 1) found.push(match[0]);
+            }
+        }
+        return found;
+    }
 }
 
 main().catch((error) => {

@@ -23,7 +23,7 @@ from dialogs.rounds import Response, RoundSettings, RoundSummary, summarise
 from dialogs.state import Answer
 from frameworks import Framework
 from tests.cards.kit import FRAMEWORKS, GOV, STAMP, STRONG
-from tests.dialogs.cardkit import walk
+from tests.dialogs.cardkit import priority_grid, walk
 
 GOVERNANCE: Framework = FRAMEWORKS[GOV]
 STRONG_TRUSTS: Framework = FRAMEWORKS[STRONG]
@@ -186,11 +186,4 @@ def role_rows(card: Card) -> list[tuple[str, str, str]]:
 
 def table_rows(card: Card) -> list[list[list[str]]]:
     """The published priorities, one row per priority (no header): each cell's texts."""
-    (table,) = [n for n in walk(card.content["body"]) if n.get("type") == "Table"]
-    return [
-        [
-            [n["text"] for n in walk(cell) if n.get("type") in ("TextRun", "TextBlock")]
-            for cell in row["cells"]
-        ]
-        for row in table["rows"][1:]
-    ]
+    return priority_grid(card.content)[1:]

@@ -182,7 +182,7 @@ async def test_the_chair_gets_a_board_paper_and_a_ratings_csv_that_name_nobody(
     for member in (CHAIR, *TRUSTEES, CLERK):
         assert member.name not in html  # an attributed round, but a paper names nobody
         assert member.name not in "\n".join(rows)
-    assert rows[0] == "round,framework,element,title,rating"
+    assert rows[0] == "round,framework,element,title,rating,rating_name"
     # Four trustees finished four elements each: sixteen ratings, all shown (minimum 3).
     assert len(rows) == 1 + 16
 

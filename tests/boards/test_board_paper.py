@@ -70,15 +70,30 @@ def test_the_paper_holds_the_heat_map_priorities_and_agreed_plan_and_names_nobod
 def test_the_csv_has_one_row_per_rating_of_shown_elements_only() -> None:
     rnd, summary = sample(trustees=2)  # below the minimum of 3: nothing shown
     assert ratings_csv(rnd, summary, [(1, "R"), (2, "G")]).strip().splitlines() == [
-        "round,framework,element,title,rating"
+        "round,framework,element,title,rating,rating_name"
     ]
     rnd, summary = sample()
     rows = ratings_csv(rnd, summary, [(1, "R"), (1, "G"), (3, "AR")]).strip().splitlines()
     assert rows[1:] == [
-        f"0123456789ab,{FRAMEWORK.id},1,{FRAMEWORK.element(1).title},R",
-        f"0123456789ab,{FRAMEWORK.id},1,{FRAMEWORK.element(1).title},G",
-        f"0123456789ab,{FRAMEWORK.id},3,{FRAMEWORK.element(3).title},AR",
+        f"0123456789ab,{FRAMEWORK.id},1,{FRAMEWORK.element(1).title},R,Red",
+        f"0123456789ab,{FRAMEWORK.id},1,{FRAMEWORK.element(1).title},G,Green",
+        f"0123456789ab,{FRAMEWORK.id},3,{FRAMEWORK.element(3).title},AR,Amber Red",
     ]
+
+
+def test_the_paper_draws_each_rating_as_the_cards_do() -> None:
+    """One scheme in every view: the paper's cells take the cards' fill, letter colour and
+    weight (dialogs/cards/scheme.py), and the letters are always in the cell."""
+    rnd, summary = sample()
+    html = paper_html(BOARD, rnd, summary)
+    assert ".R { background: #FDE7E9; color: #A4262C; font-weight: 700; }" in html
+    assert ".AR { background: #FFF4CE; color: #242424; font-weight: 700; }" in html
+    assert ".AG { background: #FFF4CE; color: #0B5A08; font-weight: 400; }" in html
+    assert ".G { background: #DFF6DD; color: #242424; font-weight: 400; }" in html
+    for code in ("R", "AR", "AG", "G"):
+        if f'class="code {code}"' in html:
+            assert f'<td class="code {code}">{code}</td>' in html
+    assert "white-space: nowrap" in html  # the letters never wrap
 
 
 @pytest.mark.browser

@@ -14,16 +14,20 @@ import os
 import shutil
 import subprocess
 import sys
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import pytest
+from PIL import Image
 
 from tests.support.bot_process import REPO_ROOT
 from tests.support.cardrender import renderer_modules
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 RENDERER = REPO_ROOT / "scripts" / "cardrender"
+sys.path.insert(0, str(RENDERER))
+from cvd import VISIONS, cell_colours, delta_e, simulate  # noqa: E402
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,9 +36,17 @@ pytestmark = [
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
 ]
 
-# Known and accepted: on a phone the framework's own column heading is wider than its column.
-# The heading is the framework's words, verbatim; the cells under it fit.
-ACCEPTED = {("results-narrow", "What progress do we want to see in the next 12 months?")}
+# Nothing is accepted as cut off: on a phone the priorities are stacked, so the framework's long
+# column headings no longer squeeze into a quarter of the card.
+ACCEPTED: set[tuple[str, str]] = set()
+# The cards with a heat map, whose rating cells are read back from the pictures.
+HEAT_MAPS = ("results", "review", "summary")
+CODES = ("R", "AR", "AG", "G")
+# Spare width beside a rating's letters in their cell, in pixels: Teams' own font (Segoe UI) is
+# a little wider than the Liberation Sans drawn here, and the letters must still fit on one line.
+LETTER_ROOM = 8
+# CIE76 ΔE below which two fills or two letter colours count as the same colour.
+SAME_COLOUR = 10
 # A control: one row of buttons as the element card had it before, which a phone cuts short.
 WIDE = ["Red", "Amber Red", "Amber Green", "Green"]
 
@@ -92,3 +104,64 @@ def test_the_four_ratings_in_one_row_would_be_cut_short_on_a_phone(
     cut = {c["text"] for c in pictures["control-narrow"]["clipped"] if c["what"] == "cut short"}
     assert cut >= {"Amber Red", "Amber Green"}
     assert {"Red", "✓ Amber Red", "Amber Green", "Green"} <= set(pictures["element"]["buttons"])
+
+
+def test_rating_letters_fit_their_cell_on_one_line(pictures: dict[str, dict[str, Any]]) -> None:
+    """Never "A/G": each rating's letters on one line, with room to spare, at both widths."""
+    for name in HEAT_MAPS:
+        for picture in (pictures[name], pictures[f"{name}-narrow"]):
+            codes = picture["codes"]
+            assert {c["text"] for c in codes} >= {"R", "AR", "AG"}, name
+            assert all(c["lines"] == 1 for c in codes), name
+            tight = [(c["text"], round(c["room"], 1)) for c in codes if c["room"] < LETTER_ROOM]
+            assert not tight, f"{picture['picture']}: letters with too little room: {tight}"
+
+
+def test_no_word_is_broken_across_lines(pictures: dict[str, dict[str, Any]]) -> None:
+    """A column too narrow for its words breaks them ("progre / ss"); a phone gets the priorities
+    stacked, so none is."""
+    broken = {name: p["broken"] for name, p in pictures.items() if p["broken"]}
+    assert not broken
+
+
+def looks_in(picture: dict[str, Any]) -> dict[str, tuple[Any, Any, int, int]]:
+    """Each rating as the picture draws it: fill, letter colour, weight, letter count."""
+    image = Image.open(picture["picture"])
+    found = {}
+    for code in picture["codes"]:
+        if code["text"] not in found:
+            fill, ink = cell_colours(image, code["fill"], code["box"])
+            found[code["text"]] = (fill, ink, code["weight"], len(code["text"]))
+    return found
+
+
+def cues(a: tuple[Any, Any, int, int], b: tuple[Any, Any, int, int], vision: str) -> list[str]:
+    """What tells two drawn ratings apart for a reader with `vision`, their letters aside."""
+    found = []
+    if a[3] != b[3]:
+        found.append("letter count")
+    if (a[2] >= 600) != (b[2] >= 600):
+        found.append("weight")
+    if delta_e(simulate(a[0], vision), simulate(b[0], vision)) >= SAME_COLOUR:
+        found.append("fill")
+    if delta_e(simulate(a[1], vision), simulate(b[1], vision)) >= SAME_COLOUR:
+        found.append("letter colour")
+    return found
+
+
+@pytest.mark.parametrize("vision", VISIONS)
+def test_no_two_ratings_look_alike_with_any_colour_vision(
+    pictures: dict[str, dict[str, Any]], vision: str
+) -> None:
+    """Read from the rendered pictures and seen through a simulation of protanopia,
+    deuteranopia or tritanopia (scripts/cardrender/cvd.py): every two ratings differ in at least
+    two of letter count, weight, fill and letter colour, besides the letters themselves."""
+    alike = []
+    for name in ("results", "results-narrow", "summary", "summary-narrow"):
+        looks = looks_in(pictures[name])
+        assert set(looks) == set(CODES), name
+        for a, b in combinations(CODES, 2):
+            found = cues(looks[a], looks[b], vision)
+            if len(found) < 2:
+                alike.append(f"{name}: {a} and {b} differ only in {found or 'their letters'}")
+    assert not alike, "\n".join(alike)

@@ -122,7 +122,22 @@ BREAKS: list[Callable[[Card], None]] = [
 
 
 def short_table_row(card: Card) -> None:
-    first(card, "TableRow")["cells"].pop()
+    cell = {"type": "TableCell", "items": [{"type": "TextBlock", "text": "x"}]}
+    row = {"type": "TableRow", "cells": [cell]}
+    card["body"].append({"type": "Table", "columns": [{"width": 1}, {"width": 1}], "rows": [row]})
+
+
+def grid_item_in_no_area(card: Card) -> None:
+    grid = next(n for n in walk(card) if n.get("layouts"))
+    grid["items"][0]["grid.area"] = "nowhere"
+
+
+def unknown_target_width(card: Card) -> None:
+    first(card, "TextBlock")["targetWidth"] = "atLeast:phone"
+
+
+def unknown_layout(card: Card) -> None:
+    next(n for n in walk(card) if n.get("layouts"))["layouts"][0]["type"] = "Layout.Grid"
 
 
 def choice_value_missing(card: Card) -> None:
@@ -153,7 +168,17 @@ def test_each_fault_is_caught(breaking: Callable[[Card], None]) -> None:
     assert problems(card)
 
 
-@pytest.mark.parametrize("breaking", [short_table_row, choice_value_missing], ids=name)
+@pytest.mark.parametrize(
+    "breaking",
+    [
+        short_table_row,
+        choice_value_missing,
+        grid_item_in_no_area,
+        unknown_target_width,
+        unknown_layout,
+    ],
+    ids=name,
+)
 def test_table_and_choice_faults_are_caught(breaking: Callable[[Card], None]) -> None:
     card = copy.deepcopy(results())
     breaking(card)

@@ -21,8 +21,11 @@ SCHEMAS = {
     "https://adaptivecards.io/schemas/adaptive-card.json",
 }
 ELEMENT = {"type", "id", "isVisible", "separator", "spacing", "height", "requires", "fallback"}
+# Teams' responsive extensions, which it reads on 1.5 cards: an element for some card widths
+# only, and a container's layouts (an item names its area of a grid with `grid.area`).
+ELEMENT |= {"targetWidth", "grid.area"}
 CONTAINER = {"items", "selectAction", "style", "verticalContentAlignment", "bleed", "minHeight"}
-CONTAINER |= {"backgroundImage", "rtl"}
+CONTAINER |= {"backgroundImage", "rtl", "layouts"}
 INPUT = {"label", "isRequired", "errorMessage", "value"}
 ELEMENTS: dict[str, set[str]] = {
     "TextBlock": {"text", "color", "fontType", "horizontalAlignment", "isSubtle", "maxLines"}
@@ -73,6 +76,13 @@ ENUMS: dict[str, set[str]] = {
     "verticalContentAlignment": {"top", "center", "bottom"},
 }
 CONTAINER_STYLES = {"default", "emphasis", "good", "attention", "warning", "accent"}
+WIDTHS = {"verynarrow", "narrow", "standard", "wide"}
+TARGET_WIDTH = re.compile(r"^(?:(?:atleast|atmost):)?(\w+)$")
+LAYOUTS = {
+    "Layout.Stack": {"type", "targetWidth"},
+    "Layout.AreaGrid": {"type", "targetWidth", "columns", "areas", "columnSpacing", "rowSpacing"},
+}
+AREA = {"name", "column", "row", "columnSpan", "rowSpan"}
 ACTION_STYLES = {"default", "positive", "destructive"}
 PIXELS = re.compile(r"^\d+px$")
 
@@ -146,6 +156,8 @@ class _Checker:
             self.inlines(node.get("inlines"), where)
         elif kind == "Container":
             self.elements(node.get("items"), f"{where}.items")
+            if "layouts" in node:
+                self.layouts(node, where)
         elif kind == "ColumnSet":
             self.columns(node.get("columns", []), where)
         elif kind == "FactSet":
@@ -164,6 +176,36 @@ class _Checker:
             self.table(node, where)
         else:
             self.input(node, kind, where)
+
+    def target_width(self, value: Any, where: str) -> None:
+        match = TARGET_WIDTH.match(value.lower()) if isinstance(value, str) else None
+        if not match or match[1] not in WIDTHS:
+            self.fail(where, f"targetWidth {value!r} is not a width Teams knows")
+
+    def layouts(self, node: dict[str, Any], where: str) -> None:
+        """Teams' layouts: each known, and an AreaGrid's areas named, its items in them."""
+        layouts = node["layouts"]
+        if not isinstance(layouts, list) or not layouts:
+            return self.fail(f"{where}.layouts", "must be a non-empty list")
+        areas: set[str] = set()
+        for i, layout in enumerate(layouts):
+            here = f"{where}.layouts[{i}]"
+            kind = layout.get("type") if isinstance(layout, dict) else None
+            if kind not in LAYOUTS:
+                self.fail(here, f"{kind!r} is not a layout Teams knows")
+                continue
+            self.known(layout, LAYOUTS[kind], here)
+            if "targetWidth" in layout:
+                self.target_width(layout["targetWidth"], f"{here}.targetWidth")
+            for j, area in enumerate(layout.get("areas", [])):
+                self.known(area, AREA, f"{here}.areas[{j}]")
+                areas.add(area.get("name"))
+            columns = layout.get("columns", [])
+            if kind == "Layout.AreaGrid" and sum(c for c in columns if isinstance(c, int)) >= 100:
+                self.fail(here, "the grid's given columns leave nothing for the last")
+        for i, item in enumerate(node.get("items", [])):
+            if isinstance(item, dict) and "grid.area" in item and item["grid.area"] not in areas:
+                self.fail(f"{where}.items[{i}]", f"grid.area {item['grid.area']!r} is no area")
 
     def inlines(self, inlines: Any, where: str) -> None:
         if not isinstance(inlines, list) or not inlines:
@@ -325,6 +367,8 @@ class _Checker:
             value = node.get(key)
             if value is not None:
                 self.enum(value, allowed, f"{where}.{key}")
+        if "targetWidth" in node:
+            self.target_width(node["targetWidth"], f"{where}.targetWidth")
 
     def known(self, node: dict[str, Any], allowed: set[str], where: str) -> None:
         extra = sorted(set(node) - allowed)

@@ -65,3 +65,30 @@ def evidence_value(card: Card) -> str:
     inputs = [n for n in walk(card.content["body"]) if n.get("id") == "evidence"]
     assert inputs, "the card has no evidence input"
     return inputs[0]["value"]
+
+
+def priority_grid(content: dict[str, Any]) -> list[list[list[str]]]:
+    """The priorities for improvement as a reader on a laptop sees them: the heading row, then a
+    row per priority, each cell the texts it shows (what only a phone shows left out).
+
+    They are laid out with Teams' Layout.AreaGrid: one container, its items placed in areas named
+    by column and row ("i3": the key issues of the third priority)."""
+    for node in walk(content.get("body", [])):
+        layouts = node.get("layouts") if node.get("type") == "Container" else None
+        if not layouts or layouts[0].get("type") != "Layout.AreaGrid":
+            continue
+        rows: dict[int, list[list[str]]] = {}
+        for item in node["items"]:
+            area = item["grid.area"]
+            rows.setdefault(int(area[1:]), []).append(_shown_texts(item))
+        return [rows[r] for r in sorted(rows)]
+    return []
+
+
+def _shown_texts(node: Any) -> list[str]:
+    if isinstance(node, list):
+        return [t for item in node for t in _shown_texts(item)]
+    if not isinstance(node, dict) or node.get("targetWidth") == "atMost:narrow":
+        return []
+    texts = [node["text"]] if node.get("type") in ("TextRun", "TextBlock") else []
+    return texts + [t for key, value in node.items() if key != "text" for t in _shown_texts(value)]

@@ -9,7 +9,7 @@ from dialogs.rounds import Response, RoundSettings, RoundSummary, round_summary_
 from dialogs.state import Answer
 from frameworks import Framework
 from tests.cards.kit import FRAMEWORKS, GOV, STAMP, STRONG
-from tests.dialogs.cardkit import walk
+from tests.dialogs.cardkit import priority_grid, walk
 
 GOVERNANCE: Framework = FRAMEWORKS[GOV]
 STRONG_TRUSTS: Framework = FRAMEWORKS[STRONG]
@@ -89,15 +89,5 @@ def heat_cells(card: Card) -> dict[str, dict[str, Any]]:
 
 
 def table_rows(card: Card) -> list[list[list[str]]]:
-    """The priorities table: rows of cells, each cell the texts it shows."""
-    tables = [n for n in walk(card.content["body"]) if n.get("type") == "Table"]
-    if not tables:
-        return []
-    (table,) = tables
-    return [
-        [
-            [n["text"] for n in walk(cell["items"]) if n.get("type") in ("TextRun", "TextBlock")]
-            for cell in row["cells"]
-        ]
-        for row in table["rows"]
-    ]
+    """The priorities: the heading row, then a row per priority, each cell the texts it shows."""
+    return priority_grid(card.content)
