@@ -846,8 +846,8 @@ class RoundService:
             found["learning_sets"] = await self.sets.board_export(board) if self.sets else []
             return Download(data.export_json(found), "application/json", EXPORT_NAME)
         if grant.kind == "comparison":
-            found = await self.sets.comparison_page(board, grant.round) if self.sets else None
-            return DATA_GONE if found is None else Download(found, "text/html")
+            page = await self.sets.comparison_page(board, grant.round) if self.sets else None
+            return DATA_GONE if page is None else Download(page, "text/html")
         rnd = await records.round(grant.round) if grant.round else None
         if rnd is None or rnd.is_open:
             return DATA_GONE
