@@ -76,6 +76,7 @@ from bot.delivery import Outbox
 from bot.mailer import OutboxMailer
 from dialogs.boards import cards as board_cards
 from dialogs.boards.model import CHAIR, CLERK, OPEN, TRUSTEE, Board, Member, Round
+from dialogs.boards.ports import TRUSTEES
 from dialogs.boards.store import BoardStore
 from dialogs.store import connect
 from frameworks import Framework, load_all
@@ -429,7 +430,9 @@ async def open_round(redis: Redis, item: BenchBoard, framework: Framework) -> No
     card = board_cards.invitation_card(board, rnd, framework, MODE, reminder=False)
     recipients = [(m.teams_id, m.name) for m in rnd.invited]
     mailer = OutboxMailer(Outbox(redis))
-    await mailer.queue(board.tenant, board.id, rnd.id, board.service_url, recipients, card)
+    await mailer.queue(
+        board.tenant, board.id, rnd.id, board.service_url, recipients, card, audience=TRUSTEES
+    )
 
 
 async def all_accepted(

@@ -73,6 +73,9 @@ param zoneRedundant bool = false
 @description('Azure Managed Redis with the OSS cluster policy, so the store can grow past one server: the bot is then started with REDIS_CLUSTER=1 (README.md, Configuration). Off: one non-clustered endpoint.')
 param redisClustered bool = false
 
+@description('Each answer is saved only once the Redis replica (high availability) has it too: REDIS_WAIT_REPLICAS=1, so a failover of the primary loses no answer the bot acknowledged; during a failover or maintenance, answers are refused ("not saved", try again) instead (README.md, Redis Cluster). Off: the primary\'s word.')
+param redisWaitForReplica bool = false
+
 @description('Azure Managed Redis size. Balanced_B0 (0.5 GB) holds thousands of completed self-assessments.')
 @allowed([
   'Balanced_B0'
@@ -202,6 +205,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     MicrosoftAppTenantId: microsoftAppTenantId
     REDIS_URL: 'rediss://:${uriComponent(redisDatabase.listKeys().primaryKey)}@${redis.properties.hostName}:${redisPort}'
     REDIS_CLUSTER: redisClustered ? '1' : '0'
+    REDIS_WAIT_REPLICAS: redisWaitForReplica ? '1' : '0'
     PUBLIC_URL: 'https://${site.properties.defaultHostName}'
     HOST: '0.0.0.0'
     PORT: '3978'

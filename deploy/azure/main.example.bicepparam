@@ -30,3 +30,5 @@ param imageTag = 'latest'
 // (docs/deploy.md, step 2).
 // param instanceCount = 3
 // param redisClustered = true
+// An answer saved only once Redis's replica has it too (docs/deploy.md, step 2).
+// param redisWaitForReplica = true

@@ -187,6 +187,13 @@ def test_the_clustered_redis_option_and_the_bots_setting_follow_one_parameter() 
     assert "clusteringPolicy: redisClustered ? 'OSSCluster' : 'NoCluster'" in database
 
 
+def test_waiting_for_the_replica_is_a_parameter_off_by_default() -> None:
+    _, kind, default = parameter("redisWaitForReplica")
+    assert (kind, default) == ("bool", "false"), "the primary's word unless asked"
+    assert app_settings()["REDIS_WAIT_REPLICAS"] == "redisWaitForReplica ? '1' : '0'"
+    assert "highAvailability: 'Enabled'" in resource("Microsoft.Cache/redisEnterprise")
+
+
 def test_the_template_parses_as_bicep() -> None:
     # The grammar predates .bicepparam files (`param name = value`): the template only.
     tree_sitter = pytest.importorskip("tree_sitter")
