@@ -21,6 +21,8 @@ from ..cards.build import Notice, action, clip, count, day, excerpt, rating_cell
 from ..cards.render import MAX_CARD_BYTES, CardTooLarge, card_bytes, render
 from ..messages import Card
 from ..payloads import Start
+from ..rounds.minutes import HEADING as MINUTES_HEADING
+from ..rounds.minutes import minutes
 from ..rounds.summary import BoardPriority, Evidence, RoundSummary
 from ..text import length
 from .model import (
@@ -77,6 +79,11 @@ PROGRESS_BUDGETS = ((NAME_MAX, 240), (60, 120), (40, 60))
 # (notes per priority, wire bytes per note) for key issues, tried in turn until a card fits;
 # the last shows only how many notes there are.
 PLAN_ISSUES = ((3, 300), (3, 160), (2, 100), (1, 60), (0, 0))
+# Where the chair reads the notes the plan card has no room for: the board paper has them all.
+MORE_NOTES = (
+    "Every note is in full in the board paper: its link comes with the summary, and Show the "
+    "summary on the round card gives a fresh one."
+)
 PUBLISHED_ISSUES = ((3, 300), (2, 200), (2, 120), (1, 80), (1, 40), (0, 0))
 NONE_NOTED = "No evidence noted."
 NOT_AGREED = "Not yet agreed"
@@ -397,6 +404,7 @@ def round_card(
     followup: tuple[int, ...] = (),
     joined: Sequence[Member] = (),
     note: str | None = None,
+    minutes: Sequence[str] | None = None,
 ) -> Card:
     """The clerk's live view of a round: who has answered, and what the clerk can do about it.
     `note`, on a closed round: where its summary has got to (dialogs/boards/posting.py)."""
@@ -455,6 +463,8 @@ def round_card(
         ),
         "actions_list": _closed_actions(board, rnd, followup, mode),
         "joiners": _joiners(board, rnd, joined, mode) if rnd.is_open else None,
+        "minutes_heading": MINUTES_HEADING,
+        "minutes": list(minutes or []),
     }
 
     def build(budgets: tuple[int, int]) -> dict[str, Any]:
@@ -719,8 +729,12 @@ def plan_card(
     notice: Notice | None = None,
     *,
     page: int = 0,
+    confirm_empty: int | None = None,
 ) -> Card:
     """The chair's editor of the board's priorities for improvement.
+
+    `confirm_empty`: the chair pressed Publish with that many priorities not yet planned; the
+    card asks them to confirm, its publish button carrying the count it was drawn with.
 
     The chair's text is never cut: key-issue excerpts shrink first, and if sixteen full plans
     still cannot share one card (sixteen times two boxes of 500 emoji is far over any card), the
@@ -762,6 +776,7 @@ def plan_card(
             "talk about moving its Amber Green elements to Green."
         ),
         "small_print": "The board's summary is in the channel.",
+        "more_notes": MORE_NOTES,
     }
     if not priorities:
         content = render(
@@ -778,7 +793,7 @@ def plan_card(
             **context,
             paging=_paging(where, len(priorities)),
             priorities=_plan_rows(group, rnd, issues, texts),
-            actions_list=_plan_actions(board, rnd, where, mode),
+            actions_list=_plan_actions(board, rnd, where, mode, confirm_empty),
         )
 
     pages = _plan_pages(build, len(priorities))
@@ -857,9 +872,15 @@ def _plan_rows(
     return rows
 
 
-def _plan_actions(board: Board, rnd: Round, where: _PlanPage, mode: str) -> list[dict[str, Any]]:
+def _plan_actions(
+    board: Board, rnd: Round, where: _PlanPage, mode: str, confirm_empty: int | None = None
+) -> list[dict[str, Any]]:
     ids: dict[str, Any] = {"board": board.id, "round": rnd.id, "version": rnd.plan_version}
-    publish = action("Publish to the channel", PlanPublish(**ids), mode, "positive")
+    if confirm_empty:
+        title = f"Publish with {count(confirm_empty, 'priority', 'priorities')} not yet agreed"
+        publish = action(title, PlanPublish(**ids, empty=confirm_empty), mode, "positive")
+    else:
+        publish = action("Publish to the channel", PlanPublish(**ids), mode, "positive")
     if where.pages == 1:
         return [action("Save draft", PlanSave(**ids), mode), publish]
     buttons = [action("Save draft", PlanSave(**ids, page=where.number), mode)]
@@ -990,6 +1011,12 @@ def _key_issues(evidence: Sequence[Evidence], notes: int, budget: int, *, named:
         # On the last line, not a line of its own: a line costs more than its words.
         lines[-1] += f" (and {count(left, 'more note', 'more notes')})"
     return lines
+
+
+def round_minutes(rnd: Round, summary: RoundSummary) -> list[str]:
+    """The round in plain sentences for the minutes, with the chair's plan once published."""
+    plans = {n: (p.actions, p.progress) for n, p in rnd.plan.items()} if rnd.published else None
+    return minutes(summary, rnd.closed or rnd.deadline, plans)
 
 
 def _noted(item: Evidence, named: bool) -> str:

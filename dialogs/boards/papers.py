@@ -22,7 +22,9 @@ from ..cards.build import day
 from ..cards.scheme import LOOKS
 from ..rounds.cards import RULE, TONE, heat_rows, legend_line, responses_line, scope_line
 from ..rounds.cards import small_print as summary_small_print
+from ..rounds.minutes import HEADING as MINUTES_HEADING
 from ..rounds.summary import RoundSummary
+from .cards import round_minutes
 from .model import Board, Plan, Round
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -79,6 +81,8 @@ def paper_html(
             compared=summary.compared,
             legend=legend_line(summary, previous_closed),
             rating_css=rating_css(),
+            minutes_heading=MINUTES_HEADING,
+            minutes=round_minutes(rnd, summary),
             columns=framework.priorities.columns,
             priorities=_priorities(rnd, summary),
             published=day(rnd.published) if rnd.published else "",

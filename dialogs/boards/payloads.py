@@ -232,7 +232,12 @@ class PlanSave(OnRound):
 
 
 class PlanPublish(PlanSave):
+    """Publish the plan. `e`, on the button of the card that asked to confirm: how many
+    priorities were not yet planned when it asked (publishing goes ahead only while that is
+    still so; with none given, or another count, the chair is asked again)."""
+
     verb = "plan.publish"
+    empty: Annotated[int, whole_between(1, 1_000)] | None = Field(None, alias="e")
 
 
 # ---- the board's data (data_steps.py) -----------------------------------------------------------

@@ -201,6 +201,7 @@ class RoundService:
             self.mode,
             notice=notice,
             followup=followup,
+            minutes=None if rnd.is_open else board_cards.round_minutes(rnd, reading.summary(False)),
             joined=membership.joined_after(board, rnd) if rnd.is_open else (),
             note=None if rnd.is_open else await self._summary_note(board, rnd),
         )
@@ -214,15 +215,24 @@ class RoundService:
         previous = reading.previous.round if reading.previous else None
         if previous is None and rnd.previous:
             previous = await self.records(reading.board).round(rnd.previous)
+        summary = reading.summary(attributed)
         return round_summary_card(
-            reading.summary(attributed),
+            summary,
             reading.board.name,
             rnd.closed or rnd.deadline,
             self.mode,
             previous.closed if previous else None,
+            # The private copies (the chair's, the clerks') carry the round for the minutes.
+            minutes=board_cards.round_minutes(rnd, summary) if attributed else None,
         )
 
-    def plan_card(self, reading: RoundReading, notice: Notice | None = None, page: int = 0) -> Card:
+    def plan_card(
+        self,
+        reading: RoundReading,
+        notice: Notice | None = None,
+        page: int = 0,
+        confirm_empty: int | None = None,
+    ) -> Card:
         return board_cards.plan_card(
             reading.board,
             reading.round,
@@ -230,6 +240,7 @@ class RoundService:
             self.mode,
             notice=notice,
             page=page,
+            confirm_empty=confirm_empty,
         )
 
     async def paper_links(self, board: Board, rnd: Round) -> Text | None:
@@ -634,6 +645,15 @@ class RoundService:
         ran = await self._run(fresh)
         return ran.reading, bool(ran.outcomes.get(PUBLISH, True))
 
+    async def _published_post(self, board: Board, rnd: Round) -> CardRef | None:
+        """Where the priorities were first posted in the channel, if an earlier publish went."""
+        for version in range(rnd.plan_version - 1, 0, -1):
+            batch = posting.published(rnd.id, version)
+            for outcome in await self.mailer.outcomes(board.tenant, board.id, batch):
+                if outcome.delivered and outcome.conversation and outcome.activity:
+                    return CardRef(outcome.conversation, outcome.activity)
+        return None
+
     # ---- steps that outlive a turn -------------------------------------------------------------
 
     async def _resume_later(self, board: Board, round_id: str, now: datetime) -> None:
@@ -753,6 +773,19 @@ class RoundService:
             card = board_cards.published_card(
                 board, rnd, reading.summary(False), rnd.published or ""
             )
+            earlier = await self._published_post(board, rnd)
+            if earlier is not None and posting.channel_refusal(board) is None:
+                # Published before: the channel's post is brought up to date, not repeated.
+                try:
+                    await self.teams.update(
+                        board.service_url, earlier.conversation, earlier.activity, card
+                    )
+                    return True, True
+                except TeamsError as exc:
+                    if not exc.unreachable:
+                        log.info("priorities not updated yet (%s); tried again", exc.brief())
+                        return False, False  # the agenda carries the step on
+                    log.info("the published priorities are gone (%s): posted anew", exc.brief())
             batch = posting.published(rnd.id, rnd.plan_version)
             return True, await self._tell_channel(board, batch, card)
         elif step == CARD:

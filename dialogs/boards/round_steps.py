@@ -15,13 +15,14 @@ from ..cards import Notice
 from ..messages import Reply
 from ..refusals import Refusal
 from . import cards as board_cards
-from . import forms
+from . import forms, plans
 from .context import DeskContext, Handler, clerk_of, member_of
 from .forms import RoundForm
 from .model import CHAIR, CLERK, Plan, Round
 from .payloads import (
     PLAN_PAGES_MAX,
     OnRound,
+    PlanPublish,
     PlanSave,
     RoundExtend,
     RoundOpen,
@@ -249,25 +250,14 @@ async def _plan(ctx: DeskContext, publish: bool) -> Reply:
         notice = Notice(too_long + " Nothing was saved: please shorten it.", "attention")
         edited = reading.with_round(_with_plan(rnd, plan))
         return ctx.show(ctx.rounds.plan_card(edited, notice, page))
+    empty = plans.unplanned(plan, reading.summary(True)) if publish else []
+    if empty and not (isinstance(asked, PlanPublish) and asked.empty == len(empty)):
+        # Nothing is saved yet: the card comes back with the chair's text, asking to confirm.
+        edited = reading.with_round(_with_plan(rnd, plan))
+        notice = plans.confirm_notice(empty)
+        return ctx.show(ctx.rounds.plan_card(edited, notice, page, confirm_empty=len(empty)))
     fresh, saved = await ctx.rounds.save_plan(reading, asked.version, plan, publish, ctx.turn.now)
-    if saved is None:
-        notice = Notice(
-            "These priorities were changed since this card was sent (perhaps on another "
-            "device), so nothing was saved. Here they are as they are now.",
-            "warning",
-        )
-    elif not publish:
-        notice = Notice("Draft saved.")
-    elif saved:
-        notice = Notice(
-            "Published to the board's channel. It is on its way, and appears there as soon as "
-            "Teams takes it."
-        )
-    else:
-        notice = Notice(
-            "Saved, but I'm no longer in the board's team, so nothing was posted to its channel.",
-            "warning",
-        )
+    notice = plans.saved_notice(rnd, publish, saved)
     return ctx.show(ctx.rounds.plan_card(fresh, notice, page))
 
 

@@ -9,6 +9,7 @@ from ..cards.build import clip, count, day, excerpt, rating_cell, wire_bytes
 from ..cards.render import MAX_CARD_BYTES, CardTooLarge, card_bytes, render
 from ..cards.scheme import LEGEND, NOT_SHOWN
 from ..messages import Card
+from .minutes import HEADING as MINUTES_HEADING
 from .summary import BoardPriority, ElementSummary, Evidence, RoundSummary
 
 TEMPLATE = "round_summary.json.j2"
@@ -43,6 +44,7 @@ def round_summary_card(
     closed_on: str,
     mode: str,
     previous_closed_on: str | None = None,
+    minutes: list[str] | None = None,
 ) -> Card:
     """The board's heat map, response rate and draft priorities for a closed round.
 
@@ -81,6 +83,8 @@ def round_summary_card(
         ),
         "to_agree": TO_AGREE,
         "small_print": small_print(summary),
+        "minutes_heading": MINUTES_HEADING,
+        "minutes": minutes or [],
     }
 
     def build(key_issues: list[list[str]]) -> dict[str, Any]:

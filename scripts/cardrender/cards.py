@@ -229,7 +229,9 @@ def element_sample() -> dict[str, Any]:
     )
     element = GOVERNANCE.element(5)
     assert element is not None
-    notice = Notice("Saved 2. Culture, values and ethos: Amber Green.")
+    notice = Notice(
+        "Saved 2. Culture, values and ethos: Amber Green.", "emphasis"
+    )  # as rate() says it
     return element_card(GOVERNANCE, subject, element, MODE, notice).content
 
 

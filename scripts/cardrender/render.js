@@ -185,7 +185,8 @@ async function draw({ card, hostConfig, width, press }) {
         const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
         for (let node = walker.nextNode(); node; node = walker.nextNode()) {
             if (node.parentElement.offsetParent === null) continue;
-            for (const match of node.textContent.matchAll(/\S+/g)) {
+            // A word may break after its own hyphen ("Self-/review"), never inside a part.
+            for (const match of node.textContent.matchAll(/[^\s-]+-?/g)) {
                 const range = document.createRange();
                 range.setStart(node, match.index);
                 range.setEnd(node, match.index + match[0].length);

@@ -720,6 +720,8 @@ def test_sixteen_plans_of_ordinary_length_share_one_card_with_shortened_key_issu
     cut = [t for t in texts(card) if t.startswith(TRUSTEE_NAMES) and t.endswith("…")]
     assert cut and all(len(t.encode("utf-16-le")) // 2 < 100 for t in cut)
     assert any("more notes)" in t for t in texts(card))
+    # The notes left out can be read: the card says where.
+    assert "Every note is in full in the board paper" in " ".join(texts(card))
 
 
 # -- the published priorities -------------------------------------------------------------------

@@ -125,3 +125,13 @@ def test_chromium_prints_the_paper_to_pdf(tmp_path: Path) -> None:
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
     assert data.count(b"/Type /Page") - data.count(b"/Type /Pages") >= 2  # A4, several pages
+
+
+def test_the_paper_has_the_round_for_the_minutes_and_names_nobody() -> None:
+    rnd, summary = sample()
+    html = paper_html(BOARD, rnd, summary)
+    assert "<h2>For the minutes</h2>" in html
+    assert "Seven of the eight trustees invited completed it (88%)." in html
+    assert "The draft priorities for improvement are" in html
+    minutes = html.split("<h2>For the minutes</h2>", 1)[1].split("<h2>", 1)[0]
+    assert "Name" not in minutes and "Note " not in minutes
