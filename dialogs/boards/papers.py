@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -26,6 +27,7 @@ from ..rounds.minutes import HEADING as MINUTES_HEADING
 from ..rounds.summary import RoundSummary
 from .cards import round_minutes
 from .model import Board, Plan, Round
+from .ports import PeerResult
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSS = {"R": "R", "AR": "AR", "AG": "AG", "G": "G"}
@@ -64,9 +66,15 @@ def page(template: str, **values: Any) -> str:
 
 
 def paper_html(
-    board: Board, rnd: Round, summary: RoundSummary, previous_closed: str | None = None
+    board: Board,
+    rnd: Round,
+    summary: RoundSummary,
+    previous_closed: str | None = None,
+    peer: Sequence[PeerResult] = (),
 ) -> str:
     framework = summary.framework
+    reviews = [_peer_section(summary, result) for result in peer]
+    weaker = {n for section in reviews for n in section["weaker"]}
     return (
         _environment()
         .get_template("paper.html.j2")
@@ -84,7 +92,9 @@ def paper_html(
             minutes_heading=MINUTES_HEADING,
             minutes=round_minutes(rnd, summary),
             columns=framework.priorities.columns,
-            priorities=_priorities(rnd, summary),
+            priorities=_priorities(rnd, summary, weaker),
+            reviews=reviews,
+            seeds=_seeds(summary, weaker),
             published=day(rnd.published) if rnd.published else "",
             no_priorities=NO_PRIORITIES,
             small_print=summary_small_print(summary)[:2],
@@ -107,7 +117,53 @@ def _rows(summary: RoundSummary) -> list[dict[str, Any]]:
     return found
 
 
-def _priorities(rnd: Round, summary: RoundSummary) -> list[dict[str, Any]]:
+WEAKER_STEPS = 2  # the peer rated an element this many steps weaker than the board: a seed
+
+
+def _steps(code: str | None) -> int | None:
+    return RATING_CODES.index(code) if code in RATING_CODES else None
+
+
+def _peer_section(summary: RoundSummary, result: PeerResult) -> dict[str, Any]:
+    """Self versus peer: this round's board rating beside the peer's, for each element the peer
+    was asked about; two or more steps apart flagged, the peer's evidence as key issues."""
+    own = {s.element.number: s.board for s in summary.elements if s.shown and s.board}
+    rows, weaker = [], []
+    for number, (rating, evidence) in sorted(result.ratings.items()):
+        element = summary.framework.element(number)
+        if element is None:
+            continue
+        mine, theirs = _steps(own.get(number)), _steps(rating)
+        apart = mine is not None and theirs is not None and abs(mine - theirs) >= WEAKER_STEPS
+        if apart and theirs is not None and mine is not None and theirs < mine:
+            weaker.append(number)
+        rows.append(
+            {
+                "title": f"{number}. {element.title}",
+                "own": own.get(number) or "–",
+                "own_css": CSS.get(own.get(number) or "", "none"),
+                "peer": rating or "–",
+                "peer_css": CSS.get(rating or "", "none"),
+                "flag": apart,
+                "weaker": number in weaker,
+                "evidence": " ".join(evidence.split()),
+            }
+        )
+    return {"done": day(result.done) if result.done else "", "rows": rows, "weaker": weaker}
+
+
+def _seeds(summary: RoundSummary, weaker: set[int]) -> list[str]:
+    """Elements a peer rated two or more steps weaker that are not among the priorities yet."""
+    listed = {p.summary.element.number for p in summary.priorities}
+    found = []
+    for number in sorted(weaker - listed):
+        element = summary.framework.element(number)
+        if element is not None:
+            found.append(f"{number}. {element.title}")
+    return found
+
+
+def _priorities(rnd: Round, summary: RoundSummary, weaker: set[int]) -> list[dict[str, Any]]:
     found = []
     for p in summary.priorities:
         plan = rnd.plan.get(p.summary.element.number) or Plan()
@@ -118,6 +174,7 @@ def _priorities(rnd: Round, summary: RoundSummary) -> list[dict[str, Any]]:
                 "key_issues": [" ".join(e.text.split()) for e in p.evidence],
                 "actions": plan.actions,
                 "progress": plan.progress,
+                "peer_weaker": p.summary.element.number in weaker,
             }
         )
     return found

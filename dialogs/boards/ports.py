@@ -192,6 +192,15 @@ class Mailer(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class PeerResult:
+    """A finished peer review of the board, as its board paper shows it: by element number, the
+    peer's rating (None: not rated) and evidence. Never the reviewer's name."""
+
+    done: str  # when the reviewer finished
+    ratings: dict[int, tuple[str | None, str]]
+
+
 class BoardSets(Protocol):
     """The learning sets a board is in, as its data export and deletion need them."""
 
@@ -201,6 +210,10 @@ class BoardSets(Protocol):
 
     async def board_deleted(self, board: Board) -> None:
         """The board leaves every set; what it shared is withdrawn."""
+        ...
+
+    async def peer_results(self, board: Board, framework: str) -> list[PeerResult]:
+        """The board's finished peer reviews on that framework, oldest first."""
         ...
 
     async def comparison_page(self, board: Board, set_id: str) -> str | None:

@@ -887,7 +887,8 @@ class RoundService:
         reading = await self.read(board, rnd)
         summary = reading.summary(False)
         if grant.kind == "paper":
-            return Download(papers.paper_html(board, rnd, summary), "text/html")
+            peer = await self.sets.peer_results(board, rnd.framework) if self.sets else []
+            return Download(papers.paper_html(board, rnd, summary, peer=peer), "text/html")
         csv_text = papers.ratings_csv(rnd, summary, reading.ratings())
         return Download(csv_text, "text/csv", f"trustboard-ratings-{rnd.id}.csv")
 

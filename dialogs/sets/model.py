@@ -134,6 +134,8 @@ class Review:
     status: str = INVITED
     reviewer: Person | None = None  # named when asked within a set, else on accepting the code
     done_at: str | None = None
+    # Once done: the peer's rating and evidence by element, kept for the board's paper.
+    peer: dict[int, tuple[str | None, str]] = field(default_factory=dict)
 
     def is_reviewer(self, tenant: str, user: str) -> bool:
         r = self.reviewer

@@ -29,6 +29,7 @@ from .context import NOT_YOURS, TAMPERED, Refusal, SetContext, SetHandler
 from .focus_steps import read_elements
 from .model import DONE, REVIEW_DAYS, STARTED, LearningSet, Person, Review, SetMember
 from .payloads import ReviewAccept, ReviewAsk, ReviewNew
+from .review_store import peer_field
 from .set_steps import new_code, read_code
 from .share_steps import latest_round, own_ratings
 from .store import WRONG_CODES_PER_HOUR
@@ -253,7 +254,8 @@ class ReviewRounds:
         if assessment.finished is None:
             await self.sets.reviews.move(review.id, STARTED)
             return
-        if not await self.sets.reviews.move(review.id, DONE, {"done_at": assessment.finished}):
+        done = {"done_at": assessment.finished, "peer": peer_field(peer_view(assessment))}
+        if not await self.sets.reviews.move(review.id, DONE, done):
             return  # sent already
         await self.desk.store.lock(who, assessment, assessment.finished)
         await send_self_peer(self.sets, review, assessment)

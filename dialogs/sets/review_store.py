@@ -8,6 +8,7 @@ reviewer, and the code then admits nobody else.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
@@ -181,4 +182,23 @@ def _review(review_id: str, raw: Mapping[str, str]) -> Review:
         status=status if status in (INVITED, STARTED, DONE) else INVITED,
         reviewer=reviewer,
         done_at=raw.get("done_at") or None,
+        peer=_peer(raw.get("peer", "")),
     )
+
+
+def peer_field(peer: Mapping[int, tuple[str | None, str]]) -> str:
+    return json.dumps({str(n): [r, e] for n, (r, e) in peer.items()})
+
+
+def _peer(raw: str) -> dict[int, tuple[str | None, str]]:
+    try:
+        found = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    if not isinstance(found, dict):
+        return {}
+    return {
+        int(n): (v[0] if isinstance(v[0], str) else None, str(v[1]))
+        for n, v in found.items()
+        if n.isdigit() and isinstance(v, list) and len(v) == 2
+    }

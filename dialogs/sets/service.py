@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from frameworks import Framework
 
 from ..boards.model import CHAIR, CLERK, Board, Round
+from ..boards.ports import PeerResult
 from ..cards import Notice
 from ..failures import failure
 from ..messages import Card, Reply, Text, Turn
@@ -33,7 +34,7 @@ from . import cards as set_cards
 from . import end_steps, focus_steps, review_steps, set_steps, share_steps
 from .compare import comparison, interests
 from .context import PRIVATE_ONLY, TAMPERED, SetContext, SetHandler, person_ref
-from .model import ROUND, SET_ID, LearningSet, SetMember
+from .model import DONE, ROUND, SET_ID, LearningSet, SetMember, member_key
 from .paper import comparison_html
 from .payloads import REVIEWS, SETS, ReviewAccept, SetJoin, SetList, SetNew
 from .review_store import ReviewStore
@@ -266,6 +267,20 @@ class Sets:
                 }
             )
         return found
+
+    async def peer_results(self, board: Board, framework: str) -> list[PeerResult]:
+        found = []
+        for review_id in await self.reviews.of_board(board.tenant, board.id):
+            review = await self.reviews.get(review_id)
+            if (
+                review is not None
+                and review.status == DONE
+                and review.framework == framework
+                and review.board.key == member_key(board.tenant, board.id)
+                and review.peer
+            ):
+                found.append(PeerResult(review.done_at or "", dict(review.peer)))
+        return sorted(found, key=lambda r: r.done)
 
     async def comparison_page(self, board: Board, set_id: str) -> str | None:
         """The comparison as a printable page for one member board (a signed link's), or None

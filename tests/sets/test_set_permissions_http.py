@@ -15,7 +15,7 @@ import pytest
 from redis.asyncio import Redis
 
 from bot.app import DESK
-from tests.boards.test_board_permissions import Said, click, state
+from tests.boards.test_board_permissions import Said, click
 from tests.sets.trusts import (
     ASH,
     CST_TENANT,
@@ -31,6 +31,7 @@ from tests.support.activities import User
 from tests.support.bot_app import BotApp, StartBot
 from tests.support.bot_http import BotHttp
 from tests.support.fake_connector import FakeConnector
+from tests.support.quiet import changes, quiet_state
 
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
 TAMPERED = "That card's details don't look right, so nothing was changed."
@@ -142,15 +143,16 @@ async def refused(
 ) -> Said:
     """Refused, and Redis as it was; `counted`: but for the count of wrong join codes the person
     tried this hour (that count is what stops codes being guessed)."""
-    before = await _state(redis, counted)
+    before = await _state(bot, redis, counted)
     said = await click(bot, connector, who, verb, data, inputs, tenant=tenant, **where)
     assert said.refused, f"{who.name} ({tenant[:4]}) {verb}: not refused: {said.text[:300]}"
-    assert await _state(redis, counted) == before, f"{who.name} {verb} changed Redis"
+    after = await _state(bot, redis, counted)
+    assert after == before, f"{who.name} {verb} changed Redis: {changes(before, after)}"
     return said
 
 
-async def _state(redis: Redis, counted: bool) -> dict[str, Any]:
-    found = await state(redis)
+async def _state(bot: BotHttp, redis: Redis, counted: bool) -> dict[str, Any]:
+    found = await quiet_state(bot, redis)
     return {k: v for k, v in found.items() if not (counted and k.endswith(":setcodes"))}
 
 
