@@ -106,6 +106,9 @@ CHAIR = "chair"  # the chair, or the clerks while there is no chair: attributed 
 CLERKS = "clerks"  # the board's clerks: what went wrong, and what to do about it
 CLERK_COPIES = "clerk-copies"  # the clerks' own copy of the summary, while the chair has theirs
 CHANNEL = "channel"  # the board's channel, while the bot is still in the team
+# A batch of a learning set's or a peer review's (dialogs/sets), queued under a member board: it
+# belongs to no round, so the delivery callback leaves the board's rounds alone.
+SETS_BATCH = "sets-"
 
 
 @dataclass(frozen=True)

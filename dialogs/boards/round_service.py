@@ -37,7 +37,7 @@ from .board_service import BoardService
 from .forms import RoundForm, message_problem
 from .links import SharedLinks
 from .model import CLOSED, OPEN, Board, CardRef, Member, Plan, Round
-from .ports import TRUSTEES, BoardSets, Mailer, Outcome, Teams, TeamsError
+from .ports import SETS_BATCH, TRUSTEES, BoardSets, Mailer, Outcome, Teams, TeamsError
 from .reading import Reader, RoundReading, batches, who_of
 from .records import BoardRecords
 from .rules import RoundRules
@@ -601,6 +601,8 @@ class RoundService:
         """The outbox settled a message of this board: the round is brought up to date with it
         (the summary posted or refused, a channel post refused for good, a trustee out of
         reach). Hooks come at most once; the agenda's summary item covers one that is lost."""
+        if batch.startswith(SETS_BATCH):
+            return  # a learning set's or a peer review's: no round to bring up to date
         kind, round_id = posting.what(batch), posting.round_of(batch)
         records = BoardRecords(self.boards, tenant, board_id)
         if kind in (posting.SUMMARY, posting.CHAIR_COPY, posting.CLERK_COPY):

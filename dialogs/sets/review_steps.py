@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 from .. import clock
 from ..boards.model import CHAIR, CLERK, Board
+from ..boards.ports import CHAIR as CHAIR_AND_CLERKS
+from ..boards.ports import SETS_BATCH
 from ..cards import Notice
 from ..engine import Joined
 from ..messages import Reply, Text
@@ -285,8 +287,8 @@ def peer_view(assessment: Assessment) -> dict[int, tuple[str | None, str]]:
 
 
 async def send_self_peer(sets: Sets, review: Review, assessment: Assessment) -> int:
-    """Self versus peer to the reviewed board's chair and clerks, each in their 1:1 chat; how
-    many it reached."""
+    """Self versus peer queued in the outbox for the reviewed board's chair and clerks, each in
+    their 1:1 chat (sent only if they still are when it goes); how many it was queued for."""
     board = await sets.desk.boards.board(review.board.tenant, review.board.board)
     framework = sets.frameworks.get(review.framework)
     if board is None or framework is None:
@@ -294,8 +296,17 @@ async def send_self_peer(sets: Sets, review: Review, assessment: Assessment) -> 
     own, source = await own_view(sets, review, board)
     rows = self_versus_peer(framework, review.elements, own, peer_view(assessment))
     card = set_cards.self_peer_card(review, framework, rows, source, sets.mode)
-    reached = 0
-    for member in board.members:
-        if member.role in (CHAIR, CLERK) and member.teams_id:
-            reached += await sets.personal(board.service_url, board.tenant, member.teams_id, card)
-    return reached
+    recipients = [
+        (m.teams_id, m.name) for m in board.members if m.role in (CHAIR, CLERK) and m.teams_id
+    ]
+    batch = f"{SETS_BATCH}review-{review.id}.peer"
+    await sets.desk.mailer.queue(
+        board.tenant,
+        board.id,
+        batch,
+        board.service_url,
+        recipients,
+        card,
+        audience=CHAIR_AND_CLERKS,
+    )
+    return len(recipients)

@@ -10,13 +10,15 @@ import re
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from bot.app import DESK
-from tests.boards.scripted import eventually
+from tests.boards.scripted import eventually, words
 from tests.sets.test_peer_review_http import card_with, review
-from tests.sets.trusts import ELM, OAK, personal, proactive, running_set, texts_to
+from tests.sets.trusts import ELM, OAK, cards_to, personal, proactive, running_set, texts_to
 from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector
+from tests.support.quiet import quiet
 
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
 PAPER = re.compile(r"\[the board paper, to print\]\((http://[^)]+/links/[^)]+)\)")
@@ -50,7 +52,7 @@ def peer_rows(page: str) -> list[tuple[str, ...]]:
 
 
 async def test_self_versus_peer_is_a_section_of_the_board_paper_and_seeds_priorities(
-    bot: BotApp, connector: FakeConnector
+    bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     await running_set(bot, connector)  # Oak's round: R, AR, G, AR on 1, 5, 15 and 16
     before = await paper(connector)
@@ -73,6 +75,7 @@ async def test_self_versus_peer_is_a_section_of_the_board_paper_and_seeds_priori
         "Peer review: rate Oak Learning Trust's board",
     )
     await bot.app[DESK].settle()
+    await quiet(bot, redis_client)
 
     page = await paper(connector)
     assert peer_rows(page) == [
@@ -97,3 +100,26 @@ async def test_self_versus_peer_is_a_section_of_the_board_paper_and_seeds_priori
     assert ELM.chair.name not in page and "Elm Academies" not in page
     # The reviewer's own board paper has no section of Oak's review.
     assert "PEER-Elm" not in "\n".join(texts_to(connector, ELM.chair))
+
+
+async def test_self_versus_peer_waits_out_a_busy_teams_in_the_outbox(
+    bot: BotApp, connector: FakeConnector, redis_client: Redis
+) -> None:
+    await running_set(bot, connector)
+    oak = personal(bot, connector, OAK.chair, OAK.tenant)
+    assert await oak.say("sets") == 200
+    assert await oak.click("set.show") == 200
+    assert await oak.click("review.new") == 200
+    assert await oak.click("review.ask", elements="1,5", reviewer="B") == 200
+    elm = proactive(bot, connector, ELM.chair, ELM.tenant)
+    elm.card_id, elm.card = card_with(connector, ELM.chair, "Rate Oak Learning Trust's board")
+    # Teams is busy for Oak's chair: the card is sent when it takes it, not lost.
+    connector.throttle(3, retry_after=0.2, kinds=["send"])
+    await review(
+        elm, [("G", "PEER-Elm: clear"), ("AR", "")], "Peer review: rate Oak Learning Trust's board"
+    )
+    await bot.app[DESK].settle()
+    await quiet(bot, redis_client)
+    for who in (OAK.chair, OAK.clerk):
+        got = [c for _, c in cards_to(connector, who) if "self versus peer" in words(c)]
+        assert len(got) == 1, who.name

@@ -28,6 +28,7 @@ from tests.sets.trusts import (
 from tests.support.activities import User
 from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector
+from tests.support.quiet import quiet
 from tests.support.redis_state import every_key
 
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
@@ -98,6 +99,7 @@ async def test_a_peer_review_both_ways(
     )
     assert "your review is with Oak Learning Trust's chair and clerks" in elm.said()
     await bot.app[DESK].settle()
+    await quiet(bot, redis_client)  # self versus peer goes through the outbox
 
     # Oak's chair and clerk get self versus peer; nobody else does.
     for who in (OAK.chair, OAK.clerk):
@@ -143,6 +145,7 @@ async def test_a_peer_review_both_ways(
         "Peer review: rate Elm Academies's board",
     )
     await bot.app[DESK].settle()
+    await quiet(bot, redis_client)  # self versus peer goes through the outbox
     got = [words(c) for c in inboxes.since(connector, ELM.chair) if "self versus peer" in words(c)]
     assert len(got) == 1
     assert "Board: Green · Peer: Amber Green" in got[0]
