@@ -25,6 +25,7 @@ from ..rounds.minutes import HEADING as MINUTES_HEADING
 from ..rounds.minutes import minutes
 from ..rounds.summary import BoardPriority, Evidence, RoundSummary
 from ..text import length
+from .evidence import invitation_text
 from .model import (
     IN_PROGRESS,
     NOT_STARTED,
@@ -79,6 +80,7 @@ PROGRESS_BUDGETS = ((NAME_MAX, 240), (60, 120), (40, 60))
 # (notes per priority, wire bytes per note) for key issues, tried in turn until a card fits;
 # the last shows only how many notes there are.
 PLAN_ISSUES = ((3, 300), (3, 160), (2, 100), (1, 60), (0, 0))
+CLOSE_NAMES = 12  # names listed in the close confirmation; the rest are counted
 # Where the chair reads the notes the plan card has no room for: the board paper has them all.
 MORE_NOTES = (
     "Every note is in full in the board paper: its link comes with the summary, and Show the "
@@ -302,6 +304,7 @@ def round_form_card(
     elements: tuple[int, ...] | None = None,
     deadline: str | None = None,
     attributed: bool = False,
+    issues_to_team: bool = False,
     min_responses: int = 3,
     message: str = "",
     notice: Notice | None = None,
@@ -343,6 +346,18 @@ def round_form_card(
                 "value": "attributed",
             },
         ],
+        "issues": "team" if issues_to_team else "board",
+        "issues_choices": [
+            {
+                "title": "Only the board's trustees, chair and clerks (recommended)",
+                "value": "board",
+            },
+            {"title": "Everyone in the team, members who are not trustees too", "value": "team"},
+        ],
+        "issues_hint": (
+            "Key issues are trustees' evidence, quoted without names. Trustees are told who will "
+            "see it before they answer."
+        ),
         "min_label": "Fewest responses before an element's breakdown is shown",
         "min_low": MIN_RESPONSES[0],
         "min_high": MIN_RESPONSES[1],
@@ -452,6 +467,7 @@ def round_card(
             "Closing now sends the summary to the board's channel and to the chair, and "
             "trustees can no longer change their answers. It cannot be undone."
         ),
+        "close_who": _not_finished(current, len(rnd.elements)),
         "close": action("Close now", RoundClose(board=board.id, round=rnd.id), mode, "destructive"),
         "refresh": action("Refresh", RoundStatus(board=board.id, round=rnd.id), mode),
         "closed_text": note
@@ -503,6 +519,24 @@ def _joiners(
         "lines": lines,
         "buttons": buttons,
     }
+
+
+def _not_finished(progress: Sequence[Progress], asked: int) -> str:
+    """Who the close confirmation warns about: everyone invited who has not finished."""
+    waiting = [p for p in progress if p.state != RESPONDED]
+    if not waiting:
+        return "Every trustee has finished."
+    how = {NOT_STARTED: "not started", UNREACHABLE: "unreachable"}
+    shown = [
+        f"{_name(p.member.name)} ({how.get(p.state) or f'{p.rated} of {asked} rated'})"
+        for p in waiting[:CLOSE_NAMES]
+    ]
+    if len(waiting) > CLOSE_NAMES:
+        shown.append(f"{len(waiting) - CLOSE_NAMES} more")
+    listed = ", ".join(shown[:-1]) + f" and {shown[-1]}" if len(shown) > 1 else shown[0]
+    return (
+        f"Not finished: {listed}. Their answers so far count; they can add nothing once it closes."
+    )
 
 
 def _round_status(rnd: Round) -> str:
@@ -657,7 +691,7 @@ def invitation_card(
         "message_from": f"A message from {_name(clerk.name) if clerk else 'the clerk'}:",
         "message": _paragraphs(rnd.message),
         "about": [
-            _what_others_see(rnd),
+            invitation_text(rnd),
             "Your answers are saved as you go; you can change them until the round closes.",
             TONE,
         ],
@@ -682,19 +716,6 @@ def invitation_card(
             MAX_CARD_BYTES - base - MARGIN,
         )
     return Card(content, summary)
-
-
-def _what_others_see(rnd: Round) -> str:
-    if rnd.attributed:
-        return (
-            "The chair and clerk will see your name beside your evidence; the channel's summary "
-            "shows no names."
-        )
-    return (
-        "The chair and clerk will see your evidence without your name; no breakdown is shown "
-        f"for an element until at least {count(rnd.min_responses, 'trustee has', 'trustees have')}"
-        " rated it."
-    )
 
 
 def _element_lines(numbers: Sequence[int], framework: Framework) -> list[str]:
@@ -942,7 +963,10 @@ def published_card(board: Board, rnd: Round, summary: RoundSummary, published_on
         "about": [
             f"From the board's self-assessment round on {_scope(rnd.elements, framework).lower()}"
             f"{closed}. Published {day(published_on)}.",
-            "The key issues are drawn from trustees' evidence, without names.",
+            "The key issues are drawn from trustees' evidence, without names."
+            if rnd.issues_to_team
+            else "The key issues, trustees' evidence, are for the board's trustees, chair and "
+            "clerks: they are on the board's summary for each of them.",
         ],
         "columns": framework.priorities.columns,
         "labels": (ACTIONS_LABEL, PROGRESS_LABEL),
@@ -970,7 +994,11 @@ def published_card(board: Board, rnd: Round, summary: RoundSummary, published_on
                 {
                     **rating_cell(p.summary.board),
                     "focus_area": p.focus_area,
-                    "key_issues": _key_issues(p.evidence, *issues, named=False),
+                    # The channel is everyone's: key issues only where the round shows them to
+                    # the whole team (dialogs/boards/evidence.py).
+                    "key_issues": _key_issues(p.evidence, *issues, named=False)
+                    if rnd.issues_to_team
+                    else [],
                     "actions": shown[2 * i],
                     "progress": shown[2 * i + 1],
                 }

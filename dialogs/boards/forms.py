@@ -62,6 +62,7 @@ class RoundForm:
 
     elements: tuple[int, ...] | None = None
     attributed: bool = False
+    issues_to_team: bool = False
     min_responses: int = 3
     message: str = ""
     deadline: str | None = None  # as typed (YYYY-MM-DD), if it was a date at all
@@ -70,7 +71,11 @@ class RoundForm:
 
 
 def read_round_form(payload: RoundOpen, framework: Framework) -> RoundForm:
-    form = RoundForm(attributed=payload.attributed, message=clean(payload.message))
+    form = RoundForm(
+        attributed=payload.attributed,
+        issues_to_team=payload.issues_to_team,
+        message=clean(payload.message),
+    )
     readers = (
         ("elements", lambda: elements(framework, payload.elements)),
         ("min_responses", lambda: min_responses(payload.min_responses)),

@@ -136,6 +136,9 @@ class Round:
     # Steps of an operation on the round not done yet (see RoundService.resume): "invite",
     # "summary", "remind:2"… Empty once every operation on it has finished.
     todo: tuple[str, ...] = ()
+    # Whether the channel's copy shows the key issues (evidence, never names) to the whole team;
+    # by default only the board's trustees, chair and clerks see them (dialogs/boards/evidence.py).
+    issues_to_team: bool = False
 
     @property
     def is_open(self) -> bool:

@@ -140,17 +140,22 @@ class RoundOpen(OnBoard):
     responses, the deadline) is kept as typed, for the handler to explain and hand back."""
 
     verb = "round.open"
-    inputs = ("elements", "deadline", "visibility", "min_responses", "message")
+    inputs = ("elements", "deadline", "visibility", "min_responses", "message", "issues")
     framework: str = Field(alias="fw", max_length=200)
     elements: ChosenElements = ()
     deadline: str | None = None
     visibility: Literal["anonymous", "attributed"] = "anonymous"
     min_responses: str | int | float = Field("3", alias="min")
     message: str = ""
+    issues: Literal["board", "team"] = "board"  # who sees the key issues in the channel
 
     @property
     def attributed(self) -> bool:
         return self.visibility == "attributed"
+
+    @property
+    def issues_to_team(self) -> bool:
+        return self.issues == "team"
 
 
 class RoundStatus(OnRound):

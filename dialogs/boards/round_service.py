@@ -29,7 +29,7 @@ from ..messages import Card, Place, Text
 from ..refusals import Refusal
 from ..rounds import round_summary_card
 from ..store import Store, StoreUnavailable
-from . import agenda_items, data, membership, papers, posting
+from . import agenda_items, data, evidence, membership, papers, posting
 from . import cards as board_cards
 from .agenda_items import CLOSE, PURGE, REMIND, RESUME
 from .agenda_items import SUMMARY as SUMMARY_ITEM
@@ -37,6 +37,7 @@ from .board_service import BoardService
 from .forms import RoundForm, message_problem
 from .links import SharedLinks
 from .model import CLOSED, OPEN, Board, CardRef, Member, Plan, Round
+from .payloads import SummaryShow
 from .ports import SETS_BATCH, TRUSTEES, BoardSets, Mailer, Outcome, Teams, TeamsError
 from .reading import Reader, RoundReading, batches, who_of
 from .records import BoardRecords
@@ -210,7 +211,18 @@ class RoundService:
         found = await posting.summary_posting(self.mailer, board, rnd)
         return posting.summary_note(board, rnd, found)
 
-    async def summary_card(self, reading: RoundReading, attributed: bool) -> Card:
+    async def summary_card(
+        self,
+        reading: RoundReading,
+        attributed: bool,
+        *,
+        key_issues: bool | None = None,
+        notice: Notice | None = None,
+    ) -> Card:
+        """The round's summary: `attributed`, the chair's and clerks' private copy (names where
+        the round is attributed, the round for the minutes); else the channel's, with the key
+        issues only where `key_issues` (by default as the round's settings give the whole team;
+        dialogs/boards/evidence.py), Teams refreshing it with them for the board's members."""
         rnd = reading.round
         previous = reading.previous.round if reading.previous else None
         if previous is None and rnd.previous:
@@ -224,7 +236,30 @@ class RoundService:
             previous.closed if previous else None,
             # The private copies (the chair's, the clerks') carry the round for the minutes.
             minutes=board_cards.round_minutes(rnd, summary) if attributed else None,
+            notice=notice,
+            **({} if attributed else self._channel_view(reading, key_issues)),
         )
+
+    def _channel_view(self, reading: RoundReading, key_issues: bool | None) -> dict[str, Any]:
+        board, rnd = reading.board, reading.round
+        if rnd.issues_to_team:
+            return {}
+        show = SummaryShow(board=board.id, round=rnd.id)
+        refresh = None
+        if self.mode == "execute":
+            # Teams asks again for each of these people's view of the card, and shows them the
+            # card the desk answers with (the key issues); everyone else sees it as posted.
+            ask = board_cards.action("Key issues", show, self.mode)
+            ask.pop("fallback", None)
+            refresh = {"action": ask, "userIds": evidence.refresh_ids(board)}
+        return {
+            "key_issues": bool(key_issues),
+            "hidden_note": evidence.HIDDEN_NOTE,
+            "refresh": refresh,
+            "actions_list": []
+            if key_issues
+            else [board_cards.action("Show the key issues", show, self.mode)],
+        }
 
     def plan_card(
         self,
@@ -357,6 +392,7 @@ class RoundService:
             elements=form.elements or (),
             deadline=clock.iso(deadline),
             attributed=form.attributed,
+            issues_to_team=form.issues_to_team,
             min_responses=form.min_responses,
             message=form.message,
             status=OPEN,

@@ -15,7 +15,7 @@ from ..cards import Notice
 from ..messages import Reply
 from ..refusals import Refusal
 from . import cards as board_cards
-from . import forms, plans
+from . import evidence, forms, plans
 from .context import DeskContext, Handler, clerk_of, member_of
 from .forms import RoundForm
 from .model import CHAIR, CLERK, Plan, Round
@@ -114,6 +114,7 @@ def _form_again(ctx: DeskContext, framework: Framework, form: RoundForm) -> Repl
         elements=form.elements,
         deadline=form.deadline,
         attributed=form.attributed,
+        issues_to_team=form.issues_to_team,
         min_responses=form.min_responses,
         message=form.message,
         notice=Notice(problems + " Nothing has been opened yet.", "attention"),
@@ -213,7 +214,11 @@ async def summary_show(ctx: DeskContext) -> Reply:
     in_private = ctx.place is not None and ctx.place.personal
     attributed = member.role in (CLERK, CHAIR) and in_private
     reading = await ctx.rounds.read(ctx.board, rnd)
-    card = await ctx.rounds.summary_card(reading, attributed=attributed)
+    shown = evidence.sees_key_issues(member, rnd)
+    told = None if in_private or shown else Notice(evidence.NOT_FOR_YOU, "accent")
+    card = await ctx.rounds.summary_card(
+        reading, attributed=attributed, key_issues=shown, notice=told
+    )
     papers = await ctx.rounds.paper_links(ctx.board, rnd) if in_private else None
     extra = [papers] if papers is not None and member.role in (CLERK, CHAIR) else []
     if _may_plan(ctx) and in_private:

@@ -654,6 +654,7 @@ def _round_fields(rnd: Round) -> dict[str, str]:
         "remind_at": rnd.remind_at,
         "previous": rnd.previous,
         "clerk_card": card_ref_value(rnd.clerk_card) if rnd.clerk_card else None,
+        "issues": "team" if rnd.issues_to_team else None,
     }
     fields.update({k: v for k, v in optional.items() if v})
     fields.update({f"todo:{step}": "1" for step in rnd.todo})
@@ -695,6 +696,7 @@ def _round(round_id: str, raw: Mapping[str, str]) -> Round:
         left=_prefixed(raw, "left:"),
         joined=_prefixed(raw, "joined:"),
         todo=tuple(sorted(_prefixed(raw, "todo:"))),
+        issues_to_team=raw.get("issues") == "team",
     )
 
 

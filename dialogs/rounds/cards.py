@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..cards.build import clip, count, day, excerpt, rating_cell, wire_bytes
+from ..cards.build import Notice, clip, count, day, excerpt, rating_cell, wire_bytes
 from ..cards.render import MAX_CARD_BYTES, CardTooLarge, card_bytes, render
 from ..cards.scheme import LEGEND, NOT_SHOWN
 from ..messages import Card
@@ -45,6 +45,12 @@ def round_summary_card(
     mode: str,
     previous_closed_on: str | None = None,
     minutes: list[str] | None = None,
+    *,
+    notice: Notice | None = None,
+    key_issues: bool = True,
+    hidden_note: str | None = None,
+    refresh: dict[str, Any] | None = None,
+    actions_list: list[dict[str, Any]] | None = None,
 ) -> Card:
     """The board's heat map, response rate and draft priorities for a closed round.
 
@@ -85,9 +91,15 @@ def round_summary_card(
         "small_print": small_print(summary),
         "minutes_heading": MINUTES_HEADING,
         "minutes": minutes or [],
+        # Without the key issues (the channel's copy, by default): said once, not per priority.
+        "hidden_note": None if key_issues else hidden_note,
+        "refresh": refresh,
+        "actions_list": actions_list or [],
+        "notice": notice,
     }
 
-    def build(key_issues: list[list[str]]) -> dict[str, Any]:
+    def build(shown: list[list[str]]) -> dict[str, Any]:
+        lines_of = shown if key_issues else [[] for _ in shown]
         priorities = [
             {
                 **rating_cell(p.summary.board),
@@ -96,13 +108,15 @@ def round_summary_card(
                 "actions": None,
                 "progress": None,
             }
-            for p, lines in zip(summary.priorities, key_issues, strict=True)
+            for p, lines in zip(summary.priorities, lines_of, strict=True)
         ]
         card = render(TEMPLATE, **context, priorities=priorities)
         if card_bytes(card) >= MAX_CARD_BYTES:  # render allows the limit itself; keep under it
             raise CardTooLarge(f"{TEMPLATE} rendered {card_bytes(card)} bytes")
         return card
 
+    if not key_issues:
+        return Card(build([[] for _ in summary.priorities]), fallback)
     return Card(_fitting(build, summary.priorities), fallback)
 
 

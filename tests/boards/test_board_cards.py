@@ -292,7 +292,10 @@ def test_choosing_a_framework_lists_each_with_a_choose_button() -> None:
 def test_round_form_defaults_to_every_element_a_fortnight_and_anonymity() -> None:
     card = round_form_card(board(), GOVERNANCE, "execute", today=TODAY)
     fields = inputs(card)
-    assert set(fields) == {"elements", "deadline", "visibility", "min", "message"}
+    assert set(fields) == {"elements", "deadline", "visibility", "min", "message", "issues"}
+    # Key issues go to the board's members with a role unless the clerk chooses the whole team.
+    assert fields["issues"]["value"] == "board"
+    assert [c["value"] for c in fields["issues"]["choices"]] == ["board", "team"]
     elements = fields["elements"]
     assert elements["isMultiSelect"] is True and elements["style"] == "expanded"
     assert elements["value"] == ",".join(str(n) for n in range(1, 17))
@@ -433,6 +436,24 @@ def test_open_round_card_buttons_remind_extend_close_refresh() -> None:
     assert "Reminders sent by a clerk so far: 2." in texts(card)
 
 
+def test_the_close_confirmation_says_who_has_not_finished() -> None:
+    the_board = board()
+    progress = mixed_progress()
+    card = round_card(the_board, open_round(the_board), GOVERNANCE, progress, "execute")
+    close = said(Card(buttons(card)["Close round"]["card"], "close"))
+    waiting = [p for p in progress if p.state != RESPONDED]
+    names = [p.member.name for p in waiting]
+    expected = (
+        f"Not finished: {names[0]} (5 of 16 rated), {names[1]} (not started), {names[2]} "
+        f"(unreachable) and {names[3]} (9 of 16 rated). Their answers so far count; they can "
+        "add nothing once it closes."
+    )
+    assert expected in close
+    everyone = [replace(p, state=RESPONDED, rated=16) for p in progress]
+    done = round_card(the_board, open_round(the_board), GOVERNANCE, everyone, "execute")
+    assert "Every trustee has finished." in said(Card(buttons(done)["Close round"]["card"], "c"))
+
+
 def test_no_reminder_button_when_everyone_reachable_has_finished() -> None:
     the_board = board()
     progress = [Progress(m, RESPONDED, 16) for m in the_board.trustees]
@@ -516,7 +537,9 @@ def test_anonymous_invitation_says_names_are_not_shown_and_the_minimum() -> None
     assert f"A message from {CLERK_NAME}:" in shown
     assert "Please be candid." in shown
     assert (
-        "The chair and clerk will see your evidence without your name; no breakdown is shown "
+        "Your evidence, without your name, is "
+        "quoted to the board's trustees, chair and clerks and in the board paper; others in the "
+        "team (members who are not trustees) do not see it. No breakdown or evidence is shown "
         "for an element until at least 4 trustees have rated it." in shown
     )
     assert "Your answers are saved as you go; you can change them until the round closes." in shown
@@ -532,10 +555,12 @@ def test_attributed_invitation_says_names_are_seen_by_the_chair_only() -> None:
     card = invitation_card(the_board, running, GOVERNANCE, "submit")
     shown = texts(card)
     assert (
-        "The chair and clerk will see your name beside your evidence; the channel's summary "
-        "shows no names." in shown
+        "The chair and clerks will see your name beside your evidence. Your evidence, without "
+        "your name, is quoted to the board's trustees, chair and clerks and in the board paper; "
+        "others in the team (members who are not trustees) do not see it. No breakdown or "
+        "evidence is shown for an element until at least 3 trustees have rated it." in shown
     )
-    assert not any("without your name" in t for t in shown)
+    assert not any(t.startswith("Your evidence, without your name") for t in shown)
     assert "2 of the framework's 16 elements:" in shown
     assert "2. Culture, values and ethos" in shown and "5. Risk management" in shown
     assert not any(t.startswith("A message from") for t in shown)  # no message, no box
@@ -731,7 +756,8 @@ def test_published_card_is_a_table_of_the_frameworks_four_columns() -> None:
     the_board = board()
     summary = round_summary("The register is out of date.", codes="R AR AG G", trustees=4)
     saved = {5: Plan("Review the risk register termly.", "")}
-    done = closed_round(the_board, plan=saved)
+    # A round whose clerk chose to show the key issues to the whole team.
+    done = closed_round(the_board, plan=saved, issues_to_team=True)
     card = published_card(the_board, done, summary, "2026-12-09T10:00:00+00:00")
     assert buttons(card) == {} and inputs(card) == {}
     shown = texts(card)
@@ -756,11 +782,24 @@ def test_published_card_never_names_a_trustee_even_in_an_attributed_round() -> N
     notes = {i: f"Note {i}: the board should look again at risk." for i in range(4)}
     summary = round_summary(notes, attributed=True, codes="R AR", trustees=4)
     assert summary.priorities[0].evidence[0].name in TRUSTEE_NAMES  # names were recorded
-    card = published_card(the_board, closed_round(the_board), summary, TODAY)
+    card = published_card(the_board, closed_round(the_board, issues_to_team=True), summary, TODAY)
     everything = json.dumps(card.content, ensure_ascii=False)
     for name in (*TRUSTEE_NAMES, CHAIR_NAME, CLERK_NAME):
         assert name not in everything
     assert "Note 0: the board should look again at risk." in texts(card)
+
+
+def test_published_card_quotes_no_evidence_unless_the_whole_team_may_see_it() -> None:
+    """The channel is everyone's, observers included: by default the published priorities are
+    the focus areas and the chair's plan, and say where the key issues are."""
+    the_board = board()
+    notes = {i: f"Note {i}: the board should look again at risk." for i in range(4)}
+    summary = round_summary(notes, attributed=False, codes="R AR", trustees=4)
+    card = published_card(the_board, closed_round(the_board), summary, TODAY)
+    everything = json.dumps(card.content, ensure_ascii=False)
+    assert "Note 0" not in everything and "look again at risk" not in everything
+    assert any("are for the board's trustees, chair and clerks" in t for t in texts(card))
+    assert all(row[1] == [] for row in table_rows(card))
 
 
 def test_published_card_fits_sixteen_emoji_plans_and_hostile_evidence() -> None:
