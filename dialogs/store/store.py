@@ -170,16 +170,12 @@ class Store:
         return bool(await self._call(lambda: self._update(keys=keys, args=_flatten(fields))))
 
     async def finish(self, who: Who, assessment: Assessment, now: str) -> bool:
-        keys = [self.keys.assessment(who, assessment.id), self.keys.profile(who)]
-        scope = assessment.key_scope
-        args = [assessment.id, f"open:{scope}", f"last:{scope}", now]
+        keys, args = self._closing(who, assessment.id, assessment.key_scope, now)
         return bool(await self._call(lambda: self._finish(keys=keys, args=args)))
 
     async def lock(self, who: Who, assessment: Assessment, now: str) -> bool:
         """Lock a round's answers when the round closes, whether the trustee finished or not."""
-        keys = [self.keys.assessment(who, assessment.id), self.keys.profile(who)]
-        scope = assessment.key_scope
-        args = [assessment.id, f"open:{scope}", f"last:{scope}", now]
+        keys, args = self._closing(who, assessment.id, assessment.key_scope, now)
         return bool(await self._call(lambda: self._lock(keys=keys, args=args)))
 
     async def in_scope(self, who: Who, scope: str) -> Assessment | None:
@@ -190,18 +186,7 @@ class Store:
 
     async def in_scope_many(self, whos: list[Who], scope: str) -> list[Assessment | None]:
         """Many trustees' assessments in one scope (a round), in two pipelined round trips."""
-        fields = (f"open:{scope}", f"last:{scope}")
-
-        async def pointers() -> list[Any]:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for who in whos:
-                    pipe.hmget(self.keys.profile(who), *fields)
-                return list(await pipe.execute())
-
-        found = [(o or last) for o, last in await self._call(pointers)]
-        wanted = [
-            (who, i) for who, i in zip(whos, found, strict=True) if i and ASSESSMENT_ID.match(i)
-        ]
+        wanted = await self._in_scope_ids(whos, scope)
 
         async def assessments() -> list[Any]:
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -210,30 +195,15 @@ class Store:
                 return list(await pipe.execute())
 
         raws = await self._call(assessments) if wanted else []
-        by_user = {
-            who.user: _assessment(i, raw) for (who, i), raw in zip(wanted, raws, strict=True) if raw
-        }
-        return [by_user.get(who.user) for who in whos]
+        return _by_trustee(whos, wanted, raws)
 
     async def lock_scope(self, whos: list[Who], scope: str, now: str) -> list[Assessment | None]:
         """Lock many trustees' answers in one scope (a round that closed) and read them as
         locked: after this no answer can change, so what is returned is final."""
-        fields = (f"open:{scope}", f"last:{scope}")
-
-        async def pointers() -> list[Any]:
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for who in whos:
-                    pipe.hmget(self.keys.profile(who), *fields)
-                return list(await pipe.execute())
-
-        found = [(o or last) for o, last in await self._call(pointers)]
-        wanted = [
-            (who, i) for who, i in zip(whos, found, strict=True) if i and ASSESSMENT_ID.match(i)
-        ]
+        wanted = await self._in_scope_ids(whos, scope)
 
         def lock(who: Who, i: str, client: Any = None) -> Awaitable[Any]:
-            keys = [self.keys.assessment(who, i), self.keys.profile(who)]
-            args = [i, f"open:{scope}", f"last:{scope}", now]
+            keys, args = self._closing(who, i, scope, now)
             return self._lock(keys=keys, args=args, client=client)
 
         async def lock_and_read() -> list[Any]:
@@ -260,10 +230,30 @@ class Store:
 
         run = lock_then_read if is_cluster(self.redis) else lock_and_read
         raws = await self._call(run) if wanted else []
-        by_user = {
-            who.user: _assessment(i, raw) for (who, i), raw in zip(wanted, raws, strict=True) if raw
-        }
-        return [by_user.get(who.user) for who in whos]
+        return _by_trustee(whos, wanted, raws)
+
+    async def _in_scope_ids(self, whos: list[Who], scope: str) -> list[tuple[Who, str]]:
+        """Each trustee with an assessment in the scope (open, else the last), and its id: one
+        pipelined round trip."""
+        fields = (f"open:{scope}", f"last:{scope}")
+
+        async def pointers() -> list[Any]:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for who in whos:
+                    pipe.hmget(self.keys.profile(who), *fields)
+                return list(await pipe.execute())
+
+        found = [(o or last) for o, last in await self._call(pointers)]
+        return [
+            (who, i) for who, i in zip(whos, found, strict=True) if i and ASSESSMENT_ID.match(i)
+        ]
+
+    def _closing(
+        self, who: Who, assessment_id: str, scope: str, now: str
+    ) -> tuple[list[str], list[str]]:
+        """The keys and arguments of the finish and lock scripts, which close the same way."""
+        keys = [self.keys.assessment(who, assessment_id), self.keys.profile(who)]
+        return keys, [assessment_id, f"open:{scope}", f"last:{scope}", now]
 
     async def set_fields(self, who: Who, assessment_id: str, fields: dict[str, str]) -> None:
         """Fields that describe an assessment rather than answer it (a round's new deadline)."""
@@ -324,6 +314,16 @@ def _profile(raw: dict[str, Any]) -> Profile:
     opened = {k[5:]: v for k, v in raw.items() if k.startswith("open:")}
     last = {k[5:]: v for k, v in raw.items() if k.startswith("last:")}
     return Profile(open=opened, last=last, conversation=raw.get("conv"))
+
+
+def _by_trustee(
+    whos: list[Who], wanted: list[tuple[Who, str]], raws: list[Any]
+) -> list[Assessment | None]:
+    """The assessments read for `wanted`, in the order of `whos` (None where there is none)."""
+    by_user = {
+        who.user: _assessment(i, raw) for (who, i), raw in zip(wanted, raws, strict=True) if raw
+    }
+    return [by_user.get(who.user) for who in whos]
 
 
 def _assessment(assessment_id: str, raw: dict[str, str]) -> Assessment:
