@@ -19,7 +19,7 @@ async def setup(ctx: DeskContext) -> Reply:
     if ctx.board.set_up:
         if member_of(ctx).role == CLERK:
             return await refresh_members(ctx)
-        return ctx.show(await ctx.boards.card(ctx.board))
+        return ctx.show(await ctx.boards.card(ctx.board, viewer=_viewer(ctx, ctx.board)))
     clerk = Member(
         key=ctx.who.user,
         teams_id=(ctx.place.sender_id if ctx.place else ""),
@@ -28,7 +28,7 @@ async def setup(ctx: DeskContext) -> Reply:
     roster = await ctx.boards.roster(ctx.board, ctx.turn.place)
     if not await ctx.records.claim_clerk(clerk, roster):
         board = await _reload(ctx)
-        return ctx.show(await ctx.boards.card(board))
+        return ctx.show(await ctx.boards.card(board, viewer=_viewer(ctx, board)))
     board = await _reload(ctx)
     await ctx.boards.refresh_card(board)
     notice = Notice(
@@ -36,7 +36,12 @@ async def setup(ctx: DeskContext) -> Reply:
         "in the team: everyone else is a trustee for now. Choose Manage roles to name the chair "
         "and anyone who is not a trustee.",
     )
-    return ctx.show(await ctx.boards.card(board, notice))
+    return ctx.show(await ctx.boards.card(board, notice, viewer=_viewer(ctx, board)))
+
+
+def _viewer(ctx: DeskContext, board: Board) -> Member | None:
+    """Who pressed: the card they get back shows the buttons their role allows."""
+    return board.member(ctx.who.user)
 
 
 async def _reload(ctx: DeskContext) -> Board:
@@ -48,8 +53,8 @@ async def _reload(ctx: DeskContext) -> Board:
 
 
 async def show_board(ctx: DeskContext) -> Reply:
-    member_of(ctx)
-    return ctx.show(await ctx.boards.card(ctx.board))
+    member = member_of(ctx)
+    return ctx.show(await ctx.boards.card(ctx.board, viewer=member))
 
 
 async def refresh_members(ctx: DeskContext) -> Reply:
@@ -65,7 +70,7 @@ async def refresh_members(ctx: DeskContext) -> Reply:
         "Newcomers are trustees until you change their role.",
         "accent",
     )
-    return ctx.show(await ctx.boards.card(board, notice))
+    return ctx.show(await ctx.boards.card(board, notice, viewer=_viewer(ctx, board)))
 
 
 def _page(ctx: DeskContext, page: int) -> int:
@@ -100,7 +105,8 @@ async def roles_save(ctx: DeskContext) -> Reply:
         former = board.member(result.demoted)
         text += f" {former.name if former else 'The former chair'} is now a trustee."
     if board.role(ctx.who.user) != CLERK:
-        return ctx.show(await ctx.boards.card(board, Notice(text + " You are no longer a clerk.")))
+        no_longer = Notice(text + " You are no longer a clerk.")
+        return ctx.show(await ctx.boards.card(board, no_longer, viewer=_viewer(ctx, board)))
     return ctx.show(board_cards.roles_card(board, page, ctx.mode, notice=Notice(text)))
 
 

@@ -27,6 +27,8 @@ from ..rounds.summary import BoardPriority, Evidence, RoundSummary
 from ..text import length
 from .evidence import invitation_text
 from .model import (
+    CHAIR,
+    CLERK,
     IN_PROGRESS,
     NOT_STARTED,
     RESPONDED,
@@ -133,18 +135,35 @@ def board_card(
     frameworks: Mapping[str, Framework],
     mode: str,
     notice: Notice | None = None,
+    *,
+    view: str = CLERK,
+    refresh_ids: Sequence[str] = (),
 ) -> Card:
-    """The board's public card in its channel: who is who, and the open round if there is one."""
+    """The board's public card in its channel: who is who, and the open round if there is one.
+
+    `view`: whose buttons it shows, a clerk's (every action), the chair's (the round's progress)
+    or anyone else's (none). Posted in the channel it is everyone's, and Teams asks again for the
+    view of each of `refresh_ids` (Universal Actions' refresh.userIds: the clerks and the chair),
+    so each person sees the buttons their role allows; the server checks each press all the same.
+    """
     name = _board_name(board.name)
     b = board.id
-    buttons = [action("Manage roles", RolesShow(board=b, page=0), mode)]
-    if open_round:
+    buttons = []
+    if view == CLERK:
+        buttons.append(action("Manage roles", RolesShow(board=b, page=0), mode))
+    if open_round and view in (CLERK, CHAIR):
         progress = RoundStatus(board=b, round=open_round.id)
         buttons.append(action("Round progress", progress, mode))
-    else:
+    elif view == CLERK:
         buttons.append(action("Open a round", RoundNew(board=b), mode))
-    buttons.append(action("Refresh members", BoardRefresh(board=b), mode))
-    buttons.append(action("Board data", DataShow(board=b), mode))
+    if view == CLERK:
+        buttons.append(action("Refresh members", BoardRefresh(board=b), mode))
+        buttons.append(action("Board data", DataShow(board=b), mode))
+    refresh = None
+    if refresh_ids and mode == "execute":
+        again = action("Board", BoardShow(board=b), mode)
+        again.pop("fallback", None)
+        refresh = {"action": again, "userIds": list(refresh_ids)[:60]}
     round_block = _open_round_block(open_round, frameworks) if open_round else None
     summary = (
         f"{name}: a self-assessment round is open, answers due {day(open_round.deadline)}."
@@ -161,8 +180,15 @@ def board_card(
         no_round="No self-assessment round is open at the moment.",
         footer="Only clerks can change roles or run rounds.",
         actions_list=buttons,
+        refresh=refresh,
     )
     return Card(content, summary)
+
+
+def moved_card() -> Card:
+    """What an earlier board card in the channel says once a newer one is the live one."""
+    text = "This card has moved on: the board's current card is the newest one in the channel."
+    return Card(render("superseded.json.j2", summary=text, text=text), text)
 
 
 def _people(board: Board) -> list[str]:
@@ -308,11 +334,15 @@ def round_form_card(
     min_responses: int = 3,
     message: str = "",
     notice: Notice | None = None,
+    last_priorities: tuple[int, ...] = (),
 ) -> Card:
-    """The form a clerk fills in to open a round; `today` is "YYYY-MM-DD" (UK)."""
-    chosen = [n for n in (elements or ()) if framework.element(n)] or [
-        e.number for e in framework.elements
-    ]
+    """The form a clerk fills in to open a round; `today` is "YYYY-MM-DD" (UK). `elements`
+    None ticks every element, an empty tuple none; `last_priorities`, the priorities of the
+    board's last closed round on this framework, are offered as a starting set."""
+    if elements is None:
+        chosen = [e.number for e in framework.elements]
+    else:
+        chosen = [n for n in elements if framework.element(n)]
     due = _date(deadline) if deadline else date.fromisoformat(today) + timedelta(DEADLINE_DAYS)
     summary = f"Open a round: {framework.title}."
     context = {
@@ -331,6 +361,7 @@ def round_form_card(
         "elements_hint": (
             "A learning set works on three or four elements; a full review takes them all."
         ),
+        "element_starts": _element_starts(board, framework, chosen, last_priorities, mode),
         "today": today,
         "deadline": due.isoformat(),
         "deadline_hint": (
@@ -390,6 +421,29 @@ TOO_LONG_TO_SHOW = (
 )
 
 
+def _element_starts(
+    board: Board,
+    framework: Framework,
+    chosen: Sequence[int],
+    last_priorities: tuple[int, ...],
+    mode: str,
+) -> list[dict[str, Any]]:
+    """Ways to set the ticks at once, so a learning set of three needs no thirteen unticks."""
+    b, fw = board.id, framework.id
+    total = len(framework.elements)
+    buttons = []
+    if chosen:
+        buttons.append(action("Untick all", RoundForm(board=b, framework=fw, elements=()), mode))
+    if len(chosen) < total:
+        every = RoundForm(board=b, framework=fw, elements=None)
+        buttons.append(action("Tick all", every, mode))
+    if last_priorities and tuple(sorted(chosen)) != tuple(sorted(last_priorities)):
+        last = RoundForm(board=b, framework=fw, elements=last_priorities)
+        title = f"Last round's priorities ({len(last_priorities)})"
+        buttons.append(action(title, last, mode))
+    return buttons
+
+
 def _with_long_text(context: dict[str, Any], template: str, key: str) -> dict[str, Any]:
     """The card, or, when what someone typed is far too long for it, with as much as fits."""
     try:
@@ -420,6 +474,7 @@ def round_card(
     joined: Sequence[Member] = (),
     note: str | None = None,
     minutes: Sequence[str] | None = None,
+    can_run: bool = True,
 ) -> Card:
     """The clerk's live view of a round: who has answered, and what the clerk can do about it.
     `note`, on a closed round: where its summary has got to (dialogs/boards/posting.py)."""
@@ -448,6 +503,7 @@ def round_card(
         "about": _round_about(rnd, framework),
         "counts": counts,
         "is_open": rnd.is_open,
+        "can_run": can_run,
         "remind": (
             action(
                 f"Send a reminder ({waiting})",
@@ -477,7 +533,7 @@ def round_card(
             if board.detached
             else "The summary is in the board's channel and with the chair."
         ),
-        "actions_list": _closed_actions(board, rnd, followup, mode),
+        "actions_list": _closed_actions(board, rnd, followup if can_run else (), mode),
         "joiners": _joiners(board, rnd, joined, mode) if rnd.is_open else None,
         "minutes_heading": MINUTES_HEADING,
         "minutes": list(minutes or []),

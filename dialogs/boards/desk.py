@@ -35,7 +35,7 @@ from . import cards as board_cards
 from .board_service import BoardService
 from .context import DeskContext, Handler
 from .links import SharedLinks
-from .model import CLERK, Board
+from .model import CLERK, Board, Member
 from .payloads import BOARD, OnBoard
 from .ports import Mailer, Outcome, Teams, TeamsError
 from .records import BoardRecords
@@ -176,9 +176,7 @@ class Desk:
             return
         board = await self._named(board, place, turn)
         if board.set_up:
-            card = board_cards.board_card(
-                board, await self._open_round(board), self.frameworks, self.mode
-            )
+            card = await self.board_card(board)
         else:
             card = board_cards.setup_card(board.name or "this board", board.id, self.mode)
         posted = await self.teams.post(place.service_url, board.channel, card)
@@ -205,7 +203,24 @@ class Desk:
         board = await self._named(board, place, turn)
         if not board.set_up:
             return Reply(send=[board_cards.setup_card(board.name, board.id, self.mode)])
-        return Reply(send=[await self.board_card(board)])
+        return await self._live_card(board, place)
+
+    async def _live_card(self, board: Board, place: Place) -> Reply:
+        """Asked for in the channel: the board card is posted afresh and becomes the one kept
+        up to date; the one before says where it went, so no stale buttons are left about."""
+        card = await self.board_card(board)
+        if not board.channel:
+            return Reply(send=[card])
+        posted = await self.teams.post(place.service_url, board.channel, card)
+        await self.boards.set_card(board.tenant, board.id, posted.activity)
+        if board.card and board.card != posted.activity:
+            try:
+                await self.teams.update(
+                    place.service_url, board.channel, board.card, board_cards.moved_card()
+                )
+            except TeamsError as exc:
+                log.info("the earlier board card was not retired: %s", exc.brief())
+        return Reply()
 
     async def _named(self, board: Board, place: Place, turn: Turn) -> Board:
         """A board first met without its team's name (an @mention carries none) asks Teams, so
@@ -228,7 +243,7 @@ class Desk:
         for board_id in await self.boards.tenant_boards(turn.who.tenant):
             board = await self.boards.board(turn.who.tenant, board_id)
             if board and board.role(turn.who.user) == CLERK:
-                found.append(await self.board_card(board))
+                found.append(await self.board_card(board, viewer=board.member(turn.who.user)))
         if not found:
             return Reply(
                 send=[
@@ -264,8 +279,10 @@ class Desk:
     async def _open_round(self, board: Board) -> Any:
         return await BoardRecords.of(self.boards, board).open_round()
 
-    async def board_card(self, board: Board, notice: Notice | None = None) -> Card:
-        return await self.board_service.card(board, notice)
+    async def board_card(
+        self, board: Board, notice: Notice | None = None, viewer: Member | None = None
+    ) -> Card:
+        return await self.board_service.card(board, notice, viewer)
 
     async def refresh_board_card(self, board: Board) -> None:
         await self.board_service.refresh_card(board)

@@ -44,8 +44,11 @@ def elements(framework: Framework, numbers: Sequence[int]) -> tuple[int, ...]:
 
 
 def chosen_elements(framework: Framework, chosen: Sequence[int] | None) -> tuple[int, ...] | None:
-    """The elements ticked on the framework card, carried to the form (None: none said)."""
-    return None if chosen is None else elements(framework, chosen)
+    """The elements ticked on the framework card, carried to the form (None: none said; an
+    empty list: the clerk asked to start from none ticked)."""
+    if chosen is None:
+        return None
+    return elements(framework, chosen) if chosen else ()
 
 
 def min_responses(value: object) -> int:

@@ -65,7 +65,9 @@ class DeskSide(Protocol):
     agenda: Any
     rules: RoundRules
 
-    async def board_card(self, board: Board, notice: Notice | None = None) -> Card: ...
+    async def board_card(
+        self, board: Board, notice: Notice | None = None, viewer: Member | None = None
+    ) -> Card: ...
 
     async def refresh_board_card(self, board: Board) -> None: ...
 
@@ -231,7 +233,9 @@ async def _chair_left(desk: DeskSide, board: Board, chair: Member, now: str) -> 
         "chair: choose Manage roles. Until then, the chair's copy of a round's summary and its "
         "plan come to the clerks."
     )
-    card = await desk.board_card(board, Notice(text, "warning"))
+    # The clerks' view of the card: its Manage roles is theirs to press.
+    clerk = board.clerks[0] if board.clerks else None
+    card = await desk.board_card(board, Notice(text, "warning"), clerk)
     await _to_clerks(desk, board, f"chair-left.{_stamp(now)}", card)
 
 

@@ -188,7 +188,10 @@ class RoundService:
 
     # ---- cards ---------------------------------------------------------------------------------
 
-    async def round_card(self, reading: RoundReading, notice: Notice | None = None) -> Card:
+    async def round_card(
+        self, reading: RoundReading, notice: Notice | None = None, *, can_run: bool = True
+    ) -> Card:
+        """The round card; `can_run` False for the chair, who sees no clerk's buttons."""
         board, rnd = reading.board, reading.round
         progress = reading.progress(await self.reader.unreachable(board, rnd))
         followup: tuple[int, ...] = ()
@@ -202,6 +205,7 @@ class RoundService:
             self.mode,
             notice=notice,
             followup=followup,
+            can_run=can_run,
             minutes=None if rnd.is_open else board_cards.round_minutes(rnd, reading.summary(False)),
             joined=membership.joined_after(board, rnd) if rnd.is_open else (),
             note=None if rnd.is_open else await self._summary_note(board, rnd),
@@ -325,7 +329,8 @@ class RoundService:
             + "The round card is in your 1:1 chat with me, so only you see it.",
             "accent",
         )
-        return Shown(elsewhere=await self.board_cards.card(board, elsewhere))
+        clicker = next((m for m in board.members if m.teams_id == sender), None)
+        return Shown(elsewhere=await self.board_cards.card(board, elsewhere, viewer=clicker))
 
     async def _keep_clerk_card(self, board: Board, rnd: Round, ref: CardRef) -> None:
         await self.records(board).update_round(rnd.id, {"clerk_card": card_ref_value(ref)})
@@ -416,6 +421,16 @@ class RoundService:
             and rnd.framework == framework.id
             and rnd.deadline == clock.iso(deadline)
         )
+
+    async def last_priorities(self, board: Board, framework: Framework) -> tuple[int, ...]:
+        """The priorities of the board's last closed round on this framework, if it had any."""
+        records = self.records(board)
+        found = await self._previous_round(records, framework)
+        rnd = await records.round(found) if found else None
+        if rnd is None:
+            return ()
+        reading = await self.read(board, rnd, compare=False)
+        return tuple(p.summary.element.number for p in reading.summary(False).priorities)
 
     async def _previous_round(self, records: BoardRecords, framework: Framework) -> str | None:
         for round_id in reversed(await records.rounds()):

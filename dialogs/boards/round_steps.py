@@ -73,7 +73,10 @@ async def round_form(ctx: DeskContext) -> Reply:
     framework = ctx.rounds.framework(asked.framework)
     chosen = forms.chosen_elements(framework, asked.elements)
     today = clock_today(ctx)
-    card = board_cards.round_form_card(ctx.board, framework, ctx.mode, today=today, elements=chosen)
+    last = await ctx.rounds.last_priorities(ctx.board, framework)
+    card = board_cards.round_form_card(
+        ctx.board, framework, ctx.mode, today=today, elements=chosen, last_priorities=last
+    )
     return ctx.show(card)
 
 
@@ -94,7 +97,7 @@ async def round_open(ctx: DeskContext) -> Reply:
     )
     notice = Notice(
         f"Round opened. I'm sending each of the {len(reading.round.invited)} trustees a personal "
-        "invitation now; this card shows who has responded and updates as answers arrive."
+        "invitation now; the round card shows who has responded and updates as answers arrive."
     )
     return await show_to_clerk(ctx, reading, notice)
 
@@ -133,8 +136,8 @@ async def round_status(ctx: DeskContext) -> Reply:
             "chat with me: type status there. Nothing was changed."
         )
     reading = await ctx.rounds.read(ctx.board, await _round(ctx))
-    if member.role == CHAIR:
-        return await _card(ctx, reading)
+    if member.role == CHAIR:  # the chair follows the round; running it is the clerks'
+        return ctx.show(await ctx.rounds.round_card(reading, can_run=False))
     return await show_to_clerk(ctx, reading, None)
 
 

@@ -204,6 +204,73 @@ def test_board_card_without_a_round_or_chair_offers_to_open_one() -> None:
     assert data(card, "Open a round") == {"verb": "round.new", "b": BOARD_ID}
 
 
+def test_each_role_sees_its_own_buttons_on_the_board_card() -> None:
+    """Posted in the channel the card is everyone's, without a clerk's buttons; Teams refreshes
+    it for the clerks and the chair (refresh.userIds), each getting their role's buttons."""
+    the_board = board()
+    running = open_round(the_board)
+    clerk_ids = [m.teams_id for m in the_board.clerks]
+    chair = the_board.chair
+    assert chair is not None
+    everyone = board_card(
+        the_board, running, FRAMEWORKS, "execute", view=TRUSTEE, refresh_ids=clerk_ids
+    )
+    assert list(buttons(everyone)) == []
+    refresh = everyone.content["refresh"]
+    assert refresh["userIds"] == clerk_ids
+    assert refresh["action"]["verb"] == "board.show"
+    assert refresh["action"]["data"] == {"verb": "board.show", "b": BOARD_ID}
+    chairs = board_card(the_board, running, FRAMEWORKS, "execute", view=CHAIR)
+    assert list(buttons(chairs)) == ["Round progress"]
+    clerks = board_card(the_board, running, FRAMEWORKS, "execute", view=CLERK)
+    assert "Manage roles" in buttons(clerks) and "Board data" in buttons(clerks)
+    # A host without Universal Actions gets no refresh to act on.
+    assert (
+        "refresh"
+        not in board_card(
+            the_board, running, FRAMEWORKS, "submit", view=TRUSTEE, refresh_ids=clerk_ids
+        ).content
+    )
+
+
+def test_the_chair_follows_a_round_without_the_clerks_buttons() -> None:
+    the_board = board()
+    running = open_round(the_board)
+    card = round_card(the_board, running, GOVERNANCE, mixed_progress(), "execute", can_run=False)
+    assert list(buttons(card)) == ["Refresh"]
+    assert "Responded 3" in said(card)
+
+
+def test_the_round_form_starts_a_learning_set_from_none_or_the_last_priorities() -> None:
+    """Three elements need no thirteen unticks: the form can start from none ticked, or from
+    the priorities of the board's last round on the framework."""
+    the_board = board()
+    card = round_form_card(the_board, GOVERNANCE, "execute", today=TODAY, last_priorities=(2, 5, 9))
+    found = buttons(card)
+    assert "Tick all" not in found
+    assert data(card, "Untick all") == {
+        "verb": "round.form",
+        "b": BOARD_ID,
+        "fw": GOVERNANCE.id,
+        "els": [],
+    }
+    assert data(card, "Last round's priorities (3)") == {
+        "verb": "round.form",
+        "b": BOARD_ID,
+        "fw": GOVERNANCE.id,
+        "els": [2, 5, 9],
+    }
+    blank = round_form_card(the_board, GOVERNANCE, "execute", today=TODAY, elements=())
+    assert inputs(blank)["elements"]["value"] == ""
+    assert "Untick all" not in buttons(blank) and "Tick all" in buttons(blank)
+    assert "Last round's priorities" not in " ".join(buttons(blank))  # none: no last round
+    chosen = round_form_card(
+        the_board, GOVERNANCE, "execute", today=TODAY, elements=(2, 5, 9), last_priorities=(2, 5, 9)
+    )
+    assert inputs(chosen)["elements"]["value"] == "2,5,9"
+    assert "Last round's priorities (3)" not in buttons(chosen)  # already what is ticked
+
+
 # -- roles --------------------------------------------------------------------------------------
 
 
@@ -322,7 +389,7 @@ def test_round_form_defaults_to_every_element_a_fortnight_and_anonymity() -> Non
     text = said(card)
     assert "A learning set works on three or four elements" in text
     assert "end of that day (UK time)" in text and "one automatic reminder" in text
-    assert list(buttons(card)) == ["Open the round", "Back"]
+    assert list(buttons(card)) == ["Untick all", "Open the round", "Back"]
     assert buttons(card)["Open the round"]["style"] == "positive"
     assert data(card, "Open the round") == {
         "verb": "round.open",
