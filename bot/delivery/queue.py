@@ -2,10 +2,19 @@
 
 How a job moves (keys in jobs.py):
 
+The queue is spread over QUEUE_SHARDS shards (dialogs/store/keys.py), each a stream with its own
+hash tag and consumer group and its own due set of retries, so that on a Redis Cluster the work
+lands on every master, not on one slot's. A job's shard follows from its id. Every worker reads
+every shard in turn (without blocking: a read that finds nothing waits up to `block_ms` for this
+process to queue something, and looks again), claims from every shard, and promotes every
+shard's due retries; the unsharded stream and due set of an older version are read as one more
+shard, so nothing it queued is left behind, and never written.
+
 1. `enqueue` writes the job hash (state `queued`) and the round index in one script, unless the
-   job already exists, then adds `{job: <id>}` to the stream and marks the job `streamed`. A crash
-   between the two leaves a queued job that is not on the stream; enqueueing it again (the round
-   logic re-enqueues its recipients when it resumes) puts it on, because `streamed` is still unset.
+   job already exists, then adds `{job: <id>}` to its shard's stream and marks the job
+   `streamed`. A crash between the two leaves a queued job that is not on the stream; enqueueing
+   it again (the round logic re-enqueues its recipients when it resumes) puts it on, because
+   `streamed` is still unset.
 2. A worker reads the entry as a consumer of the group (XREADGROUP). Entries stay pending until
    the job is settled, so a worker that dies mid-way loses nothing: another one claims its entries
    once they have been idle long enough (XAUTOCLAIM).
@@ -39,6 +48,7 @@ What is not guaranteed, honestly:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
@@ -48,14 +58,17 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
+from redis.typing import StreamIdT
 
 from dialogs.store import text
-from dialogs.store.keys import Keys, split_job_id
+from dialogs.store.keys import QUEUE_SHARDS, Keys, Shard, queue_shard, split_job_id
 
 from .jobs import FINAL_STATES, Job, JobStatus, Recipient, from_ms
 from .sender import Sent
 
 GROUP = "senders"
+SHARDS: tuple[Shard, ...] = tuple(range(QUEUE_SHARDS))
+READ: tuple[Shard, ...] = (*SHARDS, None)  # None: the unsharded stream of before, if any
 _FINAL_LUA = "{" + ", ".join(f"['{state}'] = true" for state in sorted(FINAL_STATES)) + "}"
 DEFAULT_RETENTION = timedelta(days=90)
 
@@ -183,10 +196,23 @@ return 1
 
 @dataclass(frozen=True)
 class Entry:
-    """One stream entry: a prompt to look at a job."""
+    """One stream entry: a prompt to look at a job, in the stream of one shard of the queue."""
 
     entry_id: str
     job_id: str
+    shard: Shard = None
+
+
+class _Wake:
+    """A worker's read waiting for this process to queue something, and where it was queued."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+        self.shards: set[int] = set()
+
+    def queued(self, shard: int) -> None:
+        self.shards.add(shard)
+        self.event.set()
 
 
 @dataclass(frozen=True)
@@ -214,7 +240,9 @@ class Outbox:
         self._mark_streamed = redis.register_script(_MARK_STREAMED)
         self._part = redis.register_script(_PART)
         self._requeue = redis.register_script(_REQUEUE)
-        self._group_ready = False
+        self._ready: set[Shard] = set()  # the streams whose consumer group is known to exist
+        self._turn = 0  # which shard a read looks at first: each in turn
+        self._waiting: set[_Wake] = set()  # reads waiting for this process to queue something
 
     # -- for the round logic -------------------------------------------------------------------
 
@@ -234,8 +262,10 @@ class Outbox:
 
     async def _stream(self, job_id: str) -> None:
         await self.ensure_group()
-        await self.redis.xadd(self.keys.job_stream(), {"job": job_id})
+        await self.redis.xadd(self.keys.job_stream(queue_shard(job_id)), {"job": job_id})
         await self._mark_streamed(keys=[self.keys.job(job_id)])
+        for waiting in self._waiting:  # this process's workers look at once, not at their next poll
+            waiting.queued(queue_shard(job_id))
 
     async def requeue(self, job_id: str) -> bool:
         """Try a failed job again from the start (Teams was down for longer than the worker's
@@ -285,51 +315,111 @@ class Outbox:
     # -- for workers ---------------------------------------------------------------------------
 
     async def ensure_group(self) -> None:
-        if self._group_ready:
+        """The consumer group on every shard's stream (made with it if need be)."""
+        for shard in SHARDS:
+            if shard in self._ready:
+                continue
+            try:
+                await self.redis.xgroup_create(
+                    self.keys.job_stream(shard), GROUP, id="0", mkstream=True
+                )
+            except ResponseError as exc:
+                if "BUSYGROUP" not in str(exc):
+                    raise
+            self._ready.add(shard)
+
+    async def _look_for_the_stream_of_before(self) -> None:
+        """Whether the unsharded stream of an older version is there to be read (an older
+        process may still be queueing into it); it is never made here."""
+        if None in self._ready:
             return
         try:
-            await self.redis.xgroup_create(self.keys.job_stream(), GROUP, id="0", mkstream=True)
+            await self.redis.xgroup_create(self.keys.job_stream(None), GROUP, id="0")
         except ResponseError as exc:
             if "BUSYGROUP" not in str(exc):
-                raise
-        self._group_ready = True
+                return  # no such stream
+        self._ready.add(None)
+
+    def _streams(self) -> list[Shard]:
+        """The shards to read, each in turn first, the stream of before (if any) among them."""
+        shards = [shard for shard in READ if shard in self._ready]
+        start = self._turn % len(shards) if shards else 0
+        self._turn += 1
+        return shards[start:] + shards[:start]
 
     @contextlib.asynccontextmanager
-    async def _group_check(self) -> AsyncIterator[None]:
+    async def _group_check(self, shard: Shard) -> AsyncIterator[None]:
         try:
             yield
         except ResponseError as exc:
             if "NOGROUP" in str(exc):
-                self._group_ready = False  # the stream was deleted: make the group again
+                self._ready.discard(shard)  # the stream was deleted: make the group again
             raise
 
     async def read(self, consumer: str, count: int, block_ms: int) -> list[Entry]:
-        """New entries for this consumer; they stay pending until `ack`."""
-        async with self._group_check():
-            entries = await text.xreadgroup(
-                self.redis, GROUP, consumer, self.keys.job_stream(), count, block_ms
-            )
-        return _entries(entries)
+        """New entries for this consumer, from every shard; they stay pending until `ack`.
+        With none anywhere, waits up to `block_ms` for this process to queue something."""
+        wake = _Wake()  # before the sweep: a job queued during it wakes this read
+        self._waiting.add(wake)
+        try:
+            found = await self._sweep(consumer, count, self._streams())
+            if not found and block_ms > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.event.wait(), block_ms / 1000)
+                    # Woken: the shards just queued to first (the rest at the next read).
+                    found = await self._sweep(consumer, count, sorted(wake.shards))
+            return found
+        finally:
+            self._waiting.discard(wake)
+
+    async def _sweep(self, consumer: str, count: int, shards: Sequence[Shard]) -> list[Entry]:
+        found: list[Entry] = []
+        for shard in shards:
+            if len(found) >= count:
+                break
+            async with self._group_check(shard):
+                entries = await text.xreadgroup(
+                    self.redis, GROUP, consumer, self.keys.job_stream(shard), count - len(found)
+                )
+            found += _entries(entries, shard)
+        return found
 
     async def claim(self, consumer: str, min_idle_ms: int, count: int) -> list[Entry]:
         """Entries other consumers left pending for longer than `min_idle_ms`, now ours."""
-        async with self._group_check():
-            answer = await self.redis.xautoclaim(
-                self.keys.job_stream(), GROUP, consumer, min_idle_ms, "0-0", count=count
-            )
-        return _entries(answer[1])
+        await self._look_for_the_stream_of_before()
+        found: list[Entry] = []
+        for shard in self._streams():
+            if len(found) >= count:
+                break
+            async with self._group_check(shard):
+                answer = await self.redis.xautoclaim(
+                    self.keys.job_stream(shard),
+                    GROUP,
+                    consumer,
+                    min_idle_ms,
+                    "0-0",
+                    count=count - len(found),
+                )
+            found += _entries(answer[1], shard)
+        return found
 
-    async def touch(self, consumer: str, entry_ids: Sequence[str]) -> None:
+    async def touch(self, consumer: str, entries: Sequence[Entry]) -> None:
         """Reset the idle time of entries still being worked on, so nobody claims them."""
-        if entry_ids:
+        by_shard: dict[Shard, list[StreamIdT]] = {}
+        for entry in entries:
+            by_shard.setdefault(entry.shard, []).append(entry.entry_id)
+        for shard, ids in by_shard.items():
             await self.redis.xclaim(
-                self.keys.job_stream(), GROUP, consumer, 0, list(entry_ids), justid=True
+                self.keys.job_stream(shard), GROUP, consumer, 0, ids, justid=True
             )
 
     async def promote_due(self, limit: int = 100) -> int:
-        return int(
-            await self._promote(keys=[self.keys.jobs_due(), self.keys.job_stream()], args=[limit])
-        )
+        """Move due retries onto their shard's stream, in every shard."""
+        moved = 0
+        for shard in READ:
+            keys = [self.keys.jobs_due(shard), self.keys.job_stream(shard)]
+            moved += int(await self._promote(keys=keys, args=[limit]))
+        return moved
 
     async def load(self, job_id: str) -> tuple[Job, JobStatus] | None:
         raw = await text.hgetall(self.redis, self.keys.job(job_id))
@@ -395,18 +485,26 @@ class Outbox:
         return written != 0
 
     async def schedule(self, job_id: str, due_ms: int) -> None:
-        await self.redis.zadd(self.keys.jobs_due(), {job_id: due_ms})
+        await self.redis.zadd(self.keys.jobs_due(queue_shard(job_id)), {job_id: due_ms})
 
-    async def ack(self, entry_id: str) -> None:
+    async def ack(self, entry: Entry) -> None:
+        stream = self.keys.job_stream(entry.shard)
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.xack(self.keys.job_stream(), GROUP, entry_id)
-            pipe.xdel(self.keys.job_stream(), entry_id)
+            pipe.xack(stream, GROUP, entry.entry_id)
+            pipe.xdel(stream, entry.entry_id)
             await pipe.execute()
 
     async def pending(self) -> int:
-        """How many stream entries are taken but not yet settled, across all consumers."""
-        info = await self.redis.xpending(self.keys.job_stream(), GROUP)
-        return int(info["pending"])
+        """How many stream entries are taken but not yet settled, across all consumers and
+        every shard."""
+        await self.ensure_group()
+        await self._look_for_the_stream_of_before()
+        total = 0
+        for shard in READ:
+            if shard in self._ready:
+                info = await self.redis.xpending(self.keys.job_stream(shard), GROUP)
+                total += int(info["pending"])
+        return total
 
 
 def _job_fields(job: Job) -> dict[str, str]:
@@ -427,11 +525,11 @@ def _job_fields(job: Job) -> dict[str, str]:
     return {**fields, **{name: value for name, value in optional.items() if value}}
 
 
-def _entries(messages: Any) -> list[Entry]:
+def _entries(messages: Any, shard: Shard) -> list[Entry]:
     found = []
     for entry_id, fields in messages or []:
         if fields and fields.get("job"):  # a claimed entry deleted meanwhile has no fields
-            found.append(Entry(entry_id, fields["job"]))
+            found.append(Entry(entry_id, fields["job"], shard))
     return found
 
 

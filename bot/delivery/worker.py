@@ -110,7 +110,7 @@ class Worker:
         self.sent = 0  # jobs this worker delivered, for logs and tests
         self.progressed: float | None = None  # when (Unix time) a pass over the stream last ended
         self._stopping = asyncio.Event()
-        self._tasks: dict[str, asyncio.Task[None]] = {}  # by stream entry id
+        self._tasks: dict[Entry, asyncio.Task[None]] = {}  # by stream entry
 
     # -- running -------------------------------------------------------------------------------
 
@@ -166,14 +166,14 @@ class Worker:
 
     async def _start(self, entries: list[Entry]) -> None:
         for entry in entries:
-            if entry.entry_id in self._tasks:
+            if entry in self._tasks:
                 continue  # already in hand (claimed back from ourselves)
             task = asyncio.create_task(self._handle(entry))
-            self._tasks[entry.entry_id] = task
-            task.add_done_callback(partial(self._finished, entry.entry_id))
+            self._tasks[entry] = task
+            task.add_done_callback(partial(self._finished, entry))
 
-    def _finished(self, entry_id: str, _: asyncio.Task[None]) -> None:
-        self._tasks.pop(entry_id, None)
+    def _finished(self, entry: Entry, _: asyncio.Task[None]) -> None:
+        self._tasks.pop(entry, None)
 
     async def _pause(self, seconds: float) -> None:
         with contextlib.suppress(TimeoutError):
@@ -208,7 +208,7 @@ class Worker:
         except ValueError:
             loaded = None  # not a job id: nothing to do but drop the entry
         if loaded is None or loaded[1].final:
-            await self.outbox.ack(entry.entry_id)
+            await self.outbox.ack(entry)
             return
         job = loaded[0]
         if job.kind != ROLE:  # a role job sends nothing itself
@@ -221,7 +221,7 @@ class Worker:
             # A duplicate entry, or a crash between recording a retry and scheduling it.
             await self.outbox.schedule(entry.job_id, begin.due_ms)
         if begin.verdict != "go":
-            await self.outbox.ack(entry.entry_id)
+            await self.outbox.ack(entry)
             return
         if job.kind == ROLE:
             await self._forward(entry, job, token)
@@ -236,7 +236,7 @@ class Worker:
         else:
             state, fields = DROPPED, {"reason": NOBODY}
         written = await self.outbox.settle(job, token, state, fields)
-        await self.outbox.ack(entry.entry_id)
+        await self.outbox.ack(entry)
         log.info("delivery %s: %s to %d", job.job_id, state, len(handed))
         if written:
             await self._tell(job.job_id)
@@ -287,7 +287,7 @@ class Worker:
         else:
             if sent is None:
                 # Another attempt took the job over (this one outlived its lease): it settles.
-                await self.outbox.ack(entry.entry_id)
+                await self.outbox.ack(entry)
                 return
             if isinstance(sent, str):
                 state, fields, delay = DROPPED, {"reason": sent}, 0.0
@@ -296,7 +296,7 @@ class Worker:
                 fields = {"activity_id": sent.activity_id, "conversation_id": sent.conversation_id}
                 delay = 0.0
         written = await self.outbox.settle(job, token, state, fields, int(delay * 1000))
-        await self.outbox.ack(entry.entry_id)
+        await self.outbox.ack(entry)
         if state == DELIVERED:
             self.sent += 1
             if not written:

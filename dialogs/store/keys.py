@@ -65,16 +65,25 @@ A peer review, `{review:<id>}` (the reviewed board and the reviewer may be in tw
 A tenant, and what all processes share:
 
     p:{t:<tenant>}:boards            set     the tenant's board ids
-    p:{dq}:stream                    stream  delivery work items {job: <job id>}
-    p:{dq}:due                       zset    delivery job id -> time (ms) a retry is due
+    p:{dq:<n>}:stream                stream  delivery work items {job: <job id>}, shard n
+    p:{dq:<n>}:due                   zset    delivery job id -> time (ms) a retry is due
     p:{dq:t:<tenant>}:rate           zset    sliding log of the tenant's recent sends
     p:{dq:t:<tenant>}:rate:u:<user>  zset    sliding log of recent sends to one person
     p:{dq:t:<tenant>}:hold           string  present (with a TTL) while Teams throttles the tenant
-    p:{agenda}:due                   zset    agenda item -> time (ms) it is due
-    p:{agenda}:claims                string  counter that makes each agenda lease its own
+    p:{agenda:<n>}:due               zset    agenda item -> time (ms) it is due, shard n
+    p:{agenda:<n>}:claims            string  counter that makes each agenda lease its own
     p:{links}:secret                 string  the download links' signing secret, when not set
     p:{health}:<process>             string  /healthz's probe write (expires after 30 s)
     p:{health:<n>}:<process>         string  the same on a cluster, one for each master
+
+The delivery queue and the agenda are what every process shares, so each is spread over a fixed
+number of shards (QUEUE_SHARDS, AGENDA_SHARDS), each shard its own hash tag: on a Redis Cluster
+their work lands on every master rather than on one slot's. A job's shard follows from its id
+(`queue_shard`) and an agenda item's from its text (`agenda_shard`), so the same job or item
+always goes to the same shard; every process reads every shard. The numbers are fixed because
+an item's shard must not change under it. The unsharded keys of before (`{dq}:stream`,
+`{dq}:due`, `{agenda}:due`, `{agenda}:claims`: shard None below) are still read, so that what a
+process of an older version queued is done, but nothing new is written there.
 
 A delivery job id is `<tenant>/<board>/<digest>`, the first two percent-encoded (so neither holds
 a `/`), the digest a hash of (round id, address: the recipient's Teams user id, `#<conversation>`
@@ -94,6 +103,20 @@ ASSESSMENT_ID = re.compile(r"^[0-9a-f]{12}$")
 ROUND_ID = ASSESSMENT_ID  # 12 hex digits too
 SET_ID = re.compile(r"^[0-9a-f]{16}$")
 JOIN_CODE = re.compile(r"^[A-HJ-NP-Z2-9]{8}$")  # no I, O, 0 or 1: read aloud, never confused
+
+
+QUEUE_SHARDS = 8  # the delivery queue's shards: {dq:0} ... {dq:7}; never change it
+AGENDA_SHARDS = 8  # the agenda's shards: {agenda:0} ... {agenda:7}; never change it
+Shard = int | None  # None: the unsharded keys of before, read but never written
+
+
+def queue_shard(job_id: str) -> int:
+    """The delivery queue's shard of a job: from the digest its id ends with."""
+    return int(split_job_id(job_id)[2][:8], 16) % QUEUE_SHARDS
+
+
+def agenda_shard(item: str) -> int:
+    return int(hashlib.sha256(item.encode()).hexdigest()[:8], 16) % AGENDA_SHARDS
 
 
 def key_part(value: str) -> str:
@@ -242,12 +265,12 @@ class Keys:
     def tenant_boards(self, tenant: str) -> str:
         return f"{self._tagged(f't:{key_part(tenant)}')}:boards"
 
-    def job_stream(self) -> str:
-        return f"{self._tagged('dq')}:stream"
+    def job_stream(self, shard: Shard) -> str:
+        return f"{self._tagged(_shard_tag('dq', shard))}:stream"
 
-    def jobs_due(self) -> str:
-        """Same hash tag as the stream: promoting a due retry onto it is one script."""
-        return f"{self._tagged('dq')}:due"
+    def jobs_due(self, shard: Shard) -> str:
+        """Same hash tag as its shard's stream: promoting a due retry onto it is one script."""
+        return f"{self._tagged(_shard_tag('dq', shard))}:due"
 
     def jobs_pattern(self) -> str:
         """A SCAN pattern that matches every delivery job of every board."""
@@ -263,12 +286,12 @@ class Keys:
         """Same hash tag as the tenant's rate logs: one script checks them all."""
         return f"{self._tagged(f'dq:t:{key_part(tenant)}')}:hold"
 
-    def agenda_due(self) -> str:
-        return f"{self._tagged('agenda')}:due"
+    def agenda_due(self, shard: Shard) -> str:
+        return f"{self._tagged(_shard_tag('agenda', shard))}:due"
 
-    def agenda_claims(self) -> str:
-        """Same hash tag as the due set: a claim reads and writes both in one script."""
-        return f"{self._tagged('agenda')}:claims"
+    def agenda_claims(self, shard: Shard) -> str:
+        """Same hash tag as its shard's due set: a claim reads and writes both in one script."""
+        return f"{self._tagged(_shard_tag('agenda', shard))}:claims"
 
     def link_secret(self) -> str:
         return f"{self._tagged('links')}:secret"
@@ -280,3 +303,7 @@ class Keys:
     def health_probe(self, process: str, n: int) -> str:
         """The same on a cluster, one per master: the n-th tag whose slot that master serves."""
         return f"{self._tagged(f'health:{n}')}:{key_part(process)}"
+
+
+def _shard_tag(name: str, shard: Shard) -> str:
+    return name if shard is None else f"{name}:{shard}"

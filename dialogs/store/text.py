@@ -48,9 +48,10 @@ StreamEntries = list[tuple[str, dict[str, str] | None]]  # id, fields (None once
 
 
 async def xreadgroup(
-    redis: Redis, group: str, consumer: str, stream: str, count: int, block_ms: int
+    redis: Redis, group: str, consumer: str, stream: str, count: int, block_ms: int | None = None
 ) -> StreamEntries:
-    """New entries of one stream for one consumer of a group (the RESP2 reply, unwrapped)."""
+    """New entries of one stream for one consumer of a group (the RESP2 reply, unwrapped);
+    `block_ms` None answers at once, with what there is."""
     streams: dict[KeyT, StreamIdT] = {stream: ">"}
     answer = await redis.xreadgroup(group, consumer, streams, count=count, block=block_ms)
     replies = cast(list[tuple[str, StreamEntries]], answer or [])

@@ -17,6 +17,7 @@ from tests.support.activities import Chat, Conversation, User, channel, user
 from tests.support.bot_http import BotHttp
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector, adaptive_cards
+from tests.support.redis_state import agenda_entries, agenda_key
 
 CLERK = user("Casey Clerk")
 CHAIR = user("Sam Chair")
@@ -409,7 +410,7 @@ async def round_hash(redis: Redis, round_id: str) -> dict[str, str]:
 
 async def agenda_item(redis: Redis, kind: str, round_id: str) -> tuple[str, float] | None:
     """The agenda's item of that kind for the round, with its score (ms), if it is there."""
-    for member, score in await redis.zrange(AGENDA, 0, -1, withscores=True):
+    for member, score in await agenda_entries(redis):
         if member.startswith(f"{kind}|") and member.endswith(f"|{round_id}"):
             return member, score
     return None
@@ -420,8 +421,5 @@ async def due_now(redis: Redis, kind: str, round_id: str) -> str:
     found = await agenda_item(redis, kind, round_id)
     assert found is not None, f"no {kind} item for round {round_id} on the agenda"
     seconds, micros = await redis.time()
-    await redis.zadd(AGENDA, {found[0]: seconds * 1000 + micros // 1000})
+    await redis.zadd(agenda_key(found[0]), {found[0]: seconds * 1000 + micros // 1000})
     return found[0]
-
-
-AGENDA = "tb:{agenda}:due"

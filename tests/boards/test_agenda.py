@@ -10,6 +10,7 @@ import pytest
 from redis.asyncio import Redis
 
 from dialogs.boards.agenda import Agenda, Claim
+from dialogs.store.keys import AGENDA_SHARDS, agenda_shard
 from tests.support.redis_state import every_key
 
 
@@ -147,8 +148,43 @@ async def test_naive_times_and_empty_items_are_refused(agenda: Agenda) -> None:
         await agenda.claim(lease=0)
 
 
-async def test_items_live_under_the_prefix_in_one_hash_slot(redis: Redis) -> None:
+async def test_items_live_under_the_prefix_in_their_shards_hash_slot(redis: Redis) -> None:
     agenda = Agenda(redis, "acme")
     await agenda.schedule("remind|t|b|r", datetime(2030, 1, 1, tzinfo=UTC))
-    assert await every_key(redis) == ["acme:{agenda}:due"]
-    assert await redis.zscore("acme:{agenda}:due", "remind|t|b|r") == 1893456000000
+    # Spelled out: an item's shard must never change under it (dialogs/store/keys.py).
+    assert agenda_shard("remind|t|b|r") == 5
+    assert await every_key(redis) == ["acme:{agenda:5}:due"]
+    assert await redis.zscore("acme:{agenda:5}:due", "remind|t|b|r") == 1893456000000
+
+
+async def test_items_spread_over_the_shards_and_each_is_claimed_once(
+    redis: Redis, agenda: Agenda
+) -> None:
+    items = await due_items(agenda, 40)
+    assert len({agenda.key_of(item) for item in items}) == AGENDA_SHARDS
+    claimed = await agenda.claim(limit=100)
+    assert sorted(c.item for c in claimed) == sorted(items)
+    assert [c.item for c in claimed] == items  # earliest first, whichever shard holds it
+    assert await agenda.claim(limit=100) == []
+    assert all([await agenda.done(c) for c in claimed])
+    assert await agenda.size() == 0
+
+
+async def test_an_item_an_older_version_scheduled_unsharded_is_still_done(
+    redis: Redis, agenda: Agenda
+) -> None:
+    now = await server_now(redis)
+    before = agenda.keys.agenda_due(None)  # tb:{agenda}:due, as before the shards
+    assert before == "tb:{agenda}:due"
+    await redis.zadd(before, {"close|t|b|old": int(now.timestamp() * 1000) - 1000})
+    await redis.zadd(before, {"remind|t|b|moved": int(now.timestamp() * 1000) + 60_000})
+    assert await agenda.due_at("remind|t|b|moved") is not None
+    await agenda.schedule("remind|t|b|moved", now + timedelta(hours=1))  # moves to its shard
+    assert await redis.zrange(before, 0, -1) == ["close|t|b|old"]
+
+    (claim,) = await agenda.claim()
+    assert (claim.item, claim.shard) == ("close|t|b|old", None)
+    assert await agenda.done(claim)
+    assert await redis.zcard(before) == 0
+    await agenda.cancel("remind|t|b|moved")
+    assert await agenda.size() == 0

@@ -29,7 +29,7 @@ from tests.support.bot_http import BotHttp
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector
 from tests.support.redis_server import RedisServer
-from tests.support.redis_state import every_key
+from tests.support.redis_state import agenda_entries, agenda_key, every_key
 
 LINK = re.compile(r"\((http://[^)]+/links/[^)]+)\)")
 
@@ -130,12 +130,10 @@ async def test_a_closed_round_is_deleted_when_its_retention_ends(
     redis_client: Redis,
 ) -> None:
     await _round_with_answers(board_bot, connector, attributed=False)
-    purge = [
-        m for m in await redis_client.zrange("tb:{agenda}:due", 0, -1) if m.startswith("purge|")
-    ]
+    purge = [m for m, _ in await agenda_entries(redis_client) if m.startswith("purge|")]
     assert len(purge) == 1
     # Two years pass: the item comes due.
-    await redis_client.zadd("tb:{agenda}:due", {purge[0]: int(time.time() * 1000)})
+    await redis_client.zadd(agenda_key(purge[0]), {purge[0]: int(time.time() * 1000)})
     round_id = purge[0].rsplit("|", 1)[1]
 
     async def gone() -> bool:

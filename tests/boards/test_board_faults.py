@@ -52,6 +52,7 @@ from tests.support.bot_app import BotApp, StartBot
 from tests.support.bot_http import BotHttp
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector
+from tests.support.redis_state import agenda_key, queue_pending
 
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
 ADA, BEN, CARA = (user(n) for n in ("Ada Brook", "Ben Carr", "Cara Dunn"))
@@ -221,8 +222,7 @@ async def test_a_process_killed_mid_delivery_leaves_every_trustee_invited_exactl
     first.kill()
     before = delivered()
     assert before < len(trustees), "delivery ended before the kill: make it slower"
-    pending = await redis_client.xpending("tb:{dq}:stream", "senders")
-    assert pending["pending"] > 0, "the dead process held no entries: nothing to recover"
+    assert await queue_pending(redis_client) > 0, "the dead process held no entries"
     # Should a slow machine have stretched a burst past the kill after all, a message Teams
     # accepted without its outcome stored is the documented window: it alone may come twice.
     stored = await _stored_deliveries(redis_client)
@@ -387,7 +387,7 @@ async def test_the_automatic_reminder_goes_once_to_those_who_have_not_finished(
     await eventually(lambda: _absent(redis_client, item), what="the reminder done")
     # As if a process had died after reminding and before marking it done: it comes due again.
     seconds, micros = await redis_client.time()
-    await redis_client.zadd("tb:{agenda}:due", {item: seconds * 1000 + micros // 1000})
+    await redis_client.zadd(agenda_key(item), {item: seconds * 1000 + micros // 1000})
     await eventually(lambda: _absent(redis_client, item), what="the reminder done again")
     await asyncio.sleep(0.5)  # a second reminder, had one been queued, would be on its way
     assert await settled(redis_client, len(invited) + 2)
@@ -403,7 +403,7 @@ async def test_the_automatic_reminder_goes_once_to_those_who_have_not_finished(
 
 
 async def _absent(redis: Redis, item: str) -> bool:
-    return await redis.zscore("tb:{agenda}:due", item) is None
+    return await redis.zscore(agenda_key(item), item) is None
 
 
 async def _stored_deliveries(redis: Redis) -> set[str]:

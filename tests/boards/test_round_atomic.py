@@ -48,6 +48,7 @@ from tests.http.teams_client import TeamsClient
 from tests.support.activities import Chat, channel, user
 from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector, adaptive_cards
+from tests.support.redis_state import agenda_entries, agenda_keys
 from tests.support.refusing_redis import RefusingRedis
 
 ADA, BEN = user("Ada Brook"), user("Ben Carr")
@@ -134,7 +135,7 @@ def no_steps_left(found: Mapping[str, str]) -> None:
 
 
 async def agenda(board: Board) -> dict[str, float]:
-    found = await board.redis.zrange("tb:{agenda}:due", 0, -1, withscores=True)
+    found = await agenda_entries(board.redis)
     return {m.split("|")[0]: s for m, s in found if m.endswith(f"|{board.round_id}")}
 
 
@@ -334,20 +335,22 @@ async def unchanged(redis: Redis, before: Mapping[str, Any]) -> bool:
 
 
 def _without_resume(found: Mapping[str, Any]) -> dict[str, Any]:
-    agenda_key = "tb:{agenda}:due"
     kept = dict(found)
-    if agenda_key in kept:
-        kept[agenda_key] = [(m, s) for m, s in kept[agenda_key] if not m.startswith("resume|")]
-        if not kept[agenda_key]:
-            del kept[agenda_key]
+    for key in [k for k in kept if k in AGENDA_KEYS]:  # every shard's due set
+        kept[key] = [(m, s) for m, s in kept[key] if not m.startswith("resume|")]
+        if not kept[key]:
+            del kept[key]
     return kept
+
+
+AGENDA_KEYS = frozenset(agenda_keys())
 
 
 async def resume_by_agenda(board: Board) -> None:
     """What any process's agenda loop does when the round's look comes due."""
-    found = await board.redis.zrange("tb:{agenda}:due", 0, -1)
+    found = await agenda_entries(board.redis)
     desk = board.bot.app[DESK]
-    for item in [m for m in found if m.startswith("resume|")]:
+    for item in [m for m, _ in found if m.startswith("resume|")]:
         await desk.due(item)
     await desk.settle()
 

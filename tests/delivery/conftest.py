@@ -14,6 +14,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bot.delivery import Job, JobStatus, Outbox, Recipient, Retry, Sent, Timing, Worker
+from bot.delivery.queue import GROUP, READ, SHARDS
+from dialogs.store.keys import queue_shard
 from tests.support.fake_connector import FakeConnector
 
 # Small numbers so that every test runs in well under a second or two.
@@ -26,6 +28,27 @@ FAST_RETRY = Retry(max_attempts=4, base=0.02, cap=0.1)
 @pytest.fixture
 async def outbox(redis: Redis) -> Outbox:
     return Outbox(redis, "tb")
+
+
+def stream_of(outbox: Outbox, job_id: str) -> str:
+    """The stream of the queue's shard a job's entries go to."""
+    return outbox.keys.job_stream(queue_shard(job_id))
+
+
+async def stream_length(redis: Redis, outbox: Outbox) -> int:
+    """Entries in every shard's stream (and the unsharded one of before)."""
+    return sum([int(await redis.xlen(outbox.keys.job_stream(shard))) for shard in READ])
+
+
+async def take_as(redis: Redis, outbox: Outbox, consumer: str, count: int) -> list[Any]:
+    """What `consumer` (a worker about to die) reads from the shards, never acknowledged."""
+    await outbox.ensure_group()
+    taken: list[Any] = []
+    for shard in SHARDS:
+        stream = outbox.keys.job_stream(shard)
+        for _, entries in await redis.xreadgroup(GROUP, consumer, {stream: ">"}, count=count):
+            taken += entries
+    return taken
 
 
 def card(title: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from bot.delivery.sender import (
 from dialogs.boards.ports import TeamsError
 from dialogs.store.keys import Keys, split_job_id
 
-from .conftest import make_job
+from .conftest import make_job, stream_length, stream_of
 
 
 async def test_enqueue_queues_once_per_round_and_recipient(outbox: Outbox, redis: Redis) -> None:
@@ -32,7 +32,7 @@ async def test_enqueue_queues_once_per_round_and_recipient(outbox: Outbox, redis
         Job(**{**job.__dict__, "message": {"type": "message", "text": "a different text"}})
     )
     assert first == again == changed_text
-    assert await redis.xlen(outbox.keys.job_stream()) == 1
+    assert await stream_length(redis, outbox) == 1
     statuses = await outbox.round_status("tenant-a", "board-1", "round-1")
     assert [s.job_id for s in statuses] == [first]
     status = statuses[0]
@@ -52,11 +52,11 @@ async def test_a_job_lost_before_reaching_the_stream_is_put_on_by_enqueueing_aga
 ) -> None:
     job_id = await outbox.enqueue(make_job(1))
     # As if the process died after writing the job and before adding it to the stream.
-    await redis.delete(outbox.keys.job_stream())
+    await redis.delete(stream_of(outbox, job_id))
     await redis.hset(outbox.keys.job(job_id), "streamed", "0")
-    outbox._group_ready = False
+    outbox._ready.clear()
     assert await outbox.enqueue(make_job(1)) == job_id
-    assert await redis.xlen(outbox.keys.job_stream()) == 1
+    assert await stream_length(redis, outbox) == 1
     assert await redis.hget(outbox.keys.job(job_id), "streamed") == "1"
 
 

@@ -24,6 +24,7 @@ from .conftest import (
     make_job,
     running,
     settled,
+    stream_length,
     until,
     worker,
 )
@@ -87,7 +88,7 @@ async def test_25_trustees_in_2_tenants_each_get_their_message_once(
         assert adaptive_cards(posted) == [job.message["attachments"][0]["content"]]
         assert connector.calls_of("send", conversation_id=conversation)[0].ok
     assert await outbox.pending() == 0
-    assert await redis.xlen(outbox.keys.job_stream()) == 0
+    assert await stream_length(redis, outbox) == 0
 
 
 async def test_a_429_waits_for_retry_after_then_delivers_once(

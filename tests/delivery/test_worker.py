@@ -9,8 +9,19 @@ from redis.asyncio import Redis
 
 from bot.delivery import Outbox, Pace, Timing, Worker
 from bot.delivery.queue import GROUP
+from dialogs.store.keys import QUEUE_SHARDS, queue_shard
 
-from .conftest import FAST_TIMING, RecordingSender, make_job, running, settled, worker
+from .conftest import (
+    FAST_TIMING,
+    RecordingSender,
+    make_job,
+    running,
+    settled,
+    stream_length,
+    stream_of,
+    take_as,
+    worker,
+)
 
 
 def record_grants(outbox: Outbox, *workers: Worker) -> dict[str, tuple[str, float]]:
@@ -96,9 +107,8 @@ async def test_jobs_of_a_dead_worker_are_claimed_and_sent_once(
     outbox: Outbox, redis: Redis
 ) -> None:
     ids = await outbox.enqueue_all([make_job(n) for n in range(6)])
-    await outbox.ensure_group()
-    taken = await redis.xreadgroup(GROUP, "dead", {outbox.keys.job_stream(): ">"}, count=10)
-    assert len(taken[0][1]) == 6  # the dead consumer holds all six and never acknowledges
+    taken = await take_as(redis, outbox, "dead", 10)
+    assert len(taken) == 6  # the dead consumer holds all six and never acknowledges
     # One of them was delivered before the crash: its marker is written, the entry not acked.
     done = ids[0]
     loaded = await outbox.load(done)
@@ -120,15 +130,14 @@ async def test_jobs_of_a_dead_worker_are_claimed_and_sent_once(
     assert sorted(sender.job_ids()) == sorted(ids[1:])
     assert statuses[0].activity_id == "act-0"
     assert await outbox.pending() == 0
-    assert await redis.xlen(outbox.keys.job_stream()) == 0
+    assert await stream_length(redis, outbox) == 0
 
 
 async def test_a_job_leased_by_a_dead_worker_waits_for_the_lease_then_is_sent_once(
     outbox: Outbox, redis: Redis
 ) -> None:
     job_id = await outbox.enqueue(make_job(1))
-    await outbox.ensure_group()
-    await redis.xreadgroup(GROUP, "dead", {outbox.keys.job_stream(): ">"}, count=1)
+    assert len(await take_as(redis, outbox, "dead", 1)) == 1
     # It died mid-send: the attempt is counted and leased (for 0.6 s) but has no outcome.
     assert (await outbox.begin(job_id, "dead:1", 600)).verdict == "go"
 
@@ -184,14 +193,60 @@ async def test_re_enqueueing_after_delivery_sends_nothing_more(outbox: Outbox) -
 
 async def test_a_duplicate_stream_entry_sends_nothing_twice(outbox: Outbox, redis: Redis) -> None:
     job_id = await outbox.enqueue(make_job(1))
-    await redis.xadd(outbox.keys.job_stream(), {"job": job_id})  # as a racing re-enqueue could
-    await redis.xadd(outbox.keys.job_stream(), {"job": "junk"})  # and one that is not a job at all
+    await redis.xadd(stream_of(outbox, job_id), {"job": job_id})  # as a racing re-enqueue could
+    await redis.xadd(stream_of(outbox, job_id), {"job": "junk"})  # and one that is not a job
     sender = RecordingSender()
     async with running(worker(outbox, sender)):
         await settled(outbox, [job_id])
         for _ in range(100):
-            if await outbox.pending() == 0 and await redis.xlen(outbox.keys.job_stream()) == 0:
+            if await outbox.pending() == 0 and await stream_length(redis, outbox) == 0:
                 break
             await asyncio.sleep(0.02)
     assert sender.job_ids() == [job_id]
     assert await outbox.pending() == 0
+
+
+async def test_jobs_spread_over_the_queue_shards_and_every_worker_serves_each(
+    outbox: Outbox, redis: Redis
+) -> None:
+    ids = await outbox.enqueue_all([make_job(n) for n in range(40)])
+    shards = {queue_shard(job_id) for job_id in ids}
+    assert len(shards) == QUEUE_SHARDS  # 40 jobs: every shard has some
+    for shard in shards:
+        assert await redis.xlen(outbox.keys.job_stream(shard)) > 0
+    sender = RecordingSender()
+    pace = Pace(per_tenant=1000)
+    one, two = (worker(outbox, sender, name, pace=pace, concurrency=3) for name in ("w1", "w2"))
+    async with running(one, two):
+        statuses = await settled(outbox, ids)
+    assert {s.state for s in statuses} == {"delivered"}
+    assert Counter(sender.job_ids()) == Counter(ids)
+    assert one.sent > 0 and two.sent > 0
+    assert await stream_length(redis, outbox) == 0
+
+
+async def test_what_an_older_version_queued_unsharded_is_still_sent_once(
+    outbox: Outbox, redis: Redis
+) -> None:
+    # An older process (one stream, `{dq}`) queued a job and scheduled another's retry, then
+    # stopped before sending either; the workers of this version find and send both, once.
+    queued, retrying = await outbox.enqueue_all([make_job(1), make_job(2)])
+    for job_id in (queued, retrying):
+        await redis.delete(stream_of(outbox, job_id))
+    outbox._ready.clear()
+    before = outbox.keys.job_stream(None)
+    assert before == "tb:{dq}:stream"
+    await redis.xgroup_create(before, GROUP, id="0", mkstream=True)
+    await redis.xadd(before, {"job": queued})
+    await redis.zadd(outbox.keys.jobs_due(None), {retrying: 1})  # long due
+    sender = RecordingSender()
+    async with running(worker(outbox, sender)):
+        statuses = await settled(outbox, [queued, retrying])
+        for _ in range(100):
+            if await outbox.pending() == 0 and await stream_length(redis, outbox) == 0:
+                break
+            await asyncio.sleep(0.02)
+    assert [s.state for s in statuses] == ["delivered", "delivered"]
+    assert Counter(sender.job_ids()) == Counter([queued, retrying])
+    assert await redis.zcard(outbox.keys.jobs_due(None)) == 0
+    assert await stream_length(redis, outbox) == 0

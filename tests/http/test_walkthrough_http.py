@@ -12,6 +12,7 @@ import json
 
 from redis.asyncio import Redis
 
+from dialogs.store.keys import QUEUE_SHARDS, Keys
 from tests.dialogs.cardkit import walk
 from tests.http.teams_client import TeamsClient
 from tests.support.activities import SAM, Chat, channel
@@ -182,9 +183,10 @@ async def test_in_a_channel_it_asks_for_a_private_chat(
     await board.say("start governance")
     assert board.card is None
     assert "private chat" in board.texts[0]
-    # Nothing of anyone's is stored (the delivery queue's stream and the secret that signs
+    # Nothing of anyone's is stored (the delivery queue's streams and the secret that signs
     # download links are the bot's own).
-    assert set(await redis_client.keys("*")) <= {"tb:{dq}:stream", "tb:{links}:secret"}
+    streams = {Keys().job_stream(shard) for shard in range(QUEUE_SHARDS)}
+    assert set(await redis_client.keys("*")) <= {*streams, "tb:{links}:secret"}
     await board.say("board")
     assert board.card is not None and "Set up this board" in str(board.card)
 

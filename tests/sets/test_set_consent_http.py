@@ -30,11 +30,10 @@ from tests.sets.trusts import (
 )
 from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector
-from tests.support.redis_state import every_key
+from tests.support.redis_state import agenda_key, every_key
 
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
 LINK = re.compile(r"\((http://[^)]+/links/[^)]+)\)")
-AGENDA = "tb:{agenda}:due"
 
 
 @pytest.fixture
@@ -172,11 +171,11 @@ async def test_a_set_is_deleted_when_its_retention_period_ends(
 ) -> None:
     running = await running_set(bot, connector)
     item = f"set|purge|{running.set_id}"
-    due = await redis_client.zscore(AGENDA, item)
+    due = await redis_client.zscore(agenda_key(item), item)
     seconds, _ = await redis_client.time()
     days = (due / 1000 - seconds) / 86400
     assert 729.99 < days < 730.01  # ROUND_RETENTION_DAYS after the last share
-    await redis_client.zadd(AGENDA, {item: seconds * 1000})
+    await redis_client.zadd(agenda_key(item), {item: seconds * 1000})
     await eventually(
         lambda: _none(redis_client, f"*{running.set_id}*"), what="the set's keys to go"
     )

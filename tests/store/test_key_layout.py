@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 from bot.delivery import Outbox
 from dialogs.boards.store import BoardStore
 from dialogs.state import Who
-from dialogs.store.keys import Keys, job_id_for
+from dialogs.store.keys import QUEUE_SHARDS, Keys, agenda_shard, job_id_for, queue_shard
 from tests.boards.cardkit import CLOSED_AT, board, open_round
 from tests.delivery.conftest import make_job
 from tests.support.redis_state import every_key
@@ -39,15 +39,21 @@ def test_the_keys_are_spelled_as_they_always_were() -> None:
         keys.job(job_id),
         keys.round_jobs(TENANT, BOARD, ROUND),
         keys.tenant_boards(TENANT),
-        keys.job_stream(),
-        keys.jobs_due(),
+        keys.job_stream(None),
+        keys.jobs_due(None),
+        keys.job_stream(queue_shard(job_id)),
+        keys.jobs_due(queue_shard(job_id)),
         keys.tenant_rate(TENANT),
         keys.recipient_rate(TENANT, "29:1"),
         keys.tenant_hold(TENANT),
-        keys.agenda_due(),
-        keys.agenda_claims(),
+        keys.agenda_due(None),
+        keys.agenda_claims(None),
+        keys.agenda_due(agenda_shard("remind|t|b|r")),
+        keys.agenda_claims(agenda_shard("remind|t|b|r")),
         keys.link_secret(),
     ]
+    # A job's and an item's shard must never change under them: spelled out too.
+    assert (queue_shard(job_id), agenda_shard("remind|t|b|r")) == (2, 5)
     user = "tb:{t:t%3A%7Bodd%7D:u:aad%3A%7B1%7D}"
     tag = "tb:{t:t%3A%7Bodd%7D:b:19%3Ateam-oak@thread.tacv2}"
     assert built == [
@@ -62,13 +68,17 @@ def test_the_keys_are_spelled_as_they_always_were() -> None:
         f"{tag}:dq:job:{digest}",
         f"{tag}:dq:round:{ROUND}",
         "tb:{t:t%3A%7Bodd%7D}:boards",
-        "tb:{dq}:stream",
+        "tb:{dq}:stream",  # the unsharded keys of before, still read
         "tb:{dq}:due",
+        "tb:{dq:2}:stream",
+        "tb:{dq:2}:due",
         "tb:{dq:t:t%3A%7Bodd%7D}:rate",
         "tb:{dq:t:t%3A%7Bodd%7D}:rate:u:29%3A1",
         "tb:{dq:t:t%3A%7Bodd%7D}:hold",
         "tb:{agenda}:due",
         "tb:{agenda}:claims",
+        "tb:{agenda:5}:due",
+        "tb:{agenda:5}:claims",
         "tb:{links}:secret",
     ]
 
@@ -118,7 +128,8 @@ async def test_every_key_of_a_board_has_its_hash_tag_and_delete_removes_them_all
     await BoardStore(redis, neighbour).ensure(TENANT, "19:other@thread.tacv2", "x", {})
     before = set(await every_key(redis))
     await fill_board(redis, prefix)
-    shared = {Keys(prefix).tenant_boards(TENANT), Keys(prefix).job_stream()}
+    streams = {Keys(prefix).job_stream(shard) for shard in range(QUEUE_SHARDS)}
+    shared = {Keys(prefix).tenant_boards(TENANT), *streams}
     added = set(await every_key(redis)) - before - shared
     assert {key.split("}", 1)[1] for key in added} == {
         ":board",
@@ -137,6 +148,6 @@ async def test_every_key_of_a_board_has_its_hash_tag_and_delete_removes_them_all
     deleted = await BoardStore(redis, prefix).delete_board(TENANT, BOARD)
 
     assert deleted == len(added)
-    assert set(await every_key(redis)) == before | {Keys(prefix).job_stream()}
+    assert set(await every_key(redis)) == before | streams
     assert await BoardStore(redis, prefix).tenant_boards(TENANT) == []
     assert await BoardStore(redis, neighbour).board(TENANT, BOARD) is not None

@@ -10,6 +10,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from dialogs.store.keys import AGENDA_SHARDS, QUEUE_SHARDS, Keys, agenda_shard
+
 
 async def every_key(redis: Redis, pattern: str = "*") -> list[str]:
     """Every key matching `pattern`, sorted: on one node, a cluster or the emulation alike."""
@@ -32,3 +34,30 @@ async def everything(redis: Redis) -> dict[str, Any]:
         else:
             state[key] = (kind, await redis.dump(key))
     return state
+
+
+def agenda_key(item: str, prefix: str = "tb") -> str:
+    """The agenda's due set an item is scheduled in (its shard's)."""
+    return Keys(prefix).agenda_due(agenda_shard(item))
+
+
+def agenda_keys(prefix: str = "tb") -> list[str]:
+    """Every due set of the agenda: each shard's, and the unsharded one of before."""
+    return [Keys(prefix).agenda_due(shard) for shard in (*range(AGENDA_SHARDS), None)]
+
+
+async def agenda_entries(redis: Redis, prefix: str = "tb") -> list[tuple[str, float]]:
+    """Every item on the agenda, in every due set, with its score (ms)."""
+    found: list[tuple[str, float]] = []
+    for key in agenda_keys(prefix):
+        found += await redis.zrange(key, 0, -1, withscores=True)
+    return found
+
+
+async def queue_pending(redis: Redis, prefix: str = "tb") -> int:
+    """Delivery entries read by a worker and not yet acknowledged, over every shard's stream."""
+    keys, total = Keys(prefix), 0
+    for shard in (*range(QUEUE_SHARDS), None):
+        if await redis.exists(keys.job_stream(shard)):
+            total += int((await redis.xpending(keys.job_stream(shard), "senders"))["pending"])
+    return total
