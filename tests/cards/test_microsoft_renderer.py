@@ -35,6 +35,7 @@ from dialogs.boards.cards import (
     choose_framework_card,
     data_card,
     invitation_card,
+    moved_card,
     plan_card,
     published_card,
     roles_card,
@@ -213,6 +214,7 @@ def board_cards(
         "plan": lambda: plan_card(the_board, done, summary, mode, notice),
         "plan nothing": lambda: plan_card(the_board, done, round_summary(codes="G"), mode),
         "published": lambda: published_card(the_board, done, summary, TODAY),
+        "board card moved on": moved_card,
         "data": lambda: data_card(the_board, 365, mode, notice),
         "summary attributed": lambda: round_summary_card(summary, the_board.name, TODAY, mode),
         "summary anonymous": lambda: round_summary_card(
@@ -415,7 +417,7 @@ def test_every_builder_is_checked() -> None:
         "board_card", "choose_framework_card", "data_card", "invitation_card", "plan_card",
         "published_card", "roles_card", "round_card", "round_form_card", "setup_card",
         "element_card", "paused_card", "results_card", "review_card", "superseded_card",
-        "welcome_card", "forget_card", "round_summary_card",
+        "welcome_card", "forget_card", "round_summary_card", "moved_card",
         # dialogs/sets (set_cards above): the set, sharing, the comparison, peer review
         "create_card", "join_card", "list_card", "set_card", "offer_card", "comparison_card",
         "review_form_card", "self_peer_card",
