@@ -49,10 +49,19 @@ class ConnectorClients:
         return client
 
 
+# How much longer than the caller's bound requests' own timeout is. The client sends from a thread
+# that cannot be cancelled: the caller's bound (asyncio.wait_for in bot/gateway.py) is what ends a
+# call, and requests' timeout only ends the thread left behind. Were the two equal, whichever timer
+# fired first would say what happened ("no answer within 15 s", or a read timeout as a connection
+# problem), depending on the machine's load.
+THREAD_MARGIN = 2.0  # seconds
+
+
 def configure(client: ConnectorClient, call_timeout: float) -> None:
-    """No retries inside the client (the worker owns them) and requests' own timeout."""
+    """No retries inside the client (the worker owns them), and requests' own timeout a little
+    past the caller's, so that an abandoned call's thread ends too."""
     client.config.retry_policy.retries = 0
-    client.config.connection.timeout = call_timeout
+    client.config.connection.timeout = call_timeout + THREAD_MARGIN
 
 
 class TeamsSender:

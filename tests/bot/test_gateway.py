@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -213,10 +214,30 @@ async def test_a_hanging_connector_times_out_with_no_status() -> None:
         with pytest.raises(TeamsError) as late:
             await gateway(call_timeout=0.3).roster(hanging.url, TEAM)
         waited = time.monotonic() - started
+        # The call was given up on; its request goes on from the client's thread and, on a busy
+        # machine, may reach the connector only now.
+        while not hanging.hung:
+            await asyncio.sleep(0.01)
     assert late.value.status is None
     assert "no answer within 0.3 s" in str(late.value)
     assert waited < 2.0
     assert hanging.hung == 1
+
+
+async def test_the_gateways_bound_says_what_happened_even_when_the_loop_was_held_up() -> None:
+    """The roster is read from a thread, which has a timeout of its own (requests'). On a loaded
+    machine the event loop can be held up past both; the thread's read timeout must not be what
+    the clerk's error reports (a "connection problem"), but the gateway's own bound."""
+    async with HangingConnector() as hanging:
+        hanging.hang(1, kinds=["pagedmembers"])
+        call = asyncio.create_task(gateway(call_timeout=0.3).roster(hanging.url, TEAM))
+        while not hanging.hung:  # the request is at the connector, unanswered
+            await asyncio.sleep(0.01)
+        time.sleep(0.6)  # the event loop held up, as by other work on a busy machine
+        with pytest.raises(TeamsError) as late:
+            await call
+    assert late.value.status is None
+    assert "no answer within 0.3 s" in str(late.value), str(late.value)
 
 
 async def test_nobody_listening_is_an_error_with_no_status() -> None:
