@@ -16,7 +16,7 @@ import aiohttp
 MESSAGES_PATH = "/api/messages"
 HEALTH_PATH = "/healthz"
 # Inherited values of these never reach the bot: a stray REDIS_URL could point at a shared Redis.
-_NOT_INHERITED = ("PORT", "REDIS_URL", "REDIS_CLUSTER", "LOCAL_MODE")
+_NOT_INHERITED = ("PORT", "REDIS_URL", "REDIS_CLUSTER", "REDIS_WAIT_REPLICAS", "LOCAL_MODE")
 
 
 def bot_environment(port: int, extra: Mapping[str, str | None]) -> dict[str, str]:
