@@ -91,9 +91,14 @@ def _unb64(text: str) -> bytes:
     if not text or len(text) > 4000:
         raise ValueError("not a token")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError) as exc:
         raise ValueError("not a token") from exc
+    # The decoder skips characters outside the alphabet and ignores a last character's spare
+    # bits, so other texts decode to the same bytes: only the text we would write is a token.
+    if _b64(data) != text:
+        raise ValueError("not a token")
+    return data
 
 
 class SharedLinks:
