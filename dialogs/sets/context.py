@@ -12,14 +12,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING
 
 from ..boards.model import CHAIR, CLERK, Board
-from ..clock import iso
-from ..messages import Place, Reply, Turn
+from ..handling import HandlerContext
+from ..messages import Reply, Turn
 from ..payloads import Payload
 from ..refusals import NOT_SAVED, TAMPERED, Refusal
-from ..state import Who
 from .cards import Viewer
 from .model import LearningSet, SetMember
 
@@ -40,7 +39,6 @@ PRIVATE_ONLY = (
     "board shares reaches only the other members' chairs and clerks. Open a chat with me "
     "(select my name, then Chat) and type sets. Nothing was changed."
 )
-P = TypeVar("P", bound=Payload)
 
 __all__ = [
     "CHAIR_ONLY",
@@ -62,39 +60,16 @@ def person_ref(tenant: str, user: str) -> str:
 
 
 @dataclass
-class SetContext:
+class SetContext(HandlerContext):
     sets: Sets
     turn: Turn
     payload: Payload
 
     @property
-    def who(self) -> Who:
-        return self.turn.who
-
-    @property
-    def place(self) -> Place | None:
-        return self.turn.place
-
-    @property
-    def now(self) -> str:
-        return iso(self.turn.now)
-
-    @property
     def mode(self) -> str:
         return self.sets.mode
 
-    def show(self, card: Any, *extra: Any) -> Reply:
-        if self.turn.action is not None:
-            return Reply(replace=card, send=list(extra))
-        return Reply(send=[card, *extra])
-
     # -- what the button carried ------------------------------------------------------------------
-
-    def given(self, kind: type[P]) -> P:
-        """The payload, as the verb's own class (the service decoded it with that class)."""
-        if not isinstance(self.payload, kind):
-            raise Refusal(TAMPERED)
-        return self.payload
 
     def set_id(self) -> str:
         value = getattr(self.payload, "set_id", None)

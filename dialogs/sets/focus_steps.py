@@ -39,7 +39,7 @@ async def set_vote(ctx: SetContext) -> Reply:
     learning_set = await ctx.learning_set()
     viewer, _member, board = await ctx.member_board(learning_set)
     framework = ctx.sets.framework(learning_set)
-    chosen = read_elements(framework, ctx.given(SetVote).vote)
+    chosen = read_elements(framework, ctx.read(SetVote).vote)
     if not chosen or len(chosen) > MOST_VOTES:
         notice = Notice(
             f"Choose from one to {MOST_VOTES} elements for your board's vote. Nothing was changed.",
@@ -66,7 +66,7 @@ async def set_focus(ctx: SetContext) -> Reply:
     ctx.facilitating(learning_set)
     viewer, _ = await ctx.viewer(learning_set)
     framework = ctx.sets.framework(learning_set)
-    chosen = read_elements(framework, ctx.given(SetFocus).focus)
+    chosen = read_elements(framework, ctx.read(SetFocus).focus)
     if len(chosen) not in FOCUS_SIZES:
         notice = Notice(
             f"Choose {FOCUS_SIZES[0]} or {FOCUS_SIZES[1]} elements for the set's focus (you "

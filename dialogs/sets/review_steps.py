@@ -77,7 +77,7 @@ async def _in_set(
 
 
 async def review_new(ctx: SetContext) -> Reply:
-    given = ctx.given(ReviewNew)
+    given = ctx.read(ReviewNew)
     board = await _chaired(ctx, given.board)
     learning_set, peers = await _in_set(ctx, given.set_id, board)
     framework = ctx.sets.frameworks.get(learning_set.framework if learning_set else "")
@@ -90,7 +90,7 @@ async def review_new(ctx: SetContext) -> Reply:
 
 
 async def review_ask(ctx: SetContext) -> Reply:
-    given = ctx.given(ReviewAsk)
+    given = ctx.read(ReviewAsk)
     board = await _chaired(ctx, given.board)
     learning_set, peers = await _in_set(ctx, given.set_id, board)
     framework = ctx.sets.frameworks.get(given.framework)
@@ -169,7 +169,7 @@ async def _peer_chair(ctx: SetContext, learning_set: LearningSet, label: str) ->
 
 
 async def review_accept(ctx: SetContext) -> Reply:
-    code = read_code(ctx.given(ReviewAccept).code)
+    code = read_code(ctx.read(ReviewAccept).code)
     if code is None:
         raise Refusal(
             "An invitation code is eight letters and digits, like KQ7M-4XPD: type review and "

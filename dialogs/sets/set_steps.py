@@ -43,7 +43,7 @@ async def set_new(ctx: SetContext) -> Reply:
 
 
 async def set_create(ctx: SetContext) -> Reply:
-    given = ctx.given(SetCreate)
+    given = ctx.read(SetCreate)
     name, fw, named = clean(given.name), given.framework, given.named
     framework = ctx.sets.frameworks.get(fw)
     if framework is None:
@@ -146,7 +146,7 @@ def read_code(text: str) -> str | None:
 
 
 async def set_join(ctx: SetContext) -> Reply:
-    given = ctx.given(SetJoin)
+    given = ctx.read(SetJoin)
     code = read_code(given.code)
     if code is None:
         raise Refusal(

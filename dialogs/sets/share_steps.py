@@ -87,7 +87,7 @@ async def set_offer(ctx: SetContext) -> Reply:
 async def set_share(ctx: SetContext) -> Reply:
     learning_set = await ctx.learning_set()
     viewer, _member, board = await ctx.member_board(learning_set, chair=True)
-    given = ctx.given(SetShare)
+    given = ctx.read(SetShare)
     source, ref = given.source, given.ref
     ratings = await _ratings(ctx, learning_set, board, source, ref)
     if not ratings:
