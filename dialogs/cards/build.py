@@ -565,18 +565,3 @@ def _framework_block(
         "actions": buttons,
         "detail": f"{total} elements · {framework.publisher}{published}",
     }
-
-
-__all__ = [
-    "EVIDENCE_MAX",
-    "MAX_CARD_BYTES",
-    "Notice",
-    "action",
-    "day",
-    "element_card",
-    "paused_card",
-    "results_card",
-    "review_card",
-    "superseded_card",
-    "welcome_card",
-]
