@@ -42,17 +42,25 @@ from tests.boards.scripted import (
     team_id,
     to_round_form,
 )
-from tests.boards.test_board_permissions import Said, click, data_of, state
+from tests.boards.test_board_permissions import Said, click, data_of
 from tests.dialogs.cardkit import walk
 from tests.http.teams_client import TeamsClient
 from tests.support.activities import Chat, channel, user
 from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector, adaptive_cards
-from tests.support.redis_state import agenda_entries, agenda_keys
+from tests.support.quiet import PACING
+from tests.support.redis_state import agenda_entries, agenda_keys, everything
 from tests.support.refusing_redis import RefusingRedis
 
 ADA, BEN = user("Ada Brook"), user("Ben Carr")
 TRUSTEES = (CHAIR, ADA, BEN)
+
+
+async def state(redis: Redis) -> dict[str, Any]:
+    """Everything in Redis but the delivery pacing logs, which expire by themselves (taken at
+    moments the test has already waited for: the refused write's reply, or the agenda's
+    resumption)."""
+    return {k: v for k, v in (await everything(redis)).items() if PACING not in k}
 
 
 @pytest.fixture
@@ -290,7 +298,13 @@ async def ready_to_publish(board: Board) -> None:
     assert plans, "no plan card for the chair"
     board.who, board.verb = CHAIR, "plan.publish"
     board.data = data_of(plans[-1], "plan.publish")
-    board.inputs = {"actions.1": "Governance review by March", "progress.1": "A new scheme"}
+    # Every priority planned, so Publish goes ahead without asking to confirm.
+    board.inputs = {
+        "actions.1": "Governance review by March",
+        "progress.1": "A new scheme",
+        "actions.2": "Values set out with staff",
+        "progress.2": "Staff survey improves",
+    }
     assert chair.status == 200
 
 
@@ -300,6 +314,10 @@ class Operation:
     ready: Callable[[Board], Awaitable[None]]
     done: Callable[[Board], Awaitable[None]]
     answer: str  # what the clerk (or chair) is told when it went through
+    # What they are told on trying again after the refused write came after the operation's
+    # own script had gone through (publishing: the priorities are already published, so the
+    # second press brings the channel's post up to date).
+    again: str | None = None
 
 
 OPERATIONS = [
@@ -308,7 +326,13 @@ OPERATIONS = [
     Operation("extend", ready_to_extend, extended, "Deadline moved"),
     Operation("remind", ready_to_remind, reminded, "Reminder on its way"),
     Operation("roles", ready_to_change_roles, roles_changed, "Roles saved"),
-    Operation("publish", ready_to_publish, published, "Published to the board's channel"),
+    Operation(
+        "publish",
+        ready_to_publish,
+        published,
+        "Published to the board's channel",
+        again="Published again: the priorities already in the board's channel are brought up",
+    ),
 ]
 
 
@@ -400,7 +424,8 @@ async def test_a_refused_write_at_any_point_leaves_nothing_half_done(
         assert await state(redis_client) == failed_state
         # The person tries again, as they are told: it goes through, once.
         said = await board.act()
-        assert operation.answer in said.text, (what, said.text)
+        told = [operation.answer, *([operation.again] if operation.again else [])]
+        assert any(answer in said.text for answer in told), (what, said.text)
         try:
             await operation.done(board)
         except AssertionError as exc:

@@ -44,7 +44,13 @@ class TeamsClient:
         return found[0]
 
     def words(self) -> str:
-        return "\n".join(n["text"] for n in walk(self.card or {}) if n.get("type") == "TextRun")
+        # Everything a reader sees: the bot's own words are TextBlocks (a heat map's letters
+        # among them), people's text TextRuns.
+        return "\n".join(
+            str(n["text"])
+            for n in walk(self.card or {})
+            if n.get("type") in ("TextRun", "TextBlock")
+        )
 
     async def post(self, activity: dict[str, Any]) -> int:
         before = len(self.connector.calls)
