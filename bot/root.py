@@ -147,6 +147,7 @@ def build(
         settings.card_actions,
         rounds=sets.walkthrough_rounds(),
         on_forget=sets.forget,
+        durable=bool(settings.redis_url),
     )
 
     async def due(item: str) -> None:

@@ -125,8 +125,11 @@ class Walkthrough:
         mode: str = "execute",
         rounds: Rounds | None = None,
         on_forget: Callable[[Who], Awaitable[None]] | None = None,
+        durable: bool = True,
     ):
         self.store = store
+        # False on the embedded store: cards then promise nothing past this process's life.
+        self.durable = durable
         self.frameworks = dict(frameworks)
         self.mode = mode
         self.rounds = rounds
@@ -414,7 +417,7 @@ async def start(ctx: Context) -> Reply:
     if assessment.started == ctx.now and not assessment.answers:
         notice = Notice(
             f"Self-assessment started: {fw.title}, {total} elements. Each answer is "
-            "saved as you go, and you can pause at any time.",
+            f"saved as you go, and you can pause at any time.{_kept(ctx)}",
             "accent",
         )
     else:
@@ -424,6 +427,11 @@ async def start(ctx: Context) -> Reply:
             "accent",
         )
     return ctx.show(_screen(ctx, assessment, fw, notice))
+
+
+def _kept(ctx: Context) -> str:
+    """On the embedded store, what "saved" is worth: until the bot stops."""
+    return "" if ctx.engine.durable else f" {cards.NOT_KEPT}"
 
 
 async def _start_round(ctx: Context, board: str, round_id: str) -> Reply:
@@ -471,7 +479,7 @@ async def _start_round(ctx: Context, board: str, round_id: str) -> Reply:
     await _progressed(ctx, assessment)
     notice = Notice(
         f"Board round started: {fw.title}, {len(joined.elements)} elements. Each answer is "
-        "saved as you go, and you can pause at any time.",
+        f"saved as you go, and you can pause at any time.{_kept(ctx)}",
         "accent",
     )
     return ctx.show(_screen(ctx, assessment, fw, notice))
@@ -586,7 +594,7 @@ async def pause(ctx: Context) -> Reply:
             ctx, assessment, {**_draft(ctx, assessment, element), "cursor": str(element.number)}
         )
         assessment = _with(assessment, element.number, element.number, evidence=ctx.evidence)
-    return ctx.show(cards.paused_card(fw, assessment, element, ctx.mode))
+    return ctx.show(cards.paused_card(fw, assessment, element, ctx.mode, ctx.engine.durable))
 
 
 async def goto(ctx: Context) -> Reply:

@@ -159,6 +159,10 @@ def board_card(
     if view == CLERK:
         buttons.append(action("Refresh members", BoardRefresh(board=b), mode))
         buttons.append(action("Board data", DataShow(board=b), mode))
+    if not buttons:
+        # Where Teams does not refresh the card for them (a client without Universal Actions'
+        # refresh), a clerk or the chair asks for their buttons; anyone else just sees this card.
+        buttons.append(action("My options", BoardShow(board=b), mode))
     refresh = None
     if refresh_ids and mode == "execute":
         again = action("Board", BoardShow(board=b), mode)

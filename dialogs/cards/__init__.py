@@ -2,6 +2,7 @@
 
 from .build import (
     EVIDENCE_MAX,
+    NOT_KEPT,
     Notice,
     board_name,
     day,
@@ -17,6 +18,7 @@ from .render import MAX_CARD_BYTES, card_bytes
 __all__ = [
     "EVIDENCE_MAX",
     "MAX_CARD_BYTES",
+    "NOT_KEPT",
     "Notice",
     "board_name",
     "card_bytes",

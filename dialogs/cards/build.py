@@ -437,14 +437,26 @@ def _fitting(build: Callable[[int], dict[str, Any]], budgets: tuple[int, ...]) -
     return build(budgets[-1])
 
 
+# What a card may promise when the store is the embedded, in-process one (no REDIS_URL): the
+# answers last only while this bot process runs.
+NOT_KEPT = "Here answers are kept in memory only (the embedded store): a restart loses them."
+
+
 def paused_card(
-    framework: Framework, assessment: Assessment, element: Element | None, mode: str
+    framework: Framework,
+    assessment: Assessment,
+    element: Element | None,
+    mode: str,
+    durable: bool = True,
 ) -> Card:
     where = f"{element.number}. {element.title}" if element else "the review"
     total = len(covered(framework, assessment))
+    rated = tally(assessment.rated_count(), total, assessment)
     detail = (
-        f"{tally(assessment.rated_count(), total, assessment)}, all saved. Pick up any time, on "
-        "any device: press Resume, or type resume."
+        f"{rated}, all saved. Pick up any time, on any device: press Resume, or type resume."
+        if durable
+        else f"{rated}, saved while this trustboard runs: pick up on any device before then "
+        f"(press Resume, or type resume). {NOT_KEPT}"
     )
     summary = f"Paused at {where}"
     card = render(

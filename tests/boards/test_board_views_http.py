@@ -63,7 +63,7 @@ async def test_one_live_board_card_kept_current_with_each_roles_buttons(
     assert "No self-assessment round is open" not in words(card)
 
     # As posted it is everyone's: no clerk's buttons. Teams refreshes it for the clerk and chair.
-    assert titles(card) == []
+    assert titles(card) == ["My options"]
     ids = card["refresh"]["userIds"]
     assert set(ids) == {CLERK.id, CHAIR.id}
     seen = {
@@ -72,7 +72,12 @@ async def test_one_live_board_card_kept_current_with_each_roles_buttons(
     }
     assert seen[CLERK.name] == ["Manage roles", "Round progress", "Refresh members", "Board data"]
     assert seen[CHAIR.name] == ["Round progress"]
-    assert seen[TRUSTEES[0].name] == [] and seen[OBSERVER.name] == []
+    assert seen[TRUSTEES[0].name] == ["My options"] and seen[OBSERVER.name] == ["My options"]
+    # Pressed by someone with no role to run the board, it shows them nothing more.
+    observer = channel_client(board_bot, connector, OBSERVER)
+    observer.card_id, observer.card = card_id, card
+    assert await observer.click("board.show") == 200
+    assert titles(observer.card) == ["My options"]
 
     # The chair's Round progress: the round as it stands, and none of the clerk's buttons.
     chair = channel_client(board_bot, connector, CHAIR)

@@ -514,3 +514,27 @@ async def test_a_typed_rating_after_the_round_closed_says_it_closed(store: Store
 async def test_a_typed_rating_with_nothing_at_all_still_says_start(ann: Trustee) -> None:
     reply = await ann.say("AG")
     assert reply.texts() == ["You have no self-assessment in progress. Type start to begin one."]
+
+
+async def test_on_the_embedded_store_no_card_promises_answers_survive_a_restart(
+    store: Store,
+) -> None:
+    """Without REDIS_URL the answers live in the bot's memory: the pause card must not say
+    "Pick up any time", and starting says what "saved" is worth."""
+    ann = Trustee(Walkthrough(store, load_all(), durable=False))
+    await ann.say("start governance")
+    assert "kept in memory only (the embedded store): a restart loses them" in words(ann.card)
+    await ann.press("rate", "Green")
+    await ann.press("pause")
+    text = words(ann.card)
+    assert "Pick up any time" not in text
+    assert "saved while this trustboard runs" in text
+    assert "embedded store" in text
+
+
+async def test_on_redis_the_pause_card_says_pick_up_any_time(ann: Trustee) -> None:
+    await ann.say("start governance")
+    await ann.press("pause")
+    text = words(ann.card)
+    assert "all saved. Pick up any time, on any device" in text
+    assert "embedded store" not in text

@@ -433,6 +433,14 @@ class PlaygroundTeam:
     async def mention(self, text: str, channel: str | None = None) -> Message:
         """A new post in the channel, @mentioning the bot, by the current user (the Playground
         posts every typed message as the current user); returns the bot's answer in the thread."""
+        thread = await self.post_mention(text, channel)
+        return await self.wait_for(
+            lambda: next((m for m in self.shown.values() if m.conversation == thread), None),
+            f"the bot's answer to {text!r}",
+        )
+
+    async def post_mention(self, text: str, channel: str | None = None) -> str:
+        """The post `mention` makes, without waiting for an answer in its thread; its thread."""
         channel = channel or self.channel
         tag = f"<at>{self.bot_name}</at>"
         body = {
@@ -444,11 +452,7 @@ class PlaygroundTeam:
         posted = await self._post(
             f"/_conversation/v1/conversations/{quote(channel, safe='')}/messages", body
         )
-        thread = posted["postConversationId"]
-        return await self.wait_for(
-            lambda: next((m for m in self.shown.values() if m.conversation == thread), None),
-            f"the bot's answer to {text!r}",
-        )
+        return str(posted["postConversationId"])
 
     # -- what the Playground shows -----------------------------------------------------------------
 
@@ -670,6 +674,44 @@ class Member:
 
 DEFAULT_RATINGS = ("AG", "G", "AR", "AG", "R", "G", "AG")
 RATING_TITLES = {"R": "Red", "AR": "Amber Red", "AG": "Amber Green", "G": "Green"}
+# What trustees write, by the rating it backs: varied, so a demonstration's summary reads like a
+# board's and not like a machine's. Each member's n-th answer takes a different one.
+EVIDENCE: dict[str, tuple[str, ...]] = {
+    "R": (
+        "We have not discussed this at board level in the last year; it comes up only when "
+        "something goes wrong.",
+        "The last two meetings ran out of time before we reached it, again.",
+        "No report on this has reached the board since the trust grew to six schools.",
+        "Honestly, I could not say who on the board owns this.",
+    ),
+    "AR": (
+        "Papers arrive the weekend before, so we rarely get past the headline figures.",
+        "There is a policy, but we do not check whether it is followed in the schools.",
+        "The committee looks at this; the full board hears about it once a year.",
+        "Our questions are mostly for information, not challenge.",
+        "Better since the new chair, but still dependent on one or two trustees.",
+    ),
+    "AG": (
+        "A termly report with clear measures; we could do more with what it tells us.",
+        "Good challenge in committee; the minutes show it, and actions are followed up.",
+        "We reviewed this at the away day and agreed changes, not all made yet.",
+        "Sound on paper and mostly in practice; a newer trustee would struggle to tell.",
+        "The executive's reports are candid; we act on them, if slowly.",
+    ),
+    "G": (
+        "Reviewed externally last spring and the findings were acted on within the term.",
+        "Every trustee can say how this works and where we are against plan.",
+        "Standing item at each meeting, with data we trust and clear ownership.",
+        "A strength: other trusts in the area have asked how we do it.",
+    ),
+}
+
+
+def evidence_for(member: str, nth: int, code: str) -> str:
+    """A note for `member`'s `nth` answer, rated `code`: one of EVIDENCE's, varied per member."""
+    notes = EVIDENCE[code]
+    start = sum(map(ord, member)) % len(notes)
+    return notes[(start + nth) % len(notes)]
 
 
 async def answer_round(
@@ -723,11 +765,13 @@ async def _answer_as(member: Member, codes: list[str], finish_anyway: bool) -> s
     if not isinstance(card, Message):
         return f"the bot said: {card}"
     given: list[str] = []
-    for code in codes:
+    for nth, code in enumerate(codes):
         if not card.buttons("rate"):
             break
-        evidence = f"From the board's minutes and our last external review: {RATING_TITLES[code]}"
-        answer = await member.click(card, "rate", RATING_TITLES[code], evidence=evidence)
+        # By the rating it carries: each framework spells the ratings its own way.
+        button = next(b for b in card.buttons("rate") if b["data"].get("rating") == code)
+        evidence = evidence_for(member.name, nth, code)
+        answer = await member.press(card, button, evidence=evidence)
         if not isinstance(answer, Message):
             return f"stopped: the bot said {answer}"
         card, given = answer, [*given, code]
