@@ -43,10 +43,6 @@ async def user(bot: BotProcess, tmp_path: Path) -> AsyncIterator[PlaygroundUser]
         playground.stop()
 
 
-@pytest.mark.skip(
-    reason="its priorities count reads the table before today's stacked layout (10a0dc3), "
-    "which names the column once; to be rewritten next, see the closing note"
-)
 async def test_a_trustee_completes_trust_governance_in_the_playground(
     user: PlaygroundUser, bot: BotProcess, redis_url: str
 ) -> None:
