@@ -112,8 +112,9 @@ def _rate_button(card: dict[str, Any]) -> dict[str, Any]:
 
 
 async def echo_user(poster: Poster, chat: Chat, turns: int) -> None:
+    # Not "hello": the Teams SDK's sample answers greetings on a path of their own.
     for number in range(turns):
-        await poster.post(chat.message(f"hello {number}"))
+        await poster.post(chat.message(f"message {number}"))
 
 
 def session(limit: int) -> aiohttp.ClientSession:
@@ -134,8 +135,8 @@ def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def save(name: str, result: dict[str, Any]) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{name}.json"
+def save(name: str, result: dict[str, Any], path: Path | None = None) -> Path:
+    path = path or RESULTS / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**result, "machine": machine()}, indent=2) + "\n")
     return path

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import delivery, footprint, summary
+from bench import delivery, footprint, summary, turns
 
 pytestmark = pytest.mark.benchmark
 
@@ -74,3 +74,24 @@ def test_footprint_at_a_tiny_size(tmp_path: Path) -> None:
     for name in (footprint.BOT, footprint.BARE, footprint.ECHO):
         assert start[name]["median_s"] > 0
     assert start[footprint.BARE]["ratio_to_bare_aiohttp"] == 1.0
+
+
+def test_turns_runs_every_bot_at_a_tiny_size(tmp_path: Path) -> None:
+    out = tmp_path / "turns.json"
+    turns.cli(["--users", "2", "--repeat", "2", "--out", str(out)])
+    data = written(out)
+    assert [sorted(r["order"]) for r in data["repetitions"]] == [sorted(turns.BOTS)] * 2
+    assert data["repetitions"][0]["order"] != data["repetitions"][1]["order"]  # interleaved
+    for rep in data["repetitions"]:
+        for name, figures in rep["bots"].items():
+            assert figures["turns"] == 2 * turns.TURNS_PER_USER, name
+            assert figures["errors"] == 0, name
+            assert figures["cpu_ms_per_turn"] > 0, name
+    ratios = data["summary"]["trustboard_vs"]
+    assert set(ratios) == set(turns.BOTS) - {"trustboard"}
+    assert {"median", "min", "max"} <= ratios["agents"]["p99_ms"].keys()
+    assert set(data["summary"]["targets"]) == {
+        "throughput >= 2x agents",
+        "p99 <= 0.5x agents",
+        "cpu per turn <= 2x floor",
+    }
