@@ -32,9 +32,8 @@ from .focus_steps import read_elements
 from .model import DONE, REVIEW_DAYS, STARTED, LearningSet, Person, Review, SetMember
 from .payloads import ReviewAccept, ReviewAsk, ReviewNew
 from .review_store import peer_field
-from .set_steps import new_code, read_code
+from .set_steps import new_code, typed_code
 from .share_steps import latest_round, own_ratings
-from .store import WRONG_CODES_PER_HOUR
 
 if TYPE_CHECKING:
     from ..boards.desk import Desk
@@ -169,18 +168,15 @@ async def _peer_chair(ctx: SetContext, learning_set: LearningSet, label: str) ->
 
 
 async def review_accept(ctx: SetContext) -> Reply:
-    code = read_code(ctx.read(ReviewAccept).code)
-    if code is None:
-        raise Refusal(
-            "An invitation code is eight letters and digits, like KQ7M-4XPD: type review and "
-            "the code the board's chair gave you. Nothing was changed."
-        )
+    code = await typed_code(
+        ctx,
+        ctx.read(ReviewAccept).code,
+        "An invitation code is eight letters and digits, like KQ7M-4XPD: type review and "
+        "the code the board's chair gave you. Nothing was changed.",
+        "Too many wrong codes in the last hour, so I am not trying any more for now, and "
+        "nothing was changed.",
+    )
     store = ctx.sets.store
-    if await store.wrong_codes(ctx.who.tenant, ctx.who.user) >= WRONG_CODES_PER_HOUR:
-        raise Refusal(
-            "Too many wrong codes in the last hour, so I am not trying any more for now, and "
-            "nothing was changed."
-        )
     review_id = await ctx.sets.reviews.by_code(code)
     review = await ctx.sets.reviews.get(review_id) if review_id else None
     if review is None:

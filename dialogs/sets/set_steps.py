@@ -145,21 +145,29 @@ def read_code(text: str) -> str | None:
     return code if CODE.match(code) else None
 
 
+async def typed_code(ctx: SetContext, text: str, unreadable: str, too_many: str) -> str:
+    """A join or invitation code as typed, read, from someone still within their hourly budget
+    of wrong codes (so codes cannot be guessed); refused with `unreadable` or `too_many`."""
+    code = read_code(text)
+    if code is None:
+        raise Refusal(unreadable)
+    if await ctx.sets.store.wrong_codes(ctx.who.tenant, ctx.who.user) >= WRONG_CODES_PER_HOUR:
+        raise Refusal(too_many)
+    return code
+
+
 async def set_join(ctx: SetContext) -> Reply:
     given = ctx.read(SetJoin)
-    code = read_code(given.code)
-    if code is None:
-        raise Refusal(
-            "A join code is eight letters and digits, like KQ7M-4XPD: type join set and the "
-            "code the set's facilitator gave you. Nothing was changed."
-        )
+    code = await typed_code(
+        ctx,
+        given.code,
+        "A join code is eight letters and digits, like KQ7M-4XPD: type join set and the "
+        "code the set's facilitator gave you. Nothing was changed.",
+        "Too many wrong join codes in the last hour, so I am not trying any more for now, "
+        "and nothing was changed. Please check the code with the set's facilitator and try "
+        "again later.",
+    )
     store = ctx.sets.store
-    if await store.wrong_codes(ctx.who.tenant, ctx.who.user) >= WRONG_CODES_PER_HOUR:
-        raise Refusal(
-            "Too many wrong join codes in the last hour, so I am not trying any more for now, "
-            "and nothing was changed. Please check the code with the set's facilitator and try "
-            "again later."
-        )
     set_id = await store.by_code(code)
     learning_set = await store.get(set_id) if set_id and SET_ID.match(set_id) else None
     if learning_set is None or learning_set.code != code:
