@@ -33,6 +33,15 @@ REDIS_FAILURES: tuple[type[Exception], ...] = (RedisError, RedisClusterException
 # (the client reads the slot map again in between): a master's failover takes a second or two.
 CLUSTER_RETRIES = 4
 
+# What every client of ours asks of its connections, on one node or a cluster: text replies, and
+# timeouts short enough that a lost Redis is "not saved" in seconds, not a hung turn.
+CLIENT_OPTIONS: dict[str, Any] = {
+    "decode_responses": True,
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "health_check_interval": 15,
+}
+
 
 def connect(url: str | None, *, cluster: bool = False, wait_replicas: int = 0) -> Redis:
     """`wait_replicas`: REDIS_WAIT_REPLICAS, the replicas each scripted write waits for
@@ -55,10 +64,7 @@ def connect(url: str | None, *, cluster: bool = False, wait_replicas: int = 0) -
         url,
         max_connections=MAX_CONNECTIONS,
         timeout=POOL_WAIT,
-        decode_responses=True,
-        socket_connect_timeout=2,
-        socket_timeout=5,
-        health_check_interval=15,
+        **CLIENT_OPTIONS,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
     )
@@ -75,10 +81,7 @@ def connect_cluster(url: str, wait_replicas: int = 0) -> Redis:
             url,
             limit=MAX_CONNECTIONS,
             wait=POOL_WAIT,
-            decode_responses=True,
-            socket_connect_timeout=2,
-            socket_timeout=5,
-            health_check_interval=15,
+            **CLIENT_OPTIONS,
             retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), retries=CLUSTER_RETRIES),
         ),
     )
