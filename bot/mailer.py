@@ -33,8 +33,8 @@ class OutboxMailer:
         audience: str,
     ) -> None:
         body = teams.message(message)
-        for teams_id, name in recipients:
-            job = Job(
+        jobs = [
+            Job(
                 tenant_id=tenant,
                 service_url=service_url,
                 recipient=Recipient(id=teams_id, name=name),
@@ -43,7 +43,10 @@ class OutboxMailer:
                 message=body,
                 audience=audience,
             )
-            await self._enqueue(job)
+            for teams_id, name in recipients
+        ]
+        # All at once: a round's invitations are queued inside the clerk's click.
+        await stored(partial(self.outbox.enqueue_all, jobs))
 
     async def post(
         self,

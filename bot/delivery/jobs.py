@@ -104,8 +104,9 @@ class Job:
         """The personal job a role job becomes for one holder of the role."""
         return replace(self, recipient=recipient, parent=self.job_id)
 
-    def problems(self) -> list[str]:
-        """Why this job cannot be queued; empty when it can."""
+    def problems(self, checked: set[int] | None = None) -> list[str]:
+        """Why this job cannot be queued; empty when it can. `checked`: the id()s of messages
+        already found fine (many jobs of a batch share one), which are not measured again."""
         found = []
         for name in ("tenant_id", "board_id", "round_id"):
             if not getattr(self, name):
@@ -120,7 +121,12 @@ class Job:
             found.append("message must be a JSON object (an Activity)")
             return found
         for part in self.parts:
-            found += _message_problems(part)
+            if checked is not None and id(part) in checked:
+                continue
+            wrong = _message_problems(part)
+            if not wrong and checked is not None:
+                checked.add(id(part))
+            found += wrong
         return found
 
 

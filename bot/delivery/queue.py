@@ -71,6 +71,22 @@ SHARDS: tuple[Shard, ...] = tuple(range(QUEUE_SHARDS))
 READ: tuple[Shard, ...] = (*SHARDS, None)  # None: the unsharded stream of before, if any
 _FINAL_LUA = "{" + ", ".join(f"['{state}'] = true" for state in sorted(FINAL_STATES)) + "}"
 DEFAULT_RETENTION = timedelta(days=90)
+# The fields of a job's record that its status is made of (everything but what it sends).
+STATUS_FIELDS = (
+    "state",
+    "round",
+    "recipient",
+    "conversation",
+    "audience",
+    "parent",
+    "attempts",
+    "next_at",
+    "activity_id",
+    "conversation_id",
+    "reason",
+    "error",
+    "updated",
+)
 
 _NOW_MS = """
 local function now_ms()
@@ -79,20 +95,41 @@ local function now_ms()
 end
 """
 
-# KEYS: job, round index. ARGV: job id, field/value pairs. Returns {created, streamed}.
+# KEYS: round index, then the jobs (all of one board's round). ARGV: how many arguments follow
+# that every job shares, those field/value pairs, then for each job its id, how many arguments
+# of its own follow, and those pairs. A job that exists already is left as it is. Returns, for
+# each job, 1 if it still has to go on the stream (new, or never streamed), else 0.
 _ENQUEUE = (
     _NOW_MS
     + """
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  return {0, redis.call('HGET', KEYS[1], 'streamed') or '0'}
-end
 local now = string.format('%d', now_ms())
-redis.call('HSET', KEYS[1], 'state', 'queued', 'attempts', '0', 'streamed', '0',
-  'enqueued', now, 'updated', now, unpack(ARGV, 2))
-redis.call('ZADD', KEYS[2], now, ARGV[1])
-return {1, '0'}
+local shared = tonumber(ARGV[1])
+local common = {}
+for i = 2, 1 + shared do common[#common + 1] = ARGV[i] end
+local at = 2 + shared
+local out = {}
+-- The round's index keeps the order they were queued in: each job a score above the last.
+local score = tonumber(now)
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] and tonumber(last[2]) >= score then score = tonumber(last[2]) + 1 end
+for k = 2, #KEYS do
+  local id, own = ARGV[at], tonumber(ARGV[at + 1])
+  if redis.call('EXISTS', KEYS[k]) == 1 then
+    out[#out + 1] = redis.call('HGET', KEYS[k], 'streamed') == '1' and 0 or 1
+  else
+    redis.call('HSET', KEYS[k], 'state', 'queued', 'attempts', '0', 'streamed', '0',
+      'enqueued', now, 'updated', now, unpack(common))
+    if own > 0 then redis.call('HSET', KEYS[k], unpack(ARGV, at + 2, at + 1 + own)) end
+    redis.call('ZADD', KEYS[1], string.format('%d', score), id)
+    score = score + 1
+    out[#out + 1] = 1
+  end
+  at = at + 2 + own
+end
+return out
 """
 )
+ENQUEUE_CHUNK = 250  # jobs per enqueue script: one script holds Redis up for a few ms at most
 
 # KEYS: job. ARGV: attempt token, lease ms. Returns {verdict, detail}.
 _BEGIN = (
@@ -187,9 +224,11 @@ return 1
 """
 )
 
-# KEYS: job. Marks a job as on the stream, unless it has expired meanwhile.
+# KEYS: jobs (of one board). Marks each as on the stream, unless it has expired meanwhile.
 _MARK_STREAMED = """
-if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'streamed', '1') end
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then redis.call('HSET', key, 'streamed', '1') end
+end
 return 1
 """
 
@@ -248,24 +287,63 @@ class Outbox:
 
     async def enqueue(self, job: Job) -> str:
         """Queue one message; the same (round, recipient) again changes nothing. Returns its id."""
-        problems = job.problems()
-        if problems:
-            raise ValueError("cannot queue this message: " + "; ".join(problems))
-        job_id = job.job_id
-        key = self.keys.job(job_id)
-        args = [job_id, *[part for pair in _job_fields(job).items() for part in pair]]
-        round_key = self.keys.round_jobs(job.tenant_id, job.board_id, job.round_id)
-        created, streamed = await self._enqueue(keys=[key, round_key], args=args)
-        if int(created) or str(streamed) != "1":
-            await self._stream(job_id)
-        return job_id
+        return (await self.enqueue_all([job]))[0]
 
-    async def _stream(self, job_id: str) -> None:
+    async def enqueue_all(self, jobs: Sequence[Job]) -> list[str]:
+        """Queue many messages (a round's invitations): as `enqueue` for each, in a few round
+        trips whatever their number. One script per board's round writes its jobs and their
+        index, then one pipeline puts them on their shards' streams, then one script per board
+        marks them streamed. Returns their ids, in order."""
+        checked: set[int] = set()  # messages found fine: a batch shares one, measured once
+        for job in jobs:
+            problems = job.problems(checked)
+            if problems:
+                raise ValueError("cannot queue this message: " + "; ".join(problems))
+        encoded: dict[int, str] = {}  # json of each message, by id(): encoded once a batch
+        rounds: dict[tuple[str, str, str], list[Job]] = {}
+        for job in jobs:
+            rounds.setdefault((job.tenant_id, job.board_id, job.round_id), []).append(job)
+        fresh: list[str] = []
+        for (tenant, board, round_id), group in rounds.items():
+            index = self.keys.round_jobs(tenant, board, round_id)
+            for start in range(0, len(group), ENQUEUE_CHUNK):
+                chunk = group[start : start + ENQUEUE_CHUNK]
+                fresh += await self._write_jobs(index, chunk, encoded)
+        await self._stream(fresh)
+        return [job.job_id for job in jobs]
+
+    async def _write_jobs(
+        self, index: str, jobs: Sequence[Job], encoded: dict[int, str]
+    ) -> list[str]:
+        """The jobs written (those that are new), with what they share sent once; the ids of
+        those still to go on the stream."""
+        fields = [_job_fields(job, encoded) for job in jobs]
+        shared = {k: v for k, v in fields[0].items() if all(f.get(k) == v for f in fields[1:])}
+        args: list[str | int] = [2 * len(shared), *_flatten(shared)]
+        for job, own in zip(jobs, fields, strict=True):
+            rest = _flatten({k: v for k, v in own.items() if k not in shared})
+            args += [job.job_id, len(rest), *rest]
+        keys = [index, *(self.keys.job(job.job_id) for job in jobs)]
+        flags = await self._enqueue(keys=keys, args=args)
+        return [job.job_id for job, flag in zip(jobs, flags, strict=True) if int(flag)]
+
+    async def _stream(self, job_ids: Sequence[str]) -> None:
+        """Put jobs on their shards' streams (one pipeline), then mark them streamed."""
+        if not job_ids:
+            return
         await self.ensure_group()
-        await self.redis.xadd(self.keys.job_stream(queue_shard(job_id)), {"job": job_id})
-        await self._mark_streamed(keys=[self.keys.job(job_id)])
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in job_ids:
+                pipe.xadd(self.keys.job_stream(queue_shard(job_id)), {"job": job_id})
+            await pipe.execute()
+        boards: dict[tuple[str, str], list[str]] = {}
+        for job_id in job_ids:
+            boards.setdefault(split_job_id(job_id)[:2], []).append(self.keys.job(job_id))
+        for keys in boards.values():
+            await self._mark_streamed(keys=keys)
         for waiting in self._waiting:  # this process's workers look at once, not at their next poll
-            waiting.queued(queue_shard(job_id))
+            for job_id in job_ids:
+                waiting.queued(queue_shard(job_id))
 
     async def requeue(self, job_id: str) -> bool:
         """Try a failed job again from the start (Teams was down for longer than the worker's
@@ -277,11 +355,8 @@ class Outbox:
         keys = [self.keys.job(job_id), self.keys.round_jobs(tenant_id, board_id, raw)]
         if not int(await self._requeue(keys=keys)):
             return False
-        await self._stream(job_id)
+        await self._stream([job_id])
         return True
-
-    async def enqueue_all(self, jobs: Sequence[Job]) -> list[str]:
-        return [await self.enqueue(job) for job in jobs]
 
     async def status(self, job_id: str) -> JobStatus | None:
         try:
@@ -298,8 +373,10 @@ class Outbox:
             return []
         async with self.redis.pipeline(transaction=False) as pipe:
             for job_id in ids:
-                pipe.hgetall(self.keys.job(job_id))
-            raws = await pipe.execute()
+                # What the status says, not the message still waiting to go (a card each).
+                pipe.hmget(self.keys.job(job_id), *STATUS_FIELDS)
+            found = await pipe.execute()
+        raws = [{k: v for k, v in zip(STATUS_FIELDS, values, strict=True) if v} for values in found]
         return [_status(job_id, raw) for job_id, raw in zip(ids, raws, strict=True) if raw]
 
     async def forget_rounds(self, tenant_id: str, board_id: str, round_ids: Sequence[str]) -> int:
@@ -507,14 +584,14 @@ class Outbox:
         return total
 
 
-def _job_fields(job: Job) -> dict[str, str]:
+def _job_fields(job: Job, encoded: dict[int, str]) -> dict[str, str]:
     fields = {
         "tenant": job.tenant_id,
         "board": job.board_id,
         "round": job.round_id,
         "service_url": job.service_url,
         "recipient": job.recipient.to_json(),
-        "message": json.dumps(job.message),
+        "message": _encoded(job.message, encoded),
     }
     optional = {
         "conversation": job.conversation,
@@ -523,6 +600,18 @@ def _job_fields(job: Job) -> dict[str, str]:
         "parent": job.parent,
     }
     return {**fields, **{name: value for name, value in optional.items() if value}}
+
+
+def _encoded(message: dict[str, Any], encoded: dict[int, str]) -> str:
+    """A message's JSON, made once for every job of a batch that shares it."""
+    found = encoded.get(id(message))
+    if found is None:
+        found = encoded[id(message)] = json.dumps(message)
+    return found
+
+
+def _flatten(fields: dict[str, str]) -> list[str]:
+    return [part for pair in fields.items() for part in pair]
 
 
 def _entries(messages: Any, shard: Shard) -> list[Entry]:

@@ -243,8 +243,7 @@ class Worker:
 
     async def _hand_on(self, job: Job) -> list[str]:
         recipients = await self.gate.recipients(job)
-        for recipient in recipients:
-            await self.outbox.enqueue(job.handed_to(recipient))
+        await self.outbox.enqueue_all([job.handed_to(recipient) for recipient in recipients])
         return [r.id for r in recipients]
 
     async def _post(self, job: Job, token: str) -> Sent | str | None:

@@ -36,7 +36,8 @@ lets `delete_board` find them all with one pattern):
     p:{t:…:b:…}:round:<id>:card      string  lease on updating the clerk's round card
     p:{t:…:b:…}:round:<id>:steps     string  lease on doing the round's steps still to do
     p:{t:…:b:…}:dq:job:<digest>      hash    one delivery job (see bot/delivery/jobs.py)
-    p:{t:…:b:…}:dq:round:<id>        zset    delivery job ids of one round by enqueue time (ms)
+    p:{t:…:b:…}:dq:round:<id>        zset    delivery job ids of one round in the order queued
+                                             (enqueue time in ms, each above the last)
 
 A learning set, `{set:<id>}` (it spans tenants, so its keys carry none; dialogs/sets/store.py):
 

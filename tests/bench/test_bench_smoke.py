@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import delivery, footprint, summary, turns
+from bench import delivery, footprint, opening, summary, turns
 
 pytestmark = pytest.mark.benchmark
 
@@ -45,6 +45,16 @@ def test_delivery_at_a_tiny_size(tmp_path: Path) -> None:
     assert run["states"] == {"delivered": 12}
     assert run["allowed_rate_per_s"] == 100
     assert len(run["cpu"]["bot_processes_s"]) == 2
+
+
+def test_opening_at_a_tiny_size(tmp_path: Path) -> None:
+    out = tmp_path / "opening.json"
+    opening.cli(["--trustees", "30", "--repeat", "2", "--out", str(out)])
+    data = written(out)
+    assert data["setup"] == {"trustees": 30, "repeat": 2, "target_s": opening.TARGET_S}
+    assert [r["queued"] for r in data["runs"]] == [30, 30]  # every trustee's invitation
+    assert data["jobs_queued"] == 30 and data["redis_commands_per_click"] > 0
+    assert data["click_s"]["median"] >= data["queue_s"]["median"] > 0
 
 
 def test_summary_at_a_tiny_size(tmp_path: Path) -> None:

@@ -60,6 +60,30 @@ async def test_a_job_lost_before_reaching_the_stream_is_put_on_by_enqueueing_aga
     assert await redis.hget(outbox.keys.job(job_id), "streamed") == "1"
 
 
+async def test_a_batch_queued_at_once_is_each_job_once_and_only_the_missing_are_streamed(
+    outbox: Outbox, redis: Redis
+) -> None:
+    shared = {"type": "message", "text": "You are invited"}
+    batch = [Job(**{**make_job(n).__dict__, "message": shared}) for n in range(600)]
+    ids = await outbox.enqueue_all(batch[:10])
+    # The first ten as if the process died after writing one and before streaming it.
+    await redis.delete(stream_of(outbox, ids[3]))
+    await redis.hset(outbox.keys.job(ids[3]), "streamed", "0")
+    before = await stream_length(redis, outbox)
+    outbox._ready.clear()
+
+    assert await outbox.enqueue_all(batch) == [job.job_id for job in batch]
+    assert len(set(await outbox.enqueue_all(batch))) == 600  # again: nothing new
+    entries = before + 1 + 590  # the lost one's entry again, and the 590 new ones
+    assert await stream_length(redis, outbox) == entries
+    statuses = await outbox.round_status("tenant-a", "board-1", "round-1")
+    assert len(statuses) == 600 and {s.state for s in statuses} == {"queued"}
+    assert [s.recipient for s in statuses] == [job.recipient for job in batch]
+    assert await redis.hget(outbox.keys.job(ids[3]), "streamed") == "1"
+    loaded = await outbox.load(batch[599].job_id)
+    assert loaded is not None and loaded[0].message == shared
+
+
 async def test_keys_share_the_board_hash_tag(outbox: Outbox) -> None:
     job = make_job(1, tenant="t:{odd}/1", board="b 2")
     job_id = await outbox.enqueue(job)
