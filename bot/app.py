@@ -12,13 +12,13 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from botbuilder.schema import Activity
 
 from dialogs.boards.desk import Desk
 from dialogs.boards.ports import Teams
 from dialogs.store import Store, StoreUnavailable
 from frameworks import Framework
 
+from . import activity as inbound
 from . import health, store_mode
 from .background import Background
 from .cluster_health import cluster_health
@@ -31,7 +31,6 @@ from .turns import TrustboardBot
 log = logging.getLogger("trustboard.http")
 
 MAX_BODY = 256 * 1024  # a Teams activity is far smaller; anything bigger is refused with 413
-NEEDS_CONVERSATION = {"message", "invoke", "conversationUpdate"}
 BOT = web.AppKey("bot", TrustboardBot)
 ADAPTER = web.AppKey("adapter", object)
 STORE = web.AppKey("store", Store)
@@ -44,27 +43,6 @@ def problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def activity_problem(raw: Any) -> str | None:
-    if not isinstance(raw, dict):
-        return "The activity must be a JSON object."
-    kind = raw.get("type")
-    if not isinstance(kind, str) or not kind:
-        return "The activity has no 'type'."
-    if kind not in NEEDS_CONVERSATION:
-        return None
-    service_url = raw.get("serviceUrl")
-    if not isinstance(service_url, str) or not service_url.startswith(("http://", "https://")):
-        return "The activity has no valid 'serviceUrl'."
-    for field in ("conversation", "from", "recipient"):
-        part = raw.get(field)
-        if not isinstance(part, dict) or not isinstance(part.get("id"), str) or not part["id"]:
-            return f"The activity has no '{field}.id'."
-    for field in ("text", "replyToId", "name"):
-        if raw.get(field) is not None and not isinstance(raw[field], str):
-            return f"The activity's '{field}' must be a string."
-    return None
-
-
 async def messages(request: web.Request) -> web.Response:
     if request.content_type != "application/json":
         return problem(415, "Send the activity as application/json.")
@@ -72,13 +50,13 @@ async def messages(request: web.Request) -> web.Response:
         raw = await request.json()
     except ValueError:
         return problem(400, "The body is not valid JSON.")
-    reason = activity_problem(raw)
+    reason = inbound.problem(raw)
     if reason:
         return problem(400, reason)
     try:
-        activity = Activity().deserialize(raw)
-    except Exception:
-        return problem(400, "The activity could not be read.")
+        activity = inbound.read(raw)
+    except inbound.Unreadable as exc:
+        return problem(400, str(exc))
     bot = request.app[BOT]
     adapter: Any = request.app[ADAPTER]
     try:

@@ -90,6 +90,8 @@ async def test_activities_missing_fields_get_400_and_change_nothing(
         ({"serviceUrl": "file:///etc/passwd"}, "no valid 'serviceUrl'"),
         ({"text": {"nested": "R"}}, "'text' must be a string"),
         ({"replyToId": 12}, "'replyToId' must be a string"),
+        ({"locale": ["en-GB"]}, "'locale' must be a string"),
+        ({"channelId": 7}, "'channelId' must be a string"),
     ],
 )
 async def test_fields_of_the_wrong_kind_get_400_and_change_nothing(
@@ -100,6 +102,30 @@ async def test_fields_of_the_wrong_kind_get_400_and_change_nothing(
     says: str,
 ) -> None:
     status, answer = await alex.bot.post({**alex.chat.message("R"), **change})
+    await assert_refused(alex.bot, status, answer, 400, says)
+    assert await everything(redis_client) == started
+
+
+@pytest.mark.parametrize(
+    ("part", "change", "says"),
+    [
+        ("from", {"name": {"first": "Alex"}}, "'from.name' must be a string"),
+        ("recipient", {"aadObjectId": 5}, "'recipient.aadObjectId' must be a string"),
+        ("conversation", {"isGroup": "maybe"}, "'conversation.isGroup' must be true or false"),
+        ("conversation", {"conversationType": 1}, "'conversation.conversationType' must be"),
+    ],
+)
+async def test_accounts_of_the_wrong_kind_get_400_and_change_nothing(
+    alex: TeamsClient,
+    started: dict[str, Any],
+    redis_client: Redis,
+    part: str,
+    change: dict[str, Any],
+    says: str,
+) -> None:
+    activity = alex.chat.message("R")
+    activity[part] = {**activity[part], **change}
+    status, answer = await alex.bot.post(activity)
     await assert_refused(alex.bot, status, answer, 400, says)
     assert await everything(redis_client) == started
 
