@@ -118,6 +118,7 @@ def build(
             settings.redis_url,
             cluster=settings.redis_cluster,
             wait_replicas=settings.redis_wait_replicas,
+            max_connections=settings.redis_max_connections,
         ),
         Keys(settings.key_prefix),
     )

@@ -4,21 +4,23 @@ A single-node client here has a blocking pool (connect.py): beyond its connectio
 waits up to POOL_WAIT for one. redis-py's cluster client has no such pool: past `max_connections`
 to a node it raises MaxConnectionsError at once, so a burst of trustees would be told "not saved"
 while Redis is idle. So every command and every pipeline takes one of `limit` turns first (a
-semaphore), waiting up to `wait` seconds; each turn uses at most one connection per node at a
-time, so a node sees at most `limit` connections from this process. A command the client runs
-from inside a turn (a pipeline's retry of a redirected command) does not take a second turn.
+FairGate, gate.py: first come, first served, and waiting on while the queue moves; "not saved"
+only when nobody's turn has finished for `wait` seconds); each turn uses at most one connection
+per node at a time, so a node sees at most `limit` connections from this process. A command the
+client runs from inside a turn (a pipeline's retry of a redirected command) does not take a
+second turn.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import contextvars
 from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio.cluster import ClusterPipeline, RedisCluster
-from redis.exceptions import ConnectionError as RedisConnectionError
+
+from .gate import FairGate
 
 _in_turn = contextvars.ContextVar("in_turn", default=False)
 
@@ -30,21 +32,14 @@ class GatedCluster(RedisCluster):
         # Room above `limit` for what redis-py opens outside a turn (its slot map refresh).
         kwargs["max_connections"] = limit + 8
         super().__init__(*args, **kwargs)
-        self.gate = asyncio.Semaphore(limit)
-        self.turn_wait = wait  # (not `wait`: that is the WAIT command's method)
+        self.gate = FairGate(limit, stall=wait)
 
     @contextlib.asynccontextmanager
     async def turn(self) -> AsyncIterator[None]:
         if _in_turn.get():
             yield
             return
-        try:
-            async with asyncio.timeout(self.turn_wait):
-                await self.gate.acquire()
-        except TimeoutError as exc:
-            raise RedisConnectionError(
-                f"no free Redis connection within {self.turn_wait} s (all are in use)"
-            ) from exc
+        await self.gate.acquire()  # Stalled, a ConnectionError, if Redis stops answering
         token = _in_turn.set(True)
         try:
             yield

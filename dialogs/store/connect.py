@@ -22,9 +22,12 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .cluster import GatedCluster
 from .durable import WaitingRedis
+from .gate import FairPool
 
-MAX_CONNECTIONS = 64  # per bot process (on a cluster: per node)
-POOL_WAIT = 5.0  # seconds a turn waits for a free connection before "not saved"
+MAX_CONNECTIONS = 64  # per bot process (on a cluster: per node); REDIS_MAX_CONNECTIONS
+# Seconds a turn waiting for a connection goes on waiting with nobody's command finishing, before
+# "not saved": however long the queue, a turn waits while it moves (gate.py).
+POOL_WAIT = 5.0
 # What a Redis command can fail with: redis-py's own errors, the network's, and on a cluster the
 # client's (RedisClusterException, such as "cannot be connected", is not a RedisError).
 REDIS_FAILURES: tuple[type[Exception], ...] = (RedisError, RedisClusterException, OSError)
@@ -43,27 +46,34 @@ CLIENT_OPTIONS: dict[str, Any] = {
 }
 
 
-def connect(url: str | None, *, cluster: bool = False, wait_replicas: int = 0) -> Redis:
+def connect(
+    url: str | None,
+    *,
+    cluster: bool = False,
+    wait_replicas: int = 0,
+    max_connections: int = MAX_CONNECTIONS,
+) -> Redis:
     """`wait_replicas`: REDIS_WAIT_REPLICAS, the replicas each scripted write waits for
-    (dialogs/store/durable.py); 0, as by default, waits for none."""
+    (dialogs/store/durable.py); 0, as by default, waits for none. `max_connections`:
+    REDIS_MAX_CONNECTIONS, this process's connections to Redis (on a cluster, to each node)."""
     if not url:
         import fakeredis  # only a local run without Redis needs it
 
         return fakeredis.FakeAsyncRedis(
             decode_responses=True,
             connection_pool_class=BlockingConnectionPool,
-            max_connections=MAX_CONNECTIONS,
+            max_connections=max_connections,
             timeout=POOL_WAIT,
         )
     if cluster:
-        return connect_cluster(url, wait_replicas)
-    # A blocking pool: a burst of turns waits briefly for a connection instead of failing with
-    # "Too many connections" (the default pool's answer beyond 100), and Redis sees a bounded
-    # number of clients per bot process.
-    pool = BlockingConnectionPool.from_url(
+        return connect_cluster(url, wait_replicas, max_connections)
+    # A fair pool: a burst of turns waits its turn for a connection instead of failing with
+    # "Too many connections" (the default pool's answer beyond 100) or being overtaken (the
+    # blocking pool's way), and Redis sees a bounded number of clients per bot process.
+    pool = FairPool.from_url(
         url,
-        max_connections=MAX_CONNECTIONS,
-        timeout=POOL_WAIT,
+        max_connections=max_connections,
+        stall=POOL_WAIT,
         **CLIENT_OPTIONS,
         retry=Retry(ExponentialBackoff(cap=0.5, base=0.05), retries=2),
         retry_on_error=[RedisConnectionError, RedisTimeoutError],
@@ -73,13 +83,15 @@ def connect(url: str | None, *, cluster: bool = False, wait_replicas: int = 0) -
     return client
 
 
-def connect_cluster(url: str, wait_replicas: int = 0) -> Redis:
+def connect_cluster(
+    url: str, wait_replicas: int = 0, max_connections: int = MAX_CONNECTIONS
+) -> Redis:
     """A client of the cluster `url` names one node of (it finds the others itself)."""
     client = cast(
         GatedCluster,
         GatedCluster.from_url(
             url,
-            limit=MAX_CONNECTIONS,
+            limit=max_connections,
             wait=POOL_WAIT,
             **CLIENT_OPTIONS,
             retry=Retry(ExponentialBackoff(cap=1.0, base=0.1), retries=CLUSTER_RETRIES),

@@ -156,6 +156,15 @@ def test_redis_wait_replicas_is_a_count_that_needs_a_real_redis() -> None:
         Settings.from_env({"LOCAL_MODE": "1", "REDIS_WAIT_REPLICAS": "1"})
 
 
+def test_redis_max_connections_is_a_count_of_one_or_more() -> None:
+    env = {"LOCAL_MODE": "1", "REDIS_URL": "redis://r:6379"}
+    assert Settings.from_env(env).redis_max_connections == 64
+    assert Settings.from_env({**env, "REDIS_MAX_CONNECTIONS": "128"}).redis_max_connections == 128
+    for wrong in ("0", "-3", "many"):
+        with pytest.raises(ConfigError, match="REDIS_MAX_CONNECTIONS must be a whole number, 1 or"):
+            Settings.from_env({**env, "REDIS_MAX_CONNECTIONS": wrong})
+
+
 def test_a_malformed_redis_url_stops_the_bot_with_the_list_and_no_traceback() -> None:
     env = BotProcess({"REDIS_URL": "redis://:hunter2-secret@cache-a:6379,cache-b:6379/0"})
     run = subprocess.run(
