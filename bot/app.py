@@ -26,6 +26,7 @@ from .config import Settings
 from .delivery import Sender, Timing
 from .logs import failure
 from .root import build
+from .teams import Encoded
 from .turns import TrustboardBot
 
 log = logging.getLogger("trustboard.http")
@@ -69,6 +70,10 @@ async def messages(request: web.Request) -> web.Response:
         return web.Response(status=200)
     if response.body is None:
         return web.Response(status=int(response.status))
+    if isinstance(response.body, Encoded):
+        return web.Response(
+            text=response.body, status=int(response.status), content_type="application/json"
+        )
     return web.json_response(response.body, status=int(response.status))
 
 

@@ -226,13 +226,13 @@ class TrustboardBot:
 
     async def _deliver(
         self, chat: TurnChat, raw: dict[str, Any], who: Who, reply: Reply, invoke: bool
-    ) -> dict[str, Any] | None:
+    ) -> dict[str, Any] | teams.Encoded | None:
         """Sends the reply; for an invoke, returns the body of the invoke response."""
         clicked = raw.get("replyToId") if isinstance(raw.get("replyToId"), str) else None
-        body = None
+        body: dict[str, Any] | teams.Encoded | None = None
         if reply.replace is not None:
             if invoke:
-                body = {"statusCode": 200, "type": teams.CARD, "value": reply.replace.content}
+                body = teams.card_response(reply.replace)
             elif clicked and not teams.is_personal(raw):
                 await self._privately(chat, raw, who, reply.replace)
                 clicked = None

@@ -52,6 +52,9 @@ class Card:
     content: dict[str, Any]  # an Adaptive Card 1.5
     summary: str  # plain text for notifications and hosts that cannot show cards
     drives: str | None = None  # the assessment whose buttons this card carries
+    # `content` as JSON, when the builder encoded it to check its size (cards/render.sized): sent
+    # as it is, so the card is not encoded again. Built from `content`, which nobody changes.
+    wire: str | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

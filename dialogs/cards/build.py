@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from frameworks import Element, Framework
 
@@ -27,7 +27,8 @@ from ..payloads import (
 from ..results import covered, heat_map, priorities, unrated
 from ..state import Assessment
 from ..text import length
-from .render import MAX_CARD_BYTES, CardTooLarge, card_bytes, render
+from .blocks import actions, adaptive_card, heat_map_body, lines, notice_box, para, round_banner
+from .render import MAX_CARD_BYTES, CardTooLarge, render, sized
 from .scheme import LEGEND, look
 
 EVIDENCE_MAX = 1500  # characters; the card carrying it must stay under Teams' size limit
@@ -39,6 +40,7 @@ BOARD_MAX = 120
 # Board rounds listed on the welcome card, so a trustee on many boards still gets a card that
 # fits; the rest are counted below them.
 ROUNDS_SHOWN = 6
+Built = TypeVar("Built")  # what a card builder makes: a card, or a card and its JSON
 CLOSED = "closed"  # an assessment's status once its round closed first: its answers are locked
 
 
@@ -204,10 +206,10 @@ def element_card(
         "nav_actions": _nav_actions(assessment, element, mode),
     }
     try:
-        content = render("element.json.j2", **context)
+        content, wire = _element(context)
     except CardTooLarge:
-        content = _with_clipped_note(context)
-    return Card(content, context["summary"], assessment.id)
+        content, wire = _with_clipped_note(context)
+    return Card(content, context["summary"], assessment.id, wire)
 
 
 TOO_LONG_TO_SHOW = (
@@ -216,13 +218,55 @@ TOO_LONG_TO_SHOW = (
 )
 
 
-def _with_clipped_note(context: dict[str, Any]) -> dict[str, Any]:
+def _with_clipped_note(context: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """Only a note far over the limit gets here: the box keeps as much of it as the card holds."""
     notice = context["notice"] or Notice("", "warning")
     context = {**context, "notice": replace(notice, text=notice.text + TOO_LONG_TO_SHOW)}
-    base = card_bytes(render("element.json.j2", **{**context, "evidence": ""}))
+    base = len(_element({**context, "evidence": ""})[1])
     note = clip(context["evidence"], MAX_CARD_BYTES - base - 64)
-    return render("element.json.j2", **{**context, "evidence": note})
+    return _element({**context, "evidence": note})
+
+
+def _element(c: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """The element card, and its JSON (CardTooLarge if over the limit)."""
+    body = [notice_box(c["notice"])] if c["notice"] else []
+    if c["round_line"]:
+        body.append(round_banner(c["round_line"]))
+    body += [
+        para(c["eyebrow"], size="Small", subtle=True),
+        para(c["title"], size="Large", weight="Bolder", spacing="None"),
+        para(c["progress"], size="Small", subtle=True, spacing="None"),
+    ]
+    if c["current"]:
+        body.append(para(c["current"], weight="Bolder", color="Accent", spacing="Small"))
+    body.append(para("Questions to consider", weight="Bolder", spacing="Medium"))
+    body += lines(c["questions"])
+    red = [para(c["red_heading"], weight="Bolder"), *lines(c["red"])]
+    green = [para(c["green_heading"], weight="Bolder"), *lines(c["green"])]
+    body += [
+        {"type": "Container", "style": "attention", "spacing": "Medium", "items": red},
+        {"type": "Container", "style": "good", "spacing": "Small", "items": green},
+    ]
+    if c["notes"]:
+        notes = lines(c["notes"], size="Small", subtle=True)
+        body.append({"type": "Container", "spacing": "Small", "items": notes})
+    body.append(para(c["guidance"], size="Small", subtle=True, italic=True, spacing="Medium"))
+    evidence: dict[str, Any] = {
+        "type": "Input.Text",
+        "id": "evidence",
+        "isMultiline": True,
+        "spacing": "Medium",
+        "label": "Evidence and rationale for your rating",
+        "placeholder": c["placeholder"],
+        "value": c["evidence"],
+    }
+    if c["evidence_max"]:
+        evidence["maxLength"] = c["evidence_max"]
+    body.append(evidence)
+    body += actions(c["rating_actions"])
+    body += actions(c["nav_actions"], spacing="Small")
+    card = adaptive_card(c["summary"], body)
+    return card, sized("the element card", card)
 
 
 def _question(framework: Framework, question: Any) -> str:
@@ -312,27 +356,40 @@ def review_card(
     buttons.append(action("Finish and see my heat map", finish, mode, style="positive"))
     summary = f"Review your answers: {progress}"
 
-    def build(excerpt_len: int) -> dict[str, Any]:
-        return render(
-            "review.json.j2",
-            summary=summary,
-            notice=notice,
-            round_line=round_line(assessment),
-            subtitle=framework.title,
-            progress=progress,
-            rows=_rows(framework, assessment, excerpt_len),
-            goto_default=str((missing or asked or framework.elements)[0].number),
-            choices=[
-                {
-                    "title": f"{e.number}. {e.title} ({assessment.rating(e.number) or 'not rated'})",  # noqa: E501
-                    "value": str(e.number),
-                }
-                for e in asked
-            ],
-            actions_list=buttons,
-        )
+    choices = [
+        {
+            "title": f"{e.number}. {e.title} ({assessment.rating(e.number) or 'not rated'})",
+            "value": str(e.number),
+        }
+        for e in asked
+    ]
+    head = [notice_box(notice)] if notice else []
+    line = round_line(assessment)
+    if line:
+        head.append(round_banner(line))
+    head += [
+        para("Review your answers", size="Large", weight="Bolder"),
+        para(framework.title, size="Small", subtle=True, spacing="None"),
+        para(progress, spacing="Small"),
+    ]
+    goto = {
+        "type": "Input.ChoiceSet",
+        "id": "goto",
+        "spacing": "Large",
+        "style": "compact",
+        "label": "Change an answer",
+        "value": str((missing or asked or framework.elements)[0].number),
+        "choices": choices,
+    }
+    tail = [goto, *actions(buttons)]
 
-    return Card(_fitting(build, (120, 60, 0)), summary, assessment.id)
+    def build(excerpt_len: int) -> tuple[dict[str, Any], str]:
+        rows = heat_map_body(_rows(framework, assessment, excerpt_len))
+        card = adaptive_card(summary, [*head, *rows, *tail])
+        return card, sized("the review card", card)
+
+    content, wire = _fitting(build, (120, 60, 0))
+    return Card(content, summary, assessment.id, wire)
 
 
 def results_card(
@@ -427,7 +484,7 @@ def _results_actions(assessment: Assessment, mode: str) -> list[dict[str, Any]]:
     return []
 
 
-def _fitting(build: Callable[[int], dict[str, Any]], budgets: tuple[int, ...]) -> dict[str, Any]:
+def _fitting(build: Callable[[int], Built], budgets: tuple[int, ...]) -> Built:
     """The richest rendering that fits the card limit: evidence excerpts shorten until it does."""
     for budget in budgets[:-1]:
         try:

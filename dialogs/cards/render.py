@@ -40,11 +40,20 @@ def button_rows(actions: list[Any]) -> list[Markup]:
     """
     pieces = [_json(action) for action in actions]
     widths = [_button_width(json.loads(piece)) for piece in pieces]
-    for count in range(1, len(pieces) + 1):
-        bounds = _split(len(pieces), count)
+    return [_row(pieces[a:b]) for a, b in _rows(widths)]
+
+
+def action_rows(actions: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """`button_rows` for a card built as data: the actions themselves, row by row."""
+    return [actions[a:b] for a, b in _rows([_button_width(a) for a in actions])]
+
+
+def _rows(widths: list[float]) -> list[tuple[int, int]]:
+    for count in range(1, len(widths) + 1):
+        bounds = _split(len(widths), count)
         # One button a row is the last resort: a title too long for a phone is cut there too.
-        if count == len(pieces) or all(sum(widths[a:b]) <= PHONE_ROW_PX for a, b in bounds):
-            return [_row(pieces[a:b]) for a, b in bounds]
+        if count == len(widths) or all(sum(widths[a:b]) <= PHONE_ROW_PX for a, b in bounds):
+            return bounds
     return []  # no actions
 
 
@@ -91,10 +100,17 @@ def card_bytes(card: dict[str, Any]) -> int:
     return len(json.dumps(card).encode("utf-8"))
 
 
+def sized(name: str, card: dict[str, Any]) -> str:
+    """The card as JSON, as it travels (non-ASCII escaped, so a character's bytes are its
+    length); CardTooLarge if it is over the limit. One encoding serves to measure and to send."""
+    text = json.dumps(card)
+    if len(text) >= MAX_CARD_BYTES:
+        raise CardTooLarge(f"{name} rendered {len(text)} bytes; the limit is {MAX_CARD_BYTES}")
+    return text
+
+
 def render(template: str, **context: Any) -> dict[str, Any]:
     text = _environment().get_template(template).render(**context)
     card: dict[str, Any] = json.loads(text)
-    size = card_bytes(card)
-    if size >= MAX_CARD_BYTES:
-        raise CardTooLarge(f"{template} rendered {size} bytes; the limit is {MAX_CARD_BYTES}")
+    sized(template, card)
     return card
