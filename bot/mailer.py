@@ -28,11 +28,13 @@ class OutboxMailer:
         batch: str,
         service_url: str,
         recipients: list[tuple[str, str]],
-        message: Card,
+        message: Card | Text,
         *,
         audience: str,
+        more: Sequence[Card | Text] = (),
     ) -> None:
         body = teams.message(message)
+        after = tuple(teams.message(m) for m in more)
         jobs = [
             Job(
                 tenant_id=tenant,
@@ -42,6 +44,7 @@ class OutboxMailer:
                 round_id=batch,
                 message=body,
                 audience=audience,
+                more=after,
             )
             for teams_id, name in recipients
         ]

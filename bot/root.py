@@ -8,7 +8,8 @@
                  the delivery workers' sender (TeamsSender)
     Redis ─► Store, BoardStore, Outbox, Agenda, the link secret ─► SharedLinks
     Desk(…, links) ─► Walkthrough ─► TrustboardBot;  Background(outbox, agenda, sender, gate)
-    (the gate: the board, asked by the delivery workers who may still receive each message)
+    (the gate: the board, and for a learning set's messages the set, asked by the delivery
+    workers who may still receive each message)
 
 Microsoft's teams.py `App` is the model: one object owns the HTTP client, the credentials, the
 API client and proactive sends. `bot/app.py` only puts HTTP routes in front of it.
@@ -23,13 +24,13 @@ from datetime import timedelta
 from botframework.connector.auth import BotFrameworkAuthentication
 
 from dialogs.boards.agenda import Agenda
-from dialogs.boards.audience import BoardAudience
 from dialogs.boards.desk import Desk
 from dialogs.boards.links import SharedLinks, StoredSecret, fixed_secret
 from dialogs.boards.ports import Teams
 from dialogs.boards.rules import RoundRules
 from dialogs.boards.store import BoardStore
 from dialogs.engine import Walkthrough
+from dialogs.sets.audience import SetAudience
 from dialogs.sets.service import Sets
 from dialogs.sets.store import SetStore
 from dialogs.store import Keys, Store, connect
@@ -166,7 +167,7 @@ def build(
         on_due=due,
         # No workers, no sender: a web-only process sends nothing.
         sender=(sender or api.sender()) if workers > 0 else None,
-        gate=BoardGate(BoardAudience(desk.boards)),
+        gate=BoardGate(SetAudience(desk.boards, sets.store)),
         workers=workers,
         pace=settings.pace(),
         timing=timing or delivery_timing(settings),

@@ -9,6 +9,7 @@ Teams error type: `bot/` raises it from every call it makes to Teams.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -144,12 +145,14 @@ class Mailer(Protocol):
         batch: str,
         service_url: str,
         recipients: list[tuple[str, str]],
-        message: Card,
+        message: Card | Text,
         *,
         audience: str,
+        more: Sequence[Card | Text] = (),
     ) -> None:
-        """Queue `message` for each (Teams id, name); the same batch and person again is a no-op.
-        Each is sent only if they still belong to `audience` when it is sent."""
+        """Queue `message` for each (Teams id, name), followed by `more` in the same chat; the
+        same batch and person again is a no-op. Each is sent only if they still belong to
+        `audience` when it is sent."""
         ...
 
     async def post(

@@ -6,20 +6,26 @@ and clerks get it, each with their own board marked, and the facilitator has it 
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+from collections import Counter
+from collections.abc import Sequence
 
 from frameworks import Framework
 
 from .. import clock
 from ..boards import cards as board_cards
-from ..boards.model import CHAIR, CLERK
+from ..boards.model import CHAIR, CLERK, Board
+from ..boards.ports import Outcome
 from ..cards import Notice
 from ..cards.build import count
 from ..messages import Reply
 from . import cards as set_cards
-from .compare import comparison, voted_focus
+from .audience import for_set, set_batch
+from .compare import Row, comparison, voted_focus
 from .context import TAMPERED, Refusal, SetContext, SetHandler
-from .model import FOCUS_SIZES
+from .model import FOCUS_SIZES, LearningSet, SetMember
 from .payloads import SetFocus, SetVote
 
 log = logging.getLogger("trustboard.sets")
@@ -100,7 +106,10 @@ async def set_compare(ctx: SetContext) -> Reply:
 
 
 async def set_send(ctx: SetContext) -> Reply:
-    """The comparison to every member board's chair and clerks, in their 1:1 chats."""
+    """The comparison to every member board's chair and clerks, in their 1:1 chats, through the
+    outbox: each gets it once while this comparison stands (a new share makes a new one), and
+    only if, when it goes, their board is still in the set and they are still its chair or a
+    clerk. Those Teams kept refusing for longer than the outbox's retries are queued again."""
     learning_set = await ctx.learning_set()
     ctx.facilitating(learning_set)
     if not learning_set.focus:
@@ -109,37 +118,81 @@ async def set_send(ctx: SetContext) -> Reply:
         )
     framework = ctx.sets.framework(learning_set)
     rows = comparison(framework, learning_set)
-    sent = missed = 0
+    batch = set_batch(learning_set.id, f"compare-{_digest(learning_set, rows)}")
+    tally = Counter[str]()
     for member in learning_set.members:
         board = await ctx.sets.desk.boards.board(member.tenant, member.board)
-        if board is None:
-            continue
-        for person in board.members:
-            if person.role not in (CHAIR, CLERK) or not person.teams_id:
-                continue
-            viewer = set_cards.Viewer(False, member, person.role)
-            card = set_cards.comparison_card(learning_set, framework, viewer, rows, ctx.mode)
-            if await ctx.sets.personal(board.service_url, board.tenant, person.teams_id, card):
-                sent += 1
-                paper = await ctx.sets.comparison_link(learning_set, member)
-                if paper is not None:
-                    await ctx.sets.personal(board.service_url, board.tenant, person.teams_id, paper)
-            else:
-                missed += 1
+        if board is not None:
+            tally.update(await _send_to(ctx, learning_set, framework, rows, member, board, batch))
     viewer, _ = await ctx.viewer(learning_set)
-    text = f"Comparison sent to {count(sent, 'chair or clerk', 'chairs and clerks')}"
-    text += f" of the {count(len(learning_set.members), 'member board', 'member boards')}."
-    if missed:
-        text += f" {count(missed, 'person', 'people')} could not be reached: try again later."
+    text = _sent_text(tally, len(learning_set.members))
     card = set_cards.comparison_card(
         learning_set,
         framework,
         viewer,
         rows,
         ctx.mode,
-        Notice(text, "warning" if missed else "good"),
+        Notice(text, "warning" if tally["missed"] else "good"),
     )
     return ctx.show(card)
+
+
+async def _send_to(
+    ctx: SetContext,
+    learning_set: LearningSet,
+    framework: Framework,
+    rows: Sequence[Row],
+    member: SetMember,
+    board: Board,
+    batch: str,
+) -> Counter[str]:
+    """Queue the comparison for one member board's chair and clerks not sent it yet; how many
+    are on its way ("sent"), had this one already ("had") or could not be reached ("missed")."""
+    mailer = ctx.sets.desk.mailer
+    before = {o.to: o for o in await mailer.outcomes(board.tenant, board.id, batch)}
+    people = [p for p in board.members if p.role in (CHAIR, CLERK) and p.teams_id]
+    tally = Counter(_standing(before.get(p.teams_id)) for p in people)
+    fresh = [p for p in people if p.teams_id not in before]
+    if fresh:
+        viewer = set_cards.Viewer(False, member, CHAIR)
+        card = set_cards.comparison_card(learning_set, framework, viewer, rows, ctx.mode)
+        paper = await ctx.sets.comparison_link(learning_set, member)
+        more = [paper] if paper else []
+        await ctx.sets.queue(board, batch, fresh, card, for_set(learning_set.id), more)
+    await mailer.retry_failed(board.tenant, board.id, batch)
+    return tally
+
+
+def _standing(found: Outcome | None) -> str:
+    if found is None or not found.final or found.state == "failed":
+        return "sent"  # new, still going, or (failed) queued again
+    return "had" if found.delivered else "missed"  # unreachable, or dropped
+
+
+def _digest(learning_set: LearningSet, rows: Sequence[Row]) -> str:
+    """What the comparison says: the same comparison sent again reaches nobody twice."""
+    said = [
+        (row.element.number, [(c.member.key, c.rating, c.change) for c in row.cells])
+        for row in rows
+    ]
+    raw = json.dumps([learning_set.named, said], sort_keys=True)
+    return hashlib.sha256(raw.encode()).hexdigest()[:12]
+
+
+def _sent_text(tally: Counter[str], members: int) -> str:
+    boards = count(members, "member board", "member boards")
+    text = (
+        f"Comparison on its way to {count(tally['sent'], 'chair or clerk', 'chairs and clerks')} "
+        f"of the {boards}, in their chats with me."
+    )
+    if tally["had"]:
+        text += f" {count(tally['had'], 'person', 'people')} had this same comparison already."
+    if tally["missed"]:
+        text += (
+            f" {count(tally['missed'], 'person', 'people')} could not be reached with it "
+            "(they may have blocked the bot)."
+        )
+    return text
 
 
 async def set_round(ctx: SetContext) -> Reply:

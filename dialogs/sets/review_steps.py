@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING
 from .. import clock
 from ..boards.model import CHAIR, CLERK, Board
 from ..boards.ports import CHAIR as CHAIR_AND_CLERKS
-from ..boards.ports import SETS_BATCH
 from ..cards import Notice
 from ..engine import Joined
 from ..messages import Reply, Text
 from ..state import Assessment, RoundLink, Who
 from . import cards as set_cards
+from .audience import for_set, review_batch
 from .compare import self_versus_peer
 from .context import NOT_YOURS, TAMPERED, Refusal, SetContext, SetHandler
 from .focus_steps import read_elements
@@ -112,11 +112,12 @@ async def review_ask(ctx: SetContext) -> Reply:
             ),
         )
         return ctx.show(card)
-    reviewer = None
+    reviewer, reviewer_board = None, None
     if given.reviewer != set_cards.CODE_CHOICE:
         if learning_set is None or given.reviewer not in {label for label, _ in peers}:
             raise Refusal(TAMPERED)
-        reviewer = await _peer_chair(ctx, learning_set, given.reviewer)
+        reviewer_board = await _peer_board(ctx, learning_set, given.reviewer)
+        reviewer = _chair_of(reviewer_board)
     review = Review(
         id=secrets.token_hex(6),
         framework=framework.id,
@@ -132,7 +133,7 @@ async def review_ask(ctx: SetContext) -> Reply:
     )
     await ctx.sets.reviews.create(review)
     log.info("peer review asked for")
-    if reviewer is None:
+    if reviewer_board is None or learning_set is None:
         return Reply(
             send=[
                 Text(
@@ -143,27 +144,39 @@ async def review_ask(ctx: SetContext) -> Reply:
                 )
             ]
         )
+    # Through the outbox, under the peer's board: it goes while that board is still in the set
+    # and the peer still its chair or a clerk, and a busy Teams delays it rather than losing it.
     card = set_cards.invitation_card(review, framework, ctx.mode)
-    sent = await ctx.sets.personal(reviewer.service_url, reviewer.tenant, reviewer.teams_id, card)
+    chair = reviewer_board.chair
+    assert chair is not None  # _chair_of found one
+    batch = review_batch(review.id, "ask")
+    await ctx.sets.queue(reviewer_board, batch, [chair], card, for_set(learning_set.id))
     text = (
-        "I've asked the peer for the review, in their chat with me. When they finish, you and "
-        "the board's clerks get their ratings beside the board's own."
-        if sent
-        else "The review is asked for, but I couldn't reach the peer's chat just now: please "
-        "tell them to type sets in their chat with me."
+        "I've asked the peer for the review: the invitation is on its way to their chat with "
+        "me. When they finish, you and the board's clerks get their ratings beside the board's "
+        "own."
     )
     return Reply(send=[Text(text)])
 
 
-async def _peer_chair(ctx: SetContext, learning_set: LearningSet, label: str) -> Person:
+NO_CHAIR = (
+    "That board has no chair named yet, so nothing was asked. Choose another, or ask with an "
+    "invitation code."
+)
+
+
+async def _peer_board(ctx: SetContext, learning_set: LearningSet, label: str) -> Board:
     member = next((m for m in learning_set.members if m.label == label), None)
     board = await ctx.sets.desk.boards.board(member.tenant, member.board) if member else None
-    chair = board.chair if board else None
-    if board is None or chair is None or not chair.teams_id:
-        raise Refusal(
-            "That board has no chair named yet, so nothing was asked. Choose another, or ask "
-            "with an invitation code."
-        )
+    if board is None:
+        raise Refusal(NO_CHAIR)
+    return board
+
+
+def _chair_of(board: Board) -> Person:
+    chair = board.chair
+    if chair is None or not chair.teams_id:
+        raise Refusal(NO_CHAIR)
     return Person(board.tenant, chair.key, chair.name, chair.teams_id, board.service_url)
 
 
@@ -295,7 +308,7 @@ async def send_self_peer(sets: Sets, review: Review, assessment: Assessment) -> 
     recipients = [
         (m.teams_id, m.name) for m in board.members if m.role in (CHAIR, CLERK) and m.teams_id
     ]
-    batch = f"{SETS_BATCH}review-{review.id}.peer"
+    batch = review_batch(review.id, "peer")
     await sets.desk.mailer.queue(
         board.tenant,
         board.id,

@@ -15,12 +15,14 @@ a set is ever posted to a channel.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from frameworks import Framework
 
-from ..boards.model import CHAIR, CLERK, Board, Round
+from ..boards.model import CHAIR, CLERK, Board, Member, Round
+from ..boards.ports import CHAIR as CHAIR_AND_CLERKS
 from ..boards.ports import PeerResult
 from ..cards import Notice
 from ..failures import failure
@@ -32,6 +34,7 @@ from ..store import StoreUnavailable
 from ..text import escape_markdown as md
 from . import cards as set_cards
 from . import end_steps, focus_steps, review_steps, set_steps, share_steps
+from .audience import for_set, set_batch
 from .compare import comparison, interests
 from .context import PRIVATE_ONLY, TAMPERED, SetContext, SetHandler, person_ref
 from .model import DONE, ROUND, SET_ID, LearningSet, SetMember, member_key
@@ -167,7 +170,9 @@ class Sets:
             await self.store.set_fields(learning_set.id, fields)
 
     async def personal(self, service_url: str, tenant: str, teams_id: str, message: Any) -> bool:
-        """One message to one person's 1:1 chat; False (logged) if Teams would not take it."""
+        """One message to one person's 1:1 chat now, for someone who is no board's (the
+        facilitator); False (logged) if Teams would not take it. A member board's people are
+        sent a set's messages through the outbox (`queue`)."""
         from ..boards.ports import TeamsError
 
         try:
@@ -177,19 +182,46 @@ class Sets:
             return False
         return True
 
+    async def queue(
+        self,
+        board: Board,
+        batch: str,
+        people: Sequence[Member],
+        message: Card | Text,
+        audience: str,
+        more: Sequence[Card | Text] = (),
+    ) -> None:
+        """Queue a set's message for people of a member board, in the durable outbox: retried
+        while Teams is busy, sent once per batch and person, and only if the outbox's gate says
+        when it goes that they may still have it (audience.py)."""
+        recipients = [(m.teams_id, m.name) for m in people if m.teams_id]
+        if recipients:
+            await self.desk.mailer.queue(
+                board.tenant,
+                board.id,
+                batch,
+                board.service_url,
+                recipients,
+                message,
+                audience=audience,
+                more=more,
+            )
+
     async def tell_facilitator(self, learning_set: LearningSet, message: Text | Card) -> None:
         fac = learning_set.facilitator
         if fac.teams_id and fac.service_url:
             await self.personal(fac.service_url, fac.tenant, fac.teams_id, message)
 
-    async def tell_members(self, learning_set: LearningSet, message: Text | Card) -> None:
+    async def tell_members(self, learning_set: LearningSet, what: str, message: Text) -> None:
+        """Each member board's chair and clerks, through the outbox, while they hold the role
+        (the set itself may be gone by then: this is how its closing is told)."""
         for member in learning_set.members:
             board = await self.desk.boards.board(member.tenant, member.board)
             if board is None:
                 continue
-            for person in board.members:
-                if person.role in (CHAIR, CLERK) and person.teams_id:
-                    await self.personal(board.service_url, board.tenant, person.teams_id, message)
+            people = [p for p in board.members if p.role in (CHAIR, CLERK)]
+            batch = set_batch(learning_set.id, what)
+            await self.queue(board, batch, people, message, CHAIR_AND_CLERKS)
 
     async def keep_until(self, set_id: str, now: datetime) -> None:
         """A set is deleted `retention_days` after anything last happened in it."""
@@ -204,6 +236,7 @@ class Sets:
         log.info("learning set deleted: %s", why)
         await self.tell_members(
             learning_set,
+            "closed",
             Text(
                 f"The learning set {md(learning_set.name)} has been {why}: it and everything its "
                 "members shared are deleted."
@@ -335,7 +368,8 @@ class Sets:
                 "accent",
             )
             card = set_cards.offer_card(learning_set, framework, viewer, [offer], self.mode, notice)
-            await self.personal(board.service_url, board.tenant, chair.teams_id, card)
+            batch = set_batch(learning_set.id, f"offer-{rnd.id}")
+            await self.queue(board, batch, [chair], card, for_set(learning_set.id))
 
     async def board_deleted(self, board: Board) -> None:
         """A board's data deleted: it leaves every set, and what it shared goes with it."""

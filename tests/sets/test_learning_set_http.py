@@ -12,6 +12,7 @@ import re
 import pytest
 from redis.asyncio import Redis
 
+from dialogs.store.keys import Keys
 from tests.boards.scripted import ChatClient, channel_cards, eventually, words
 from tests.sets.trusts import (
     ASH,
@@ -32,6 +33,7 @@ from tests.sets.trusts import (
 from tests.support.bot_app import StartBot
 from tests.support.bot_http import BotHttp
 from tests.support.fake_connector import FakeConnector
+from tests.support.quiet import quiet
 
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
 ELEMENTS = (1, 5, 15, 16)
@@ -162,7 +164,11 @@ async def test_three_trusts_in_three_tenants_run_a_learning_set(
     inboxes.mark(connector, *people)
     channel_before = {t: len(channel_cards(connector, t.team)) for t in (OAK, ELM, ASH)}
     assert await fay.click("set.send") == 200
-    assert "Comparison sent to 6 chairs and clerks of the 3 member boards" in fay.words()
+    assert (
+        "Comparison on its way to 6 chairs and clerks of the 3 member boards, in their chats "
+        "with me." in fay.words()
+    )
+    await quiet(bot, redis_client)  # the outbox has sent it
     for t in (OAK, ELM, ASH):
         assert len(channel_cards(connector, t.team)) == channel_before[t]
     elm_sees = [words(c) for c in inboxes.since(connector, ELM.chair)]
@@ -255,7 +261,15 @@ async def test_three_trusts_in_three_tenants_run_a_learning_set(
     inboxes.mark(connector, *people)
     assert await fay.click("set.close") == 200
     assert "closed and its data deleted" in fay.said()
-    assert [k async for k in redis_client.scan_iter(match=f"*{set_id}*")] == []
+    await quiet(bot, redis_client)  # the members are told through the outbox
+    left = [k async for k in redis_client.scan_iter(match=f"*{set_id}*")]
+    # What each board was sent stays only as the board's delivery record (to whom, when; kept
+    # 90 days, deleted with the board), never what the message said.
+    assert [k for k in left if ":dq:round:sets-set-" not in k] == []
+    for key in left:
+        for job in await redis_client.zrange(key, 0, -1):
+            record = await redis_client.hgetall(Keys().job(job))
+            assert record and "message" not in record and "more" not in record, record
     assert [k async for k in redis_client.scan_iter(match="*{setcode}*")] == []
     for t in (OAK, ELM):
         assert any("has been closed by its facilitator" in x for x in texts_to(connector, t.chair))

@@ -83,6 +83,7 @@ async def test_a_peer_review_both_ways(
     assert "The chair of Trust B" in str(oak.card)
     assert await oak.click("review.ask", elements="1,5,16", reviewer="B") == 200
     assert "I've asked the peer for the review" in oak.said()
+    await quiet(bot, redis_client)  # the invitation goes through the outbox
 
     # Elm's chair rates Oak's board in their own chat.
     elm = proactive(bot, connector, ELM.chair, ELM.tenant)

@@ -9,6 +9,7 @@ import re
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from tests.boards.scripted import ChatClient, channel_cards, eventually
 from tests.sets.trusts import (
@@ -22,6 +23,7 @@ from tests.sets.trusts import (
 )
 from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector
+from tests.support.quiet import quiet
 
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
 LINK = re.compile(r"\[the comparison, to print\]\((http://[^)]+/links/[^)]+)\)")
@@ -51,21 +53,23 @@ def section(page: str, heading: str) -> list[tuple[str, ...]]:
     return rows_of(part)[1:]
 
 
-async def focus_and_send(fay: ChatClient, focus: str = "1,5,16") -> None:
+async def focus_and_send(bot: BotApp, redis: Redis, fay: ChatClient, focus: str = "1,5,16") -> None:
+    """The facilitator chooses the focus and sends the comparison; the outbox has sent it."""
     assert await fay.say("sets") == 200
     assert await fay.click("set.show") == 200
     assert await fay.click("set.focus", focus=focus) == 200
     assert await fay.click("set.send") == 200
-    assert "Comparison sent to" in fay.words(), fay.words()
+    assert "Comparison on its way to" in fay.words(), fay.words()
+    await quiet(bot, redis)
 
 
 async def test_the_comparison_page_by_signed_link_in_members_chats_only(
-    bot: BotApp, connector: FakeConnector
+    bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     running = await running_set(bot, connector)  # unnamed: Oak is Trust A, Elm Trust B
     await share_latest_round(bot, connector, ELM)
     channels = {t: len(channel_cards(connector, t.team)) for t in (OAK, ELM)}
-    await focus_and_send(running.facilitator)
+    await focus_and_send(bot, redis_client, running.facilitator)
 
     # Each member's chair and clerks get the card and then the link, in their own chats.
     for person in (OAK.chair, OAK.clerk, ELM.chair, ELM.clerk):
@@ -128,13 +132,13 @@ async def test_the_comparison_page_by_signed_link_in_members_chats_only(
 
 
 async def test_a_set_that_shows_names_names_them_on_the_page(
-    bot: BotApp, connector: FakeConnector
+    bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     running = await running_set(bot, connector, named=True)
     await share_latest_round(bot, connector, ELM)
     inboxes = Inboxes()
     inboxes.mark(connector, ELM.chair)
-    await focus_and_send(running.facilitator)
+    await focus_and_send(bot, redis_client, running.facilitator)
     url = await eventually(
         lambda: next((m[1] for t in texts_to(connector, ELM.chair) if (m := LINK.search(t))), None),
         what="Elm's link",

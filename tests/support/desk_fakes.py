@@ -18,7 +18,7 @@ makes the next calls to Teams raise a TeamsError, as a refused or unanswered cal
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,8 +102,9 @@ class Queued:
     batch: str
     service_url: str
     recipients: list[tuple[str, str]]
-    message: Card
+    message: Card | Text
     audience: str = ""
+    more: tuple[Card | Text, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -136,14 +137,16 @@ class RecordingMailer:
         batch: str,
         service_url: str,
         recipients: list[tuple[str, str]],
-        message: Card,
+        message: Card | Text,
         *,
         audience: str,
+        more: Sequence[Card | Text] = (),
     ) -> None:
         mine = [q for q in self.queued if (q.tenant, q.board) == (tenant, board)]
         seen = {(q.batch, teams_id) for q in mine for teams_id, _ in q.recipients}
         fresh = [r for r in recipients if (batch, r[0]) not in seen]
-        self.queued.append(Queued(tenant, board, batch, service_url, fresh, message, audience))
+        queued = Queued(tenant, board, batch, service_url, fresh, message, audience, tuple(more))
+        self.queued.append(queued)
 
     async def post(
         self,
