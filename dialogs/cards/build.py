@@ -28,7 +28,7 @@ from ..results import covered, heat_map, priorities, unrated
 from ..state import Assessment
 from ..text import length
 from .blocks import actions, adaptive_card, heat_map_body, lines, notice_box, para, round_banner
-from .render import MAX_CARD_BYTES, CardTooLarge, render, sized
+from .render import MAX_CARD_BYTES, CardTooLarge, checked, render, sized
 from .scheme import LEGEND, look
 
 EVIDENCE_MAX = 1500  # characters; the card carrying it must stay under Teams' size limit
@@ -190,13 +190,7 @@ def element_card(
             if answer.rating
             else None
         ),
-        "questions": [_question(framework, q) for q in element.questions],
-        "red_heading": f"(Red) {framework.red_heading}:",
-        "green_heading": f"(Green) {framework.green_heading}:",
-        "red": [_line(framework, x) for x in element.red],
-        "green": [_line(framework, x) for x in element.green],
-        "notes": _notes(framework, element),
-        "guidance": framework.chat_guidance,
+        "fixed": _fixed(framework, element),
         "placeholder": f"What evidence supports your rating? Up to {EVIDENCE_MAX:,} characters.",
         "evidence": text,
         # A note already over the limit is handed back uncut (no maxLength that a client could
@@ -227,30 +221,77 @@ def _with_clipped_note(context: dict[str, Any]) -> tuple[dict[str, Any], str]:
     return _element({**context, "evidence": note})
 
 
+@dataclass(frozen=True)
+class Fixed:
+    """What an element's card says whoever answers it (its questions and descriptors, the
+    footnotes, the guidance), worked out once for each element of a framework, with its JSON."""
+
+    questions: tuple[str, ...]
+    red_heading: str
+    red: tuple[str, ...]
+    green_heading: str
+    green: tuple[str, ...]
+    notes: tuple[str, ...]
+    guidance: str
+    json: str = ""  # the items of `items()`, encoded and joined as in the card's body
+
+    def items(self) -> list[dict[str, Any]]:
+        """New every time: a card's content is its own, whatever its reader does with it."""
+        red = [para(self.red_heading, weight="Bolder"), *lines(list(self.red))]
+        green = [para(self.green_heading, weight="Bolder"), *lines(list(self.green))]
+        found = [
+            para("Questions to consider", weight="Bolder", spacing="Medium"),
+            *lines(list(self.questions)),
+            {"type": "Container", "style": "attention", "spacing": "Medium", "items": red},
+            {"type": "Container", "style": "good", "spacing": "Small", "items": green},
+        ]
+        if self.notes:
+            notes = lines(list(self.notes), size="Small", subtle=True)
+            found.append({"type": "Container", "spacing": "Small", "items": notes})
+        found.append(para(self.guidance, size="Small", subtle=True, italic=True, spacing="Medium"))
+        return found
+
+
+# Each element's Fixed, by the framework object's identity (a framework is loaded once and kept).
+_FIXED: dict[tuple[int, int], tuple[Framework, Fixed]] = {}
+FIXED_KEPT = 512
+
+
+def _fixed(framework: Framework, element: Element) -> Fixed:
+    key = (id(framework), element.number)
+    kept = _FIXED.get(key)
+    if kept is not None and kept[0] is framework:
+        return kept[1]
+    fixed = Fixed(
+        questions=tuple(_question(framework, q) for q in element.questions),
+        red_heading=f"(Red) {framework.red_heading}:",
+        red=tuple(_line(framework, x) for x in element.red),
+        green_heading=f"(Green) {framework.green_heading}:",
+        green=tuple(_line(framework, x) for x in element.green),
+        notes=tuple(_notes(framework, element)),
+        guidance=framework.chat_guidance,
+    )
+    fixed = replace(fixed, json=", ".join(json.dumps(item) for item in fixed.items()))
+    if len(_FIXED) >= FIXED_KEPT:
+        _FIXED.clear()
+    _FIXED[key] = (framework, fixed)
+    return fixed
+
+
 def _element(c: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    """The element card, and its JSON (CardTooLarge if over the limit)."""
-    body = [notice_box(c["notice"])] if c["notice"] else []
+    """The element card, and its JSON (CardTooLarge if over the limit). The JSON is written
+    around the element's fixed part, encoded once for every card of that element: it is the
+    same text json.dumps(card) makes (tests/cards/test_card_size.py checks every element)."""
+    head = [notice_box(c["notice"])] if c["notice"] else []
     if c["round_line"]:
-        body.append(round_banner(c["round_line"]))
-    body += [
+        head.append(round_banner(c["round_line"]))
+    head += [
         para(c["eyebrow"], size="Small", subtle=True),
         para(c["title"], size="Large", weight="Bolder", spacing="None"),
         para(c["progress"], size="Small", subtle=True, spacing="None"),
     ]
     if c["current"]:
-        body.append(para(c["current"], weight="Bolder", color="Accent", spacing="Small"))
-    body.append(para("Questions to consider", weight="Bolder", spacing="Medium"))
-    body += lines(c["questions"])
-    red = [para(c["red_heading"], weight="Bolder"), *lines(c["red"])]
-    green = [para(c["green_heading"], weight="Bolder"), *lines(c["green"])]
-    body += [
-        {"type": "Container", "style": "attention", "spacing": "Medium", "items": red},
-        {"type": "Container", "style": "good", "spacing": "Small", "items": green},
-    ]
-    if c["notes"]:
-        notes = lines(c["notes"], size="Small", subtle=True)
-        body.append({"type": "Container", "spacing": "Small", "items": notes})
-    body.append(para(c["guidance"], size="Small", subtle=True, italic=True, spacing="Medium"))
+        head.append(para(c["current"], weight="Bolder", color="Accent", spacing="Small"))
     evidence: dict[str, Any] = {
         "type": "Input.Text",
         "id": "evidence",
@@ -262,11 +303,13 @@ def _element(c: dict[str, Any]) -> tuple[dict[str, Any], str]:
     }
     if c["evidence_max"]:
         evidence["maxLength"] = c["evidence_max"]
-    body.append(evidence)
-    body += actions(c["rating_actions"])
-    body += actions(c["nav_actions"], spacing="Small")
-    card = adaptive_card(c["summary"], body)
-    return card, sized("the element card", card)
+    tail = [evidence, *actions(c["rating_actions"]), *actions(c["nav_actions"], spacing="Small")]
+    fixed: Fixed = c["fixed"]
+    card = adaptive_card(c["summary"], [*head, *fixed.items(), *tail])
+    # A list's JSON is its items' JSON joined by ", ": so the parts join as json.dumps would.
+    body = ", ".join([json.dumps(head)[1:-1], fixed.json, json.dumps(tail)[1:-1]])
+    text = json.dumps({k: v for k, v in card.items() if k != "body"})[:-1] + f', "body": [{body}]}}'
+    return card, checked("the element card", text)
 
 
 def _question(framework: Framework, question: Any) -> str:

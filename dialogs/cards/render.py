@@ -103,7 +103,11 @@ def card_bytes(card: dict[str, Any]) -> int:
 def sized(name: str, card: dict[str, Any]) -> str:
     """The card as JSON, as it travels (non-ASCII escaped, so a character's bytes are its
     length); CardTooLarge if it is over the limit. One encoding serves to measure and to send."""
-    text = json.dumps(card)
+    return checked(name, json.dumps(card))
+
+
+def checked(name: str, text: str) -> str:
+    """A card's JSON as json.dumps wrote it (ASCII); CardTooLarge if over the limit."""
     if len(text) >= MAX_CARD_BYTES:
         raise CardTooLarge(f"{name} rendered {len(text)} bytes; the limit is {MAX_CARD_BYTES}")
     return text

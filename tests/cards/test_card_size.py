@@ -6,6 +6,8 @@ an accented letter or an emoji costs 6 bytes a unit, so those are the widest not
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from dialogs.cards import (
@@ -119,3 +121,25 @@ def test_char_bytes_agrees_with_json_for_every_character() -> None:
 
     codes = [*range(0x11000), 0x1F600, 0x20000, 0x10FFFF]
     assert [c for c in codes if char_bytes(chr(c)) != wire_bytes(chr(c))] == []
+
+
+@pytest.mark.parametrize("kind", ["", "Plain evidence.", *WIDEST])
+@pytest.mark.parametrize("framework_id", FRAMEWORKS)
+def test_a_card_sent_as_its_builder_encoded_it_is_its_content(framework_id: str, kind: str) -> None:
+    # The element and review cards go out in the JSON written when their size was checked (an
+    # element's fixed part encoded once for all its cards): it must be the card's content,
+    # byte for byte as json.dumps writes it, so what was measured is what is sent.
+    fw = FRAMEWORKS[framework_id]
+    evidence = WIDEST.get(kind, kind)
+    for element in fw.elements:
+        subject = assessment(fw, {element.number: "AG"}, evidence, element.number)
+        for notice in (None, LONG_NOTICE):
+            for mode in ("execute", "submit"):
+                card = element_card(fw, subject, element, mode, notice)
+                assert card.wire == json.dumps(card.content), (element.number, mode)
+    for card in (
+        review_card(fw, assessment(fw, all_rated(fw, "AR"), evidence), "execute", FINISHED),
+        element_card(fw, assessment(fw), fw.elements[0], "execute", None, "é" * 9000),
+    ):
+        assert card.wire == json.dumps(card.content)
+        assert len(card.wire) == card_bytes(card.content) < MAX_CARD_BYTES
