@@ -47,7 +47,7 @@ async def cluster_health(
             masters = cluster.get_primaries()
             views = await asyncio.gather(*(_view(cluster, node) for node in masters))
             writes = await asyncio.gather(
-                *(write_state(redis, _probe_key(cluster, keys, process, node)) for node in masters)
+                *(_write(redis, cluster, keys, process, n) for n in masters)
             )
     except REDIS_FAILURES:  # TimeoutError too (the probe's own limit): it is an OSError
         return StoreHealth(UNREACHABLE, {"state": "unknown", "slots_ok": 0, "masters": []})
@@ -79,10 +79,20 @@ async def _view(cluster: RedisCluster, node: Any) -> dict[str, Any]:
     }
 
 
-def _probe_key(cluster: RedisCluster, keys: Keys, process: str, node: Any) -> str:
-    """This process's probe key whose slot `node` serves."""
+async def _write(redis: Redis, cluster: RedisCluster, keys: Keys, process: str, node: Any) -> str:
+    """What became of a probe write to `node`; a master the slot map gives no slot (one just
+    demoted, in a map read a moment ago) holds nobody's keys, so there is nothing to probe."""
+    key = _probe_key(cluster, keys, process, node)
+    return OK if key is None else await write_state(redis, key)
+
+
+def _probe_key(cluster: RedisCluster, keys: Keys, process: str, node: Any) -> str | None:
+    """This process's probe key whose slot `node` serves, if it serves any."""
+    served = cluster.nodes_manager.slots_cache.values()
+    if not any(nodes and nodes[0].name == node.name for nodes in served):
+        return None
     for n in range(MAX_TAGS):
         key = keys.health_probe(process, n)
         if cluster.nodes_manager.get_node_from_slot(cluster.keyslot(key)).name == node.name:
             return key
-    raise LookupError(f"no probe key for {node.name}")
+    return None

@@ -35,6 +35,7 @@ from tests.boards.scripted import (
 )
 from tests.dialogs.cardkit import walk
 from tests.support.activities import TENANT
+from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector
 from tests.support.redis_cluster import ClusterNode, RedisCluster
 from tests.support.redis_server import RedisServerError
@@ -162,16 +163,25 @@ class Answering:
     at: dict[int, float] = field(default_factory=dict)  # element -> when it was acknowledged
     not_saved: int = 0
     statuses: list[int] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)  # each turn: its status, texts, card's first line
 
     async def turn(self, post: Callable[[], Awaitable[int]]) -> None:
         for _ in range(40):
             status = await post()
             self.statuses.append(status)
+            card = self.client.words().splitlines()
+            self.seen.append(f"{status} {self.client.texts} {card[:1]}")
             if NOT_SAVED not in self.client.texts:
                 return
             self.not_saved += 1
             await asyncio.sleep(0.2)
         raise AssertionError(f"{self.client.chat.user.name}: never saved")
+
+    def story(self) -> str:
+        """The last turns this trustee saw, and what the bots logged as errors."""
+        bots = [b for b in self.client.rotation if isinstance(b, BotProcess)]
+        errors = [line for b in bots for line in b.logs().splitlines() if '"ERROR"' in line]
+        return "\n".join([*self.seen[-6:], "--- errors logged ---", *errors[-20:]])
 
     async def answer(self, progress: Callable[[], None]) -> None:
         client = self.client
@@ -190,6 +200,8 @@ class Answering:
                 )
 
             await self.turn(rate)
+            # A person reads "Saved": anything else (a refusal, a 500) is a defect, not a save.
+            assert f"Saved {n}." in self.client.words(), self.story()
             self.acknowledged[n] = evidence
             self.at[n] = time.monotonic()
             progress()
@@ -247,6 +259,7 @@ async def test_a_master_killed_mid_round_loses_no_acknowledged_answer_and_invite
             when["killed"] = time.monotonic()
             cluster.kill(victim)
             status, body = await first.get("/healthz")  # a master gone: the store is down
+            assert isinstance(body, dict) and "store_state" in body, (body, first.logs()[-3000:])
             health.append((status, body["store_state"]))
             await asyncio.to_thread(cluster.promote, replica)
             when["promoted"] = time.monotonic()

@@ -15,6 +15,7 @@ import pytest
 from redis.asyncio import Redis
 from redis.exceptions import OutOfMemoryError
 
+from bot.app import STORE
 from tests.support.bot_app import BotApp
 from tests.support.net import LOOPBACK, free_port
 from tests.support.redis_server import RedisServer
@@ -125,4 +126,21 @@ async def test_a_stopped_store_is_a_503_that_says_so(bot: BotApp, server: RedisS
     assert "cannot be reached" in body["reason"]
     assert all(loop["running"] for loop in body["loops"])
     await asyncio.to_thread(server.restart)
+    await health_until(bot, lambda found: found[0] == 200)
+
+
+async def test_a_probe_failing_unexpectedly_is_a_503_with_the_reason_not_a_500(
+    bot: BotApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await health_until(bot, progressed)
+
+    async def broken(*_: Any, **__: Any) -> None:
+        raise KeyError(1234)  # redis-py's slot lookup raises one for a slot it lacks
+
+    monkeypatch.setattr(bot.app[STORE].redis, "set", broken)
+    status, body = await bot.get("/healthz")
+    assert (status, body["status"], body["store_state"]) == (503, "unavailable", "unreachable")
+    assert "cannot be reached" in body["reason"]
+    assert "the store's health could not be probed: KeyError" in bot.logs()
+    monkeypatch.undo()
     await health_until(bot, lambda found: found[0] == 200)
