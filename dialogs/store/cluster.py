@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 from redis.asyncio.cluster import ClusterPipeline, RedisCluster
+from redis.exceptions import ConnectionError as RedisConnectionError
 
+from ..failures import failure
 from .gate import FairGate
+
+log = logging.getLogger("trustboard.store")
 
 _in_turn = contextvars.ContextVar("in_turn", default=False)
 
@@ -43,6 +48,13 @@ class GatedCluster(RedisCluster):
         token = _in_turn.set(True)
         try:
             yield
+        except AttributeError as exc:
+            # After a node fails, redis-py disconnects that node's idle connections while another
+            # task may already have taken one of them: its command then meets the closed writer
+            # (`'NoneType' object has no attribute 'writelines'`). The command was not sent; to
+            # the caller that is a lost connection ("not saved", or a script's retry), not a 500.
+            log.warning("a Redis connection was closed under a command: %s", failure(exc))
+            raise RedisConnectionError("the connection was closed under the command") from exc
         finally:
             _in_turn.reset(token)
             self.gate.release()
