@@ -811,8 +811,12 @@ def plan_card(
     *,
     page: int = 0,
     confirm_empty: int | None = None,
+    peer_weaker: frozenset[int] = frozenset(),
 ) -> Card:
     """The chair's editor of the board's priorities for improvement.
+
+    `peer_weaker`: elements a peer review rated two or more steps weaker than the board did;
+    each such priority is marked, and those not among the priorities are named as seeds.
 
     `confirm_empty`: the chair pressed Publish with that many priorities not yet planned; the
     card asks them to confirm, its publish button carrying the count it was drawn with.
@@ -858,6 +862,8 @@ def plan_card(
         ),
         "small_print": "The board's summary is in the channel.",
         "more_notes": MORE_NOTES,
+        "peer_mark": PEER_WEAKER,
+        "peer_seeds": _peer_seeds(summary, peer_weaker),
     }
     if not priorities:
         content = render(
@@ -873,7 +879,7 @@ def plan_card(
             "board_plan.json.j2",
             **context,
             paging=_paging(where, len(priorities)),
-            priorities=_plan_rows(group, rnd, issues, texts),
+            priorities=_plan_rows(group, rnd, issues, texts, peer_weaker),
             actions_list=_plan_actions(board, rnd, where, mode, confirm_empty),
         )
 
@@ -925,8 +931,32 @@ def _paging(where: _PlanPage, total: int) -> str | None:
     )
 
 
+PEER_WEAKER = "⚑ A peer review rated this two or more steps weaker than the board did."
+
+
+def _peer_seeds(summary: RoundSummary, weaker: frozenset[int]) -> str | None:
+    """The elements a peer rated two or more steps weaker that are not priorities: seeds."""
+    listed = {p.summary.element.number for p in summary.priorities}
+    named = [
+        f"{n}. {element.title}"
+        for n in sorted(weaker - listed)
+        if (element := summary.framework.element(n)) is not None
+    ]
+    if not named:
+        return None
+    return (
+        "A peer review rated these two or more steps weaker than the board did, and they are "
+        f"not among the priorities: {'; '.join(named)}. The board may want to add them (the "
+        "board paper has the peer's evidence)."
+    )
+
+
 def _plan_rows(
-    group: Sequence[BoardPriority], rnd: Round, issues: tuple[int, int], texts: list[str] | None
+    group: Sequence[BoardPriority],
+    rnd: Round,
+    issues: tuple[int, int],
+    texts: list[str] | None,
+    peer_weaker: frozenset[int] = frozenset(),
 ) -> list[dict[str, Any]]:
     rows = []
     for i, p in enumerate(group):
@@ -939,6 +969,7 @@ def _plan_rows(
             {
                 **rating_cell(p.summary.board),
                 "focus_area": p.focus_area,
+                "peer_weaker": n in peer_weaker,
                 "key_issues": _key_issues(p.evidence, *issues, named=True),
                 "actions_id": f"actions.{n}",
                 "progress_id": f"progress.{n}",

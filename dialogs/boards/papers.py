@@ -124,6 +124,11 @@ def _steps(code: str | None) -> int | None:
     return RATING_CODES.index(code) if code in RATING_CODES else None
 
 
+def peer_weaker(summary: RoundSummary, results: Sequence[PeerResult]) -> set[int]:
+    """Elements some peer rated two or more steps weaker than the round's board rating."""
+    return {n for result in results for n in _peer_section(summary, result)["weaker"]}
+
+
 def _peer_section(summary: RoundSummary, result: PeerResult) -> dict[str, Any]:
     """Self versus peer: this round's board rating beside the peer's, for each element the peer
     was asked about; two or more steps apart flagged, the peer's evidence as key issues."""

@@ -27,7 +27,7 @@ from ..cards import Notice
 from ..failures import failure
 from ..messages import Card, Place, Text
 from ..refusals import Refusal
-from ..rounds import round_summary_card
+from ..rounds import RoundSummary, round_summary_card
 from ..store import Store, StoreUnavailable
 from . import agenda_items, data, evidence, membership, papers, posting
 from . import cards as board_cards
@@ -265,22 +265,32 @@ class RoundService:
             else [board_cards.action("Show the key issues", show, self.mode)],
         }
 
-    def plan_card(
+    async def plan_card(
         self,
         reading: RoundReading,
         notice: Notice | None = None,
         page: int = 0,
         confirm_empty: int | None = None,
     ) -> Card:
+        summary = reading.summary(True)
         return board_cards.plan_card(
             reading.board,
             reading.round,
-            reading.summary(True),
+            summary,
             self.mode,
             notice=notice,
             page=page,
             confirm_empty=confirm_empty,
+            peer_weaker=await self.peer_weaker(reading.board, summary),
         )
+
+    async def peer_weaker(self, board: Board, summary: RoundSummary) -> frozenset[int]:
+        """Elements a finished peer review rated two or more steps weaker than this round's
+        board rating (none while the board has no sets)."""
+        if self.sets is None:
+            return frozenset()
+        results = await self.sets.peer_results(board, summary.framework.id)
+        return frozenset(papers.peer_weaker(summary, results))
 
     async def paper_links(self, board: Board, rnd: Round) -> Text | None:
         """Links to the round's printable board paper and its ratings as CSV, valid for an hour;
@@ -644,7 +654,7 @@ class RoundService:
         papers = await self.paper_links(reading.board, reading.round)
         return [
             await self.summary_card(reading, attributed=True),
-            *([self.plan_card(reading)] if agrees else []),
+            *([await self.plan_card(reading)] if agrees else []),
             *([papers] if papers else []),
         ]
 

@@ -225,7 +225,7 @@ async def summary_show(ctx: DeskContext) -> Reply:
     papers = await ctx.rounds.paper_links(ctx.board, rnd) if in_private else None
     extra = [papers] if papers is not None and member.role in (CLERK, CHAIR) else []
     if _may_plan(ctx) and in_private:
-        return Reply(send=[card, ctx.rounds.plan_card(reading), *extra])
+        return Reply(send=[card, await ctx.rounds.plan_card(reading), *extra])
     if extra:
         return Reply(send=[card, *extra])
     return ctx.show(card)  # in a channel: in place, for the one who asked, not a new post
@@ -257,16 +257,16 @@ async def _plan(ctx: DeskContext, publish: bool) -> Reply:
     if too_long:
         notice = Notice(too_long + " Nothing was saved: please shorten it.", "attention")
         edited = reading.with_round(_with_plan(rnd, plan))
-        return ctx.show(ctx.rounds.plan_card(edited, notice, page))
+        return ctx.show(await ctx.rounds.plan_card(edited, notice, page))
     empty = plans.unplanned(plan, reading.summary(True)) if publish else []
     if empty and not (isinstance(asked, PlanPublish) and asked.empty == len(empty)):
         # Nothing is saved yet: the card comes back with the chair's text, asking to confirm.
         edited = reading.with_round(_with_plan(rnd, plan))
         notice = plans.confirm_notice(empty)
-        return ctx.show(ctx.rounds.plan_card(edited, notice, page, confirm_empty=len(empty)))
+        return ctx.show(await ctx.rounds.plan_card(edited, notice, page, confirm_empty=len(empty)))
     fresh, saved = await ctx.rounds.save_plan(reading, asked.version, plan, publish, ctx.turn.now)
     notice = plans.saved_notice(rnd, publish, saved)
-    return ctx.show(ctx.rounds.plan_card(fresh, notice, page))
+    return ctx.show(await ctx.rounds.plan_card(fresh, notice, page))
 
 
 def _with_plan(rnd: Round, plan: dict[int, Plan]) -> Round:

@@ -10,6 +10,7 @@ import pytest
 
 from dialogs.boards.cards import (
     MESSAGE_MAX,
+    PEER_WEAKER,
     PLAN_MAX,
     PROGRESS_LINES,
     ROLES_PAGE,
@@ -723,6 +724,35 @@ def test_plan_card_shows_focus_areas_by_board_rating_and_key_issues_with_names()
     )
     assert "Risks are not reviewed." in texts(anonymous)
     assert not any(name in said(anonymous) for name in TRUSTEE_NAMES)
+
+
+def test_plan_card_marks_a_priority_a_peer_rated_two_steps_weaker_and_names_the_seeds() -> None:
+    the_board = board()
+    done = closed_round(the_board)
+    summary = round_summary(codes="R AR AG")  # every element a priority
+    card = plan_card(the_board, done, summary, "execute", peer_weaker=frozenset({5}))
+    focus = [
+        n
+        for n in walk(card.content["body"])
+        if n.get("type") == "Container" and n.get("separator") is True
+    ]
+    marked = [box for box in focus if PEER_WEAKER in json.dumps(box, ensure_ascii=False)]
+    assert len(marked) == 1 and "Risk management" in json.dumps(marked[0])
+    assert texts(card).count(PEER_WEAKER) == 1
+    assert not any("not among the priorities" in t for t in texts(card))
+    # An element the peer rated weaker that is no priority is named, as a seed.
+    calm = round_summary(codes="G G AG")  # nothing to plan
+    card = plan_card(
+        the_board, closed_round(the_board), calm, "execute", peer_weaker=frozenset({15, 5})
+    )
+    assert (
+        "A peer review rated these two or more steps weaker than the board did, and they are "
+        "not among the priorities: 5. Risk management; 15. Self-review. The board may want to "
+        "add them (the board paper has the peer's evidence)." in texts(card)
+    )
+    assert PEER_WEAKER not in texts(card)
+    plain = plan_card(the_board, done, summary, "execute")
+    assert not [t for t in texts(plain) if "peer" in t.lower()]
 
 
 def test_a_saved_plan_over_the_limit_comes_back_whole_without_a_max_length() -> None:

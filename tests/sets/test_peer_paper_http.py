@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 
 from bot.app import DESK
 from tests.boards.scripted import eventually, words
+from tests.boards.test_board_permissions import click
 from tests.sets.test_peer_review_http import card_with, review
 from tests.sets.trusts import ELM, OAK, cards_to, personal, proactive, running_set, texts_to
 from tests.support.bot_app import BotApp, StartBot
@@ -54,7 +55,7 @@ def peer_rows(page: str) -> list[tuple[str, ...]]:
 async def test_self_versus_peer_is_a_section_of_the_board_paper_and_seeds_priorities(
     bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
-    await running_set(bot, connector)  # Oak's round: R, AR, G, AR on 1, 5, 15 and 16
+    running = await running_set(bot, connector)  # Oak's round: R, AR, G, AR on 1, 5, 15 and 16
     before = await paper(connector)
     assert "Self versus peer" not in before  # no review yet
 
@@ -99,6 +100,20 @@ async def test_self_versus_peer_is_a_section_of_the_board_paper_and_seeds_priori
         "priorities: 15. Self-review." in page
     )
     assert ELM.chair.name not in page and "Elm Academies" not in page
+    # The chair's plan card, from Show the summary, offers the same seed.
+    said = await click(
+        bot,
+        connector,
+        OAK.chair,
+        "summary.show",
+        {"b": OAK.team_id, "r": running.rounds[OAK.name]},
+        tenant=OAK.tenant,
+    )
+    assert (
+        "A peer review rated these two or more steps weaker than the board did, and they are "
+        "not among the priorities: 15. Self-review." in said.text
+    ), said.text
+    assert "⚑ A peer review rated this" not in said.text  # no priority was rated weaker
     # The reviewer's own board paper has no section of Oak's review.
     assert "PEER-Elm" not in "\n".join(texts_to(connector, ELM.chair))
 
