@@ -21,6 +21,7 @@ from tests.sets.trusts import (
     CST_TENANT,
     ELM,
     FACILITATOR,
+    FRAMEWORK,
     OAK,
     Running,
     create_set,
@@ -61,7 +62,13 @@ ACTIONS = (
     "set.leave",
     "set.close",
     "set.join",
+    "set.list",
+    "set.new",
+    "set.create",
+    "review.new",
+    "review.ask",
 )
+ANYONE = {"set.list", "set.new", "set.create"}  # one's own sets; a set of one's own
 ALLOWED = {
     "facilitator": {
         "set.show",
@@ -71,6 +78,7 @@ ALLOWED = {
         "set.compare",
         "set.send",
         "set.close",
+        *ANYONE,
     },
     "member chair": {
         "set.show",
@@ -80,17 +88,31 @@ ALLOWED = {
         "set.compare",
         "set.leave",
         "set.join",
+        "review.new",
+        "review.ask",
+        *ANYONE,
     },
-    "member clerk": {"set.show", "set.vote", "set.compare", "set.round", "set.leave", "set.join"},
-    "member trustee": set(),
-    "non-member chair": {"set.join"},
-    "another tenant": set(),
+    "member clerk": {
+        "set.show",
+        "set.vote",
+        "set.compare",
+        "set.round",
+        "set.leave",
+        "set.join",
+        *ANYONE,
+    },
+    "member trustee": ANYONE,
+    "non-member chair": {"set.join", *ANYONE},
+    "another tenant": ANYONE,
 }
 LOOKING = (
     "set.show",
     "set.compare",
     "set.offer",
     "set.round",
+    "set.list",
+    "set.new",
+    "review.new",
 )  # allowed and changing nothing: tried too
 
 
@@ -117,6 +139,13 @@ def payload(running: Running, verb: str, board: str | None) -> tuple[dict, dict]
     if board is not None:
         data["b"] = board
     inputs: dict[str, Any] = {}
+    if verb in ("set.list", "set.new"):
+        data = {}
+    elif verb == "set.create":
+        data, inputs = {}, {"name": "A set of my own", "fw": FRAMEWORK, "named": "unnamed"}
+    elif verb == "review.ask":
+        data["fw"] = FRAMEWORK
+        inputs.update(elements="1,5", reviewer="B")
     if verb == "set.share":
         data.update(src="round", ref=running.rounds[OAK.name])
     elif verb == "set.vote":
