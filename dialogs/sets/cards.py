@@ -317,7 +317,11 @@ def _element_line(framework: Framework, number: int) -> str:
 
 
 def _choices(framework: Framework) -> list[dict[str, str]]:
-    return [{"title": f"{e.number}. {e.title}", "value": str(e.number)} for e in framework.elements]
+    # A no-break space after "1.": a host that reads choice titles as markdown would otherwise
+    # draw an ordered list, which does not wrap (Microsoft's renderer cut it off on a phone).
+    return [
+        {"title": f"{e.number}.\u00a0{e.title}", "value": str(e.number)} for e in framework.elements
+    ]
 
 
 def _vote_input(s: LearningSet, framework: Framework, viewer: Viewer) -> dict[str, Any]:

@@ -44,6 +44,9 @@ from dialogs.rounds import (
     round_summary_card,
     summarise,
 )
+from dialogs.sets import cards as set_cards
+from dialogs.sets.compare import comparison, interests, self_versus_peer
+from dialogs.sets.model import ROUND, LearningSet, Person, Review, SetMember, Share
 from dialogs.state import Answer, Assessment
 from tests.boards.cardkit import (
     GOVERNANCE,
@@ -282,6 +285,101 @@ def plan_sample() -> dict[str, Any]:
     return plan_card(the_board, done, summary, MODE, Notice("Draft saved.")).content
 
 
+# -- a learning set: four trusts in four tenants, Oakfield (Trust A) the board looking -------------
+
+SET_MEMBERS = (
+    SetMember("tenant-oakfield", "19:oakfield", BOARD_NAME, "2026-11-02T09:00:00Z", "A"),
+    SetMember("tenant-riverside", "19:riverside", "Riverside Academies", STAMP, "B"),
+    SetMember("tenant-moorland", "19:moorland", "Moorland Schools Trust", STAMP, "C"),
+    SetMember("tenant-harbour", "19:harbour", "Harbour Learning Partnership", STAMP, "D"),
+)
+# Each member's shared board ratings of elements 1, 5, 9, 15 and 16, the share before where
+# there was one (Oakfield and Moorland shared twice), and its vote.
+SHARED = {
+    "A": ({1: "AR", 5: "AG", 9: "AR", 15: "AG", 16: "AR"}, {1: "R", 5: "AR", 16: "AR"}),
+    "B": ({1: "G", 5: "AR", 9: "AG", 15: "AG", 16: "AR"}, {}),
+    "C": ({1: "AG", 5: "AG", 9: "G", 15: "R", 16: "AG"}, {1: "AR", 5: "AG", 16: "G"}),
+    "D": ({1: "AR", 5: "AR", 9: "R", 15: "AR", 16: "R"}, {}),
+}
+VOTES = {"A": (1, 5, 16), "B": (5, 16), "C": (1, 16), "D": (1, 5, 16)}
+
+
+def learning_set() -> LearningSet:
+    shares = {
+        m.key: Share(
+            SHARED[m.label][0],
+            "2026-12-08T10:00:00Z",
+            ROUND,
+            "aaaaaaaaaaaa",
+            "chair",
+            previous=SHARED[m.label][1],
+            previous_at="2026-11-10T10:00:00Z" if SHARED[m.label][1] else None,
+        )
+        for m in SET_MEMBERS
+    }
+    return LearningSet(
+        id="0123456789abcdef",
+        name="North West chairs",
+        framework=GOVERNANCE.id,
+        named=False,
+        created="2026-11-01T09:00:00Z",
+        facilitator=Person("tenant-cst", "fay", "Fay Morgan", "29:fay", "https://smba/"),
+        code="KQ7M4XPD",
+        members=SET_MEMBERS,
+        shares=shares,
+        votes={m.key: VOTES[m.label] for m in SET_MEMBERS},
+        focus=(1, 5, 16),
+        focus_by="vote",
+    )
+
+
+def _oakfield_chair() -> set_cards.Viewer:
+    return set_cards.Viewer(False, SET_MEMBERS[0], CHAIR)
+
+
+def set_sample() -> dict[str, Any]:
+    """The set's card as Oakfield's chair sees it: members by label, the elements of mutual
+    interest, the focus chosen by vote, and the board's vote."""
+    s = learning_set()
+    ranked = interests(GOVERNANCE, s)
+    return set_cards.set_card(s, GOVERNANCE, _oakfield_chair(), ranked, MODE).content
+
+
+def comparison_sample() -> dict[str, Any]:
+    """The comparison in Oakfield's chair's chat, as the facilitator sent it."""
+    s = learning_set()
+    rows = comparison(GOVERNANCE, s)
+    return set_cards.comparison_card(s, GOVERNANCE, _oakfield_chair(), rows, MODE).content
+
+
+def self_peer_sample() -> dict[str, Any]:
+    """Self versus peer: Harbour's chair reviewed Oakfield on the three focus elements."""
+    reviewer = Person("tenant-harbour", "hana", "Hana Brooks", "29:hana", "https://smba/")
+    review = Review(
+        id="0123456789ab",
+        framework=GOVERNANCE.id,
+        version=GOVERNANCE.version,
+        elements=(1, 5, 16),
+        board=SET_MEMBERS[0],
+        asked_by="richard",
+        created="2026-12-08T10:00:00Z",
+        deadline="2027-01-07T10:00:00Z",
+        set_id="0123456789abcdef",
+        reviewer=reviewer,
+    )
+    peer = {
+        1: ("G", "The three-year strategy is owned by the whole board; trustees could each "
+            "describe it at the away day."),
+        5: ("R", "The risk register has not been to the full board this year, and no risk "
+            "appetite has been agreed."),
+        16: ("AR", ""),
+    }  # fmt: skip
+    own = {1: "AR", 5: "AG", 16: "AR"}
+    rows = self_versus_peer(GOVERNANCE, review.elements, own, peer)
+    source = "its round of 5 December 2026"
+    return set_cards.self_peer_card(review, GOVERNANCE, rows, source, MODE).content
+
+
 def _board() -> Board:
     """A clerk, a chair, eight trustees and the chief executive, who is not a trustee."""
     return board(
@@ -342,6 +440,22 @@ PICTURES: dict[str, Picture] = {
         "two of them drafted.",
         plan_sample,
     ),
+    "set": Picture(
+        "A learning set's card as a member board's chair sees it (four trusts, names not shown): "
+        "the members, the elements of mutual interest by count, the focus chosen by vote, and "
+        "the board's vote.",
+        set_sample,
+    ),
+    "comparison": Picture(
+        "The set's comparison in a member chair's chat: each trust's board rating on the focus "
+        "elements and its change since it last shared.",
+        comparison_sample,
+    ),
+    "self-peer": Picture(
+        "Self versus peer for the reviewed board's chair and clerks: the board's own rating "
+        "beside the peer's, ⚑ two or more steps apart, the peer's evidence as key issues.",
+        self_peer_sample,
+    ),
 }
 
 
@@ -375,7 +489,8 @@ renderer for JavaScript (npm `adaptivecards` {pinned["adaptivecards"]}) in headl
 a Teams-like light host config (`scripts/cardrender/hostconfig.json`, Teams' type ramp and at
 most 6 buttons to an action set). The cards are built by trustboard's own builders from
 made-up sample data (`scripts/cardrender/cards.py`): Oakfield Learning Trust, nine trustees,
-an anonymous round on all 16 elements of the trust governance framework.
+an anonymous round on all 16 elements of the trust governance framework; and a learning set of
+four trusts (names not shown to members), Oakfield among them, with a peer review of Oakfield.
 
 Each card is drawn 760 px wide, as a full-width card in a Teams chat on a laptop, and 360 px
 wide (`-narrow`), as on a phone. Liberation Sans stands in for Segoe UI, so text widths differ

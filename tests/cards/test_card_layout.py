@@ -80,6 +80,7 @@ def pictures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, An
 
 def test_every_main_card_is_drawn_at_both_widths(pictures: dict[str, dict[str, Any]]) -> None:
     cards = {"element", "review", "results", "summary", "round", "round-close", "plan", "control"}
+    cards |= {"set", "comparison", "self-peer"}  # a learning set's
     assert set(pictures) == cards | {f"{name}-narrow" for name in cards}
     for name, picture in pictures.items():
         assert picture["width"] == (360 if name.endswith("-narrow") else 760)
