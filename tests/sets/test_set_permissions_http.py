@@ -342,3 +342,34 @@ async def test_forged_withdrawn_and_guessed_codes_admit_nobody(
         bot, connector, redis_client, ELM.chair, ELM.tenant, "set.join", {"code": new}
     )
     assert "Too many wrong join codes" in said.text
+
+
+async def test_a_review_code_is_taken_up_only_from_outside_the_reviewed_board(
+    bot: BotApp, connector: FakeConnector, redis_client: Redis
+) -> None:
+    running = await focused(bot, connector)
+    asked = await click(
+        bot,
+        connector,
+        OAK.chair,
+        "review.ask",
+        {"s": running.set_id, "b": OAK.team_id, "fw": FRAMEWORK},
+        {"elements": "1,5", "reviewer": "code"},
+        tenant=OAK.tenant,
+    )
+    code = asked.text.split("invitation code for your peer review: ", 1)[1][:9]
+    # Oak's own people cannot review Oak: refused, nothing changed, not counted as a guess.
+    for who in (OAK.chair, OAK.clerk, OAK.trustees[0]):
+        said = await refused(
+            bot, connector, redis_client, who, OAK.tenant, "review.accept", {"code": code}
+        )
+        assert "you are one of its members" in said.text, said.text
+    # Someone outside the board takes it up; then it admits nobody else.
+    taken = await click(
+        bot, connector, FACILITATOR, "review.accept", {"code": code}, tenant=CST_TENANT
+    )
+    assert "Rate Oak Learning Trust's board" in taken.text, taken.text
+    for who, tenant in ((ASH.chair, ASH.tenant), (ELM.clerk, ELM.tenant)):
+        await refused(
+            bot, connector, redis_client, who, tenant, "review.accept", {"code": code}, counted=True
+        )
