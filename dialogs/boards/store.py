@@ -330,9 +330,11 @@ class BoardStore:
         args = [now, *_flatten({k: v for k, v in fields.items() if v})]
         key = self.keys.board(tenant, board)
         created = bool(await self._call(lambda: self._ensure(keys=[key], args=args)))
-        if created:
-            index = self.keys.tenant_boards(tenant)
-            await self._call(lambda: self.redis.sadd(index, board))
+        # Every time, not only when created: the index lies in another slot, so it cannot be
+        # written in the same script, and a refused or lost write of it would otherwise hide
+        # the board from its clerk's 1:1 chat for good.
+        index = self.keys.tenant_boards(tenant)
+        await self._call(lambda: self.redis.sadd(index, board))
         return created
 
     async def tenant_boards(self, tenant: str) -> list[str]:
