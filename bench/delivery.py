@@ -72,7 +72,8 @@ from aiohttp import web
 from redis.asyncio import Redis
 
 from bench.common import RESULTS, machine, table
-from bot.delivery import Outbox
+from bot.delivery import Outbox, Pace
+from bot.delivery.worker import CONCURRENCY as WORKER_CONCURRENCY
 from bot.mailer import OutboxMailer
 from dialogs.boards import cards as board_cards
 from dialogs.boards.model import CHAIR, CLERK, OPEN, TRUSTEE, Board, Member, Round
@@ -96,7 +97,7 @@ CLERK_MESSAGE = (
     "committee. Your answers are saved as you go."
 )
 SETTLE = 1.0  # seconds to keep listening after the last delivery, for late duplicates
-CONCURRENCY = 8  # Worker's default sends in flight per worker (not configurable by env)
+CONCURRENCY = WORKER_CONCURRENCY  # sends in flight per worker (not configurable by env)
 
 
 # ---- boards and rounds, shared by the summary and footprint benches -------------------------
@@ -281,7 +282,8 @@ class Setup:
     tenants: int = 10
     processes: int = 1
     workers: int = 1  # DELIVERY_WORKERS per process
-    pace: int = PER_TENANT  # DELIVERY_PER_TENANT of the bot processes
+    pace: int | None = None  # DELIVERY_PER_TENANT of the bot processes (None: their default)
+    window_ms: int | None = None  # DELIVERY_WINDOW_MS of the bot processes (None: their default)
     count: str = "messages"
     timeout: float = 150.0
     profile: Path | None = None
@@ -314,11 +316,11 @@ class Bots:
     is up (so start-up is not in the profile) and is stopped with SIGINT when delivery is done."""
 
     def __init__(self, redis_url: str, setup: Setup, profile: Path | None) -> None:
-        env = {
-            "REDIS_URL": redis_url,
-            "DELIVERY_PER_TENANT": str(setup.pace),
-            "DELIVERY_WORKERS": str(setup.workers),
-        }
+        env = {"REDIS_URL": redis_url, "DELIVERY_WORKERS": str(setup.workers)}
+        if setup.pace is not None:
+            env["DELIVERY_PER_TENANT"] = str(setup.pace)
+        if setup.window_ms is not None:
+            env["DELIVERY_WINDOW_MS"] = str(setup.window_ms)
         self.processes = [BotProcess(env, startup_timeout=60) for _ in range(setup.processes)]
         self.profile = profile
         self.gil = setup.profile_gil
@@ -493,6 +495,7 @@ def analyse(
     allowed = PER_TENANT / cost * len(tenants) / WINDOW
     per_tenant_jobs = max(Counter(expected.values()).values()) if expected else 0
     last = max((e.at for e in accepted), default=opened)
+    first = min((e.at for e in events), default=opened)
     return {
         "processes": setup.processes,
         "tenants": len(tenants),
@@ -514,6 +517,9 @@ def analyse(
         "allowed_rate_per_s": round(allowed, 1),
         "rate_ratio": round(overall["per_s"] / allowed, 2),
         "accepted_each_second": timeline(events, accepted),
+        "requests_each_second": timeline(events, [e for e in events if e.status != 429]),
+        "throttled_at_s": [round(e.at - first, 3) for e in events if e.status == 429],
+        "request_rate_ratio": request_ratio(events, accepted, first_try, setup, len(tenants)),
         "create_to_send_ms": gaps(events),
         "per_tenant_ratio": {
             "min": round(min(by_tenant), 2) if by_tenant else 0,
@@ -521,6 +527,25 @@ def analyse(
             "max": round(max(by_tenant), 2) if by_tenant else 0,
         },
     }
+
+
+def request_ratio(
+    events: Sequence[Event],
+    accepted: Sequence[Event],
+    first_try: set[str],
+    setup: Setup,
+    tenants: int,
+) -> float:
+    """Requests a second that the limit counted (every one Teams did not answer 429), over the
+    same whole windows as the send rate, ÷ the requests a second allowed (50 per tenant)."""
+    if not accepted:
+        return 0.0
+    start = min(e.at for e in events)
+    ends = [e.at for e in accepted if e.member in first_try]
+    end = max(ends) if ends else max(e.at for e in accepted)
+    counted = {"send"} if setup.count == "messages" else {"send", "create"}
+    made = sum(1 for e in events if e.at <= end and e.status != 429 and e.kind in counted)
+    return round(made / (end - start + WINDOW) / (PER_TENANT * tenants / WINDOW), 2)
 
 
 def gaps(events: Sequence[Event]) -> dict[str, float]:
@@ -616,7 +641,8 @@ async def main(setup: Setup, tenant_splits: Sequence[int], processes: Sequence[i
             "boards": setup.boards,
             "limit": f"{PER_TENANT} {setup.count} per tenant per {WINDOW:g} s sliding window",
             "fail_rate": FAIL_RATE,
-            "delivery_per_tenant": setup.pace,
+            "delivery_per_tenant": setup.pace or Pace.per_tenant,
+            "delivery_window_ms": setup.window_ms or round(Pace.window * 1000),
             "delivery_workers_per_process": setup.workers,
             "sends_in_flight_per_worker": CONCURRENCY,
         },
@@ -697,7 +723,16 @@ def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--processes", type=integers, default=[1, 2], help="e.g. 1,2")
     parser.add_argument("--workers", type=int, default=1, help="DELIVERY_WORKERS per process")
     parser.add_argument(
-        "--pace", type=int, default=PER_TENANT, help="DELIVERY_PER_TENANT of the bots"
+        "--pace",
+        type=int,
+        default=None,
+        help=f"DELIVERY_PER_TENANT of the bots (default: theirs, {Pace.per_tenant})",
+    )
+    parser.add_argument(
+        "--window-ms",
+        type=int,
+        default=None,
+        help=f"DELIVERY_WINDOW_MS of the bots (default: theirs, {round(Pace.window * 1000)})",
     )
     parser.add_argument("--count", choices=["messages", "requests"], default="messages")
     parser.add_argument("--timeout", type=float, default=150.0)
@@ -718,6 +753,7 @@ def cli(argv: Sequence[str] | None = None) -> dict[str, Any]:
         boards=args.boards,
         workers=args.workers,
         pace=args.pace,
+        window_ms=args.window_ms,
         count=args.count,
         timeout=args.timeout,
         profile=args.profile.resolve() if args.profile else None,

@@ -50,8 +50,9 @@ class Settings:
     card_actions: str = "execute"  # or "submit", for hosts without universal actions
     key_prefix: str = "tb"
     delivery_workers: int = 1  # 0: this process sends nothing (a web-only process)
-    delivery_per_tenant: int = 25  # messages a second per app per tenant (see Pace)
-    delivery_per_conversation: int = 7  # messages a second to one chat
+    delivery_per_tenant: int = Pace.per_tenant  # requests a window per app per tenant
+    delivery_per_conversation: int = Pace.per_conversation  # posts a window into one chat
+    delivery_window_ms: int = round(Pace.window * 1000)  # the window (see Pace)
     round_reminder_hours: float = 48.0  # the automatic reminder, this long before a deadline
     round_timezone: str = "Europe/London"  # deadlines are set and shown in this zone
     delivery_attempt_timeout: float = 40.0  # seconds one send (create chat + post) may take
@@ -83,8 +84,13 @@ class Settings:
             card_actions=env.get("CARD_ACTIONS", "execute").strip().lower() or "execute",
             key_prefix=env.get("REDIS_KEY_PREFIX", "tb").strip() or "tb",
             delivery_workers=_whole(env, "DELIVERY_WORKERS", 1, 0, problems),
-            delivery_per_tenant=_whole(env, "DELIVERY_PER_TENANT", 25, 1, problems),
-            delivery_per_conversation=_whole(env, "DELIVERY_PER_CONVERSATION", 7, 1, problems),
+            delivery_per_tenant=_whole(env, "DELIVERY_PER_TENANT", Pace.per_tenant, 1, problems),
+            delivery_per_conversation=_whole(
+                env, "DELIVERY_PER_CONVERSATION", Pace.per_conversation, 1, problems
+            ),
+            delivery_window_ms=_whole(
+                env, "DELIVERY_WINDOW_MS", round(Pace.window * 1000), 1, problems
+            ),
             round_reminder_hours=_hours(env.get("ROUND_REMINDER_HOURS", ""), problems),
             round_timezone=_timezone(env.get("ROUND_TIMEZONE", ""), problems),
             delivery_attempt_timeout=_seconds(env, "DELIVERY_ATTEMPT_TIMEOUT", 40.0, problems),
@@ -102,9 +108,11 @@ class Settings:
         return settings
 
     def pace(self) -> Pace:
-        """The delivery workers' limits (per second), shared through Redis by every process."""
+        """The delivery workers' limits, shared through Redis by every process."""
         return Pace(
-            per_tenant=self.delivery_per_tenant, per_conversation=self.delivery_per_conversation
+            per_tenant=self.delivery_per_tenant,
+            per_conversation=self.delivery_per_conversation,
+            window=self.delivery_window_ms / 1000,
         )
 
     def _problems(self) -> list[str]:

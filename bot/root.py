@@ -33,6 +33,7 @@ from dialogs.engine import Walkthrough
 from dialogs.sets.audience import SetAudience
 from dialogs.sets.service import Sets
 from dialogs.sets.store import SetStore
+from dialogs.state import Who
 from dialogs.store import Keys, Store, connect
 from dialogs.store.keys import split_job_id
 from frameworks import Framework, load_all
@@ -143,12 +144,19 @@ def build(
     )
     sets = Sets(SetStore(redis, store.keys), desk, desk.rules.retention_days)
     desk.rounds.sets = sets
+
+    async def forget(who: Who, teams_id: str) -> None:
+        """`forget me`, beyond their own keys: what they shared with learning sets, and the 1:1
+        chat the outbox remembers on each board of the tenant."""
+        await sets.forget(who)
+        await desk.boards.forget_chats(who.tenant, [teams_id], who.user)
+
     engine = Walkthrough(
         store,
         frameworks,
         settings.card_actions,
         rounds=sets.walkthrough_rounds(),
-        on_forget=sets.forget,
+        on_forget=forget,
         durable=bool(settings.redis_url),
     )
 

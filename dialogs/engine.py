@@ -124,7 +124,7 @@ class Walkthrough:
         frameworks: Mapping[str, Framework],
         mode: str = "execute",
         rounds: Rounds | None = None,
-        on_forget: Callable[[Who], Awaitable[None]] | None = None,
+        on_forget: Callable[[Who, str], Awaitable[None]] | None = None,
         durable: bool = True,
     ):
         self.store = store
@@ -133,7 +133,9 @@ class Walkthrough:
         self.frameworks = dict(frameworks)
         self.mode = mode
         self.rounds = rounds
-        self.on_forget = on_forget  # what else `forget me` clears (what they shared with sets)
+        # What else `forget me` clears (what they shared with sets, the chat the outbox
+        # remembers), given who and their Teams id ("" where the turn has none).
+        self.on_forget = on_forget
 
     async def handle(self, turn: Turn) -> Reply:
         try:
@@ -727,7 +729,8 @@ async def forget_confirmed(ctx: Context) -> Reply:
     if not ctx.from_card:
         raise say("To delete your data, type forget me and confirm on the card.")
     if ctx.engine.on_forget is not None:
-        await ctx.engine.on_forget(ctx.who)
+        place = ctx.turn.place
+        await ctx.engine.on_forget(ctx.who, place.sender_id if place else "")
     await ctx.store.forget(ctx.who)
     return Reply(
         send=[

@@ -52,7 +52,7 @@ import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -63,7 +63,7 @@ from redis.typing import StreamIdT
 from dialogs.store import text
 from dialogs.store.keys import QUEUE_SHARDS, Keys, Shard, queue_shard, split_job_id
 
-from .jobs import FINAL_STATES, Job, JobStatus, Recipient, from_ms
+from .jobs import FINAL_STATES, PERSONAL, Job, JobStatus, Recipient, from_ms
 from .sender import Sent
 
 GROUP = "senders"
@@ -131,38 +131,43 @@ return out
 )
 ENQUEUE_CHUNK = 250  # jobs per enqueue script: one script holds Redis up for a few ms at most
 
-# KEYS: job. ARGV: attempt token, lease ms. Returns {verdict, detail}.
+# KEYS: job, the board's chats. ARGV: attempt token, lease ms. Returns {verdict, detail, the
+# job's fields (when it goes), the 1:1 chat remembered for its recipient (or '')}.
 _BEGIN = (
     _NOW_MS
     + f"local FINAL = {_FINAL_LUA}\n"
     + """
-local state = redis.call('HGET', KEYS[1], 'state')
+local found = redis.call('HMGET', KEYS[1], 'state', 'lease', 'next_at', 'to')
+local state = found[1]
 if not state then return {'missing', ''} end
 if FINAL[state] then return {'settled', state} end
 local now = now_ms()
-local lease = tonumber(redis.call('HGET', KEYS[1], 'lease') or '0')
+local lease = tonumber(found[2] or '0')
 if lease > now then return {'busy', string.format('%d', lease - now)} end
-local next_at = tonumber(redis.call('HGET', KEYS[1], 'next_at') or '0')
+local next_at = tonumber(found[3] or '0')
 if next_at > now then return {'later', string.format('%d', next_at)} end
 local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
 redis.call('HSET', KEYS[1], 'owner', ARGV[1],
   'lease', string.format('%d', now + tonumber(ARGV[2])), 'updated', string.format('%d', now))
-return {'go', tostring(attempts)}
+local chat = found[4] and redis.call('HGET', KEYS[2], found[4]) or ''
+return {'go', tostring(attempts), redis.call('HGETALL', KEYS[1]), chat or ''}
 """
 )
 
-# KEYS: job, round index. ARGV: attempt token, new state, retry delay ms, retention ms,
-# field/value pairs. The first delivery stands; other outcomes only from the lease holder of an
-# unsettled job. Returns 0 if nothing was written, else the due time (ms) of a retry, or 1.
+# KEYS: job, round index, the board's chats. ARGV: attempt token, new state, retry delay ms,
+# retention ms, field/value pairs. The first delivery stands; other outcomes only from the lease
+# holder of an unsettled job. A personal job delivered leaves its 1:1 chat remembered. Returns
+# {0} if nothing was written, else {the due time (ms) of a retry, or 1; the job's fields now}.
 _SETTLE = (
     _NOW_MS
     + f"local FINAL = {_FINAL_LUA}\n"
     + """
-local state = redis.call('HGET', KEYS[1], 'state')
-if not state or state == 'delivered' then return 0 end
+local found = redis.call('HMGET', KEYS[1], 'state', 'owner', 'to')
+local state = found[1]
+if not state or state == 'delivered' then return {0} end
 if ARGV[2] ~= 'delivered' then
-  if FINAL[state] then return 0 end
-  if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+  if FINAL[state] then return {0} end
+  if found[2] ~= ARGV[1] then return {0} end
 end
 local now = now_ms()
 redis.call('HDEL', KEYS[1], 'owner', 'lease')
@@ -171,21 +176,43 @@ if #ARGV > 4 then redis.call('HSET', KEYS[1], unpack(ARGV, 5)) end
 if ARGV[2] == 'retrying' then
   local due = now + tonumber(ARGV[3])
   redis.call('HSET', KEYS[1], 'next_at', string.format('%d', due))
-  return due
+  return {due, redis.call('HGETALL', KEYS[1])}
 end
 redis.call('HDEL', KEYS[1], 'next_at')
 if ARGV[2] ~= 'failed' and ARGV[2] ~= 'forwarded' then
   -- Sent, or never to be: what it said (a summary's evidence, say) is not kept with the record.
   redis.call('HDEL', KEYS[1], 'message', 'more')
 end
+if ARGV[2] == 'delivered' then
+  local chat = redis.call('HGET', KEYS[1], 'conversation_id')
+  if found[3] and chat and chat ~= '' then redis.call('HSET', KEYS[3], found[3], chat) end
+end
 local keep = tonumber(ARGV[4])
 if keep > 0 then
   redis.call('PEXPIRE', KEYS[1], keep)
   redis.call('PEXPIRE', KEYS[2], keep)
 end
+return {1, redis.call('HGETALL', KEYS[1])}
+"""
+)
+
+# KEYS: job. ARGV: attempt token, lease ms. The attempt holding the job keeps it a while longer
+# (it waited for a slot). Returns 1 if it still holds it.
+_RENEW = (
+    _NOW_MS
+    + """
+if redis.call('HGET', KEYS[1], 'owner') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'lease', string.format('%d', now_ms() + tonumber(ARGV[2])))
 return 1
 """
 )
+
+# KEYS: the board's chats. ARGV: Teams user id, the conversation id that Teams refused. Forgets
+# it, unless another has been remembered since.
+_FORGET_CHAT = """
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 1
+"""
 
 # KEYS: due set, stream. ARGV: how many. Moves due retries onto the stream, atomically, so two
 # workers cannot both move the same one.
@@ -259,6 +286,9 @@ class Begin:
     verdict: str  # go, settled, busy, later, missing
     attempt: int = 0
     due_ms: int = 0  # for `later`: when the retry is due
+    job: Job | None = None  # for `go`: the job, as stored
+    posted: dict[int, Sent] = field(default_factory=dict)  # its messages posted already
+    chat: str = ""  # the 1:1 chat remembered for its recipient, if any
 
 
 class Outbox:
@@ -279,6 +309,8 @@ class Outbox:
         self._mark_streamed = redis.register_script(_MARK_STREAMED)
         self._part = redis.register_script(_PART)
         self._requeue = redis.register_script(_REQUEUE)
+        self._renew = redis.register_script(_RENEW)
+        self._forget_chat = redis.register_script(_FORGET_CHAT)
         self._ready: set[Shard] = set()  # the streams whose consumer group is known to exist
         self._turn = 0  # which shard a read looks at first: each in turn
         self._waiting: set[_Wake] = set()  # reads waiting for this process to queue something
@@ -502,29 +534,7 @@ class Outbox:
         raw = await text.hgetall(self.redis, self.keys.job(job_id))
         if not raw:
             return None
-        job = Job(
-            tenant_id=raw["tenant"],
-            service_url=raw["service_url"],
-            recipient=Recipient.from_json(raw["recipient"]),
-            board_id=raw["board"],
-            round_id=raw["round"],
-            message=json.loads(raw.get("message") or "{}"),
-            conversation=raw.get("conversation", ""),
-            audience=raw.get("audience", ""),
-            more=tuple(json.loads(raw.get("more") or "[]")),
-            parent=raw.get("parent", ""),
-        )
-        return job, _status(job_id, raw)
-
-    async def posted_parts(self, job_id: str) -> dict[int, Sent]:
-        """The messages of a job posted so far, by part number."""
-        raw = await text.hgetall(self.redis, self.keys.job(job_id))
-        conversation = raw.get("conversation_id", "")
-        return {
-            int(name[5:]): Sent(conversation, value)
-            for name, value in raw.items()
-            if name.startswith("part:") and name[5:].isdigit()
-        }
+        return _job(raw), _status(job_id, raw)
 
     async def mark_part(self, job: Job, token: str, index: int, sent: Sent) -> bool:
         """Record one message of a job as posted; False if this attempt no longer holds it."""
@@ -532,13 +542,29 @@ class Outbox:
         return bool(int(await self._part(keys=[self.keys.job(job.job_id)], args=args)))
 
     async def begin(self, job_id: str, token: str, lease_ms: int) -> Begin:
-        verdict, detail = await self._begin(keys=[self.keys.job(job_id)], args=[token, lease_ms])
-        verdict = str(verdict)
+        """One script: whether this attempt may send the job (then leased to it), and with it
+        the job, what of it was posted already and its recipient's remembered 1:1 chat."""
+        tenant, board, _ = split_job_id(job_id)
+        keys = [self.keys.job(job_id), self.keys.chats(tenant, board)]
+        answer = await self._begin(keys=keys, args=[token, lease_ms])
+        verdict, detail = str(answer[0]), answer[1]
         if verdict == "go":
-            return Begin(verdict, attempt=int(detail))
+            raw = _pairs(answer[2])
+            return Begin(
+                verdict, int(detail), job=_job(raw), posted=_posted(raw), chat=str(answer[3])
+            )
         if verdict == "later":
             return Begin(verdict, due_ms=int(detail))
         return Begin(verdict)
+
+    async def renew(self, job_id: str, token: str, lease_ms: int) -> bool:
+        """Lengthen this attempt's lease; False if it no longer holds the job."""
+        return bool(int(await self._renew(keys=[self.keys.job(job_id)], args=[token, lease_ms])))
+
+    async def forget_chat(self, job: Job, conversation: str) -> None:
+        """Teams refused to post into the remembered 1:1 chat: it is opened afresh next time."""
+        key = self.keys.chats(job.tenant_id, job.board_id)
+        await self._forget_chat(keys=[key], args=[job.recipient.id, conversation])
 
     async def settle(
         self,
@@ -547,26 +573,32 @@ class Outbox:
         state: str,
         fields: dict[str, str],
         retry_in_ms: int = 0,
-    ) -> bool:
-        """Record an outcome; for a retry, also schedule it. False if nothing was written."""
+    ) -> JobStatus | None:
+        """Record an outcome; for a retry, also schedule it. The job's status as written, or
+        None if nothing was written."""
         job_id = job.job_id
         keys = [
             self.keys.job(job_id),
             self.keys.round_jobs(job.tenant_id, job.board_id, job.round_id),
+            self.keys.chats(job.tenant_id, job.board_id),
         ]
         args: list[Any] = [token, state, retry_in_ms, self.retention_ms]
         args += [part for pair in fields.items() for part in pair]
-        written = int(await self._settle(keys=keys, args=args))
+        answer = await self._settle(keys=keys, args=args)
+        written = int(answer[0])
+        if written == 0:
+            return None
         if written > 1:
             await self.schedule(job_id, written)
-        return written != 0
+        return _status(job_id, _pairs(answer[1]))
 
     async def schedule(self, job_id: str, due_ms: int) -> None:
         await self.redis.zadd(self.keys.jobs_due(queue_shard(job_id)), {job_id: due_ms})
 
     async def ack(self, entry: Entry) -> None:
         stream = self.keys.job_stream(entry.shard)
-        async with self.redis.pipeline(transaction=True) as pipe:
+        # No transaction: an entry acknowledged but not yet deleted is never read again.
+        async with self.redis.pipeline(transaction=False) as pipe:
             pipe.xack(stream, GROUP, entry.entry_id)
             pipe.xdel(stream, entry.entry_id)
             await pipe.execute()
@@ -594,6 +626,7 @@ def _job_fields(job: Job, encoded: dict[int, str]) -> dict[str, str]:
         "message": _encoded(job.message, encoded),
     }
     optional = {
+        "to": job.recipient.id if job.kind == PERSONAL else "",  # whose 1:1 chat it goes to
         "conversation": job.conversation,
         "audience": job.audience,
         "more": json.dumps(list(job.more)) if job.more else "",
@@ -612,6 +645,37 @@ def _encoded(message: dict[str, Any], encoded: dict[int, str]) -> str:
 
 def _flatten(fields: dict[str, str]) -> list[str]:
     return [part for pair in fields.items() for part in pair]
+
+
+def _pairs(flat: Any) -> dict[str, str]:
+    """A script's HGETALL, a flat list of fields and values, as a dict."""
+    items = [str(item) for item in flat or []]
+    return dict(zip(items[::2], items[1::2], strict=True))
+
+
+def _job(raw: dict[str, str]) -> Job:
+    return Job(
+        tenant_id=raw["tenant"],
+        service_url=raw["service_url"],
+        recipient=Recipient.from_json(raw["recipient"]),
+        board_id=raw["board"],
+        round_id=raw["round"],
+        message=json.loads(raw.get("message") or "{}"),
+        conversation=raw.get("conversation", ""),
+        audience=raw.get("audience", ""),
+        more=tuple(json.loads(raw.get("more") or "[]")),
+        parent=raw.get("parent", ""),
+    )
+
+
+def _posted(raw: dict[str, str]) -> dict[int, Sent]:
+    """The messages of a job posted so far, by part number."""
+    conversation = raw.get("conversation_id", "")
+    return {
+        int(name[5:]): Sent(conversation, value)
+        for name, value in raw.items()
+        if name.startswith("part:") and name[5:].isdigit()
+    }
 
 
 def _entries(messages: Any, shard: Shard) -> list[Entry]:

@@ -53,9 +53,15 @@ class Sent:
 
 
 class Sender(Protocol):
-    async def send(self, job: Job) -> Sent:
-        """Post `job.message` to the recipient's 1:1 chat (or into `job.conversation`, if set);
-        raise TeamsError if refused."""
+    async def open_chat(self, job: Job) -> str:
+        """Open (or find) the bot's 1:1 chat with `job.recipient`: one request. Its id; raise
+        TeamsError if refused."""
+        ...
+
+    async def send(self, job: Job, chat: str = "") -> Sent:
+        """Post `job.message` into `job.conversation`, or into `chat` (the recipient's 1:1 chat,
+        open already): one request. With neither, the chat is opened first. Raise TeamsError if
+        refused."""
         ...
 
 

@@ -1,5 +1,6 @@
-"""The real sender: a 1:1 chat created with the trustee, then the message posted into it; or,
-for a channel post, the message posted into the channel.
+"""The real sender: a 1:1 chat opened with the trustee (create-conversation, which finds the
+chat if there is one), and the message posted into it; or the message posted into a
+conversation known already (the board's channel, a chat the outbox remembers).
 
 Both calls go through `Connector` (bot/connector.py: aiohttp, the bot's own token), which posts
 the job's JSON as it is. `ConnectorClients` builds botbuilder's connector clients, once per
@@ -69,16 +70,15 @@ class TeamsSender:
         self.connector = connector
         self.bot = {"id": bot_id, "name": bot_name}
 
-    async def send(self, job: Job) -> Sent:
-        message = {"type": "message", **job.message}
-        if job.conversation:  # a channel the bot is in: no chat to open
-            posted = await self.connector.send(job.service_url, job.conversation, message)
-            return Sent(conversation_id=job.conversation, activity_id=posted)
+    async def open_chat(self, job: Job) -> str:
         member = {"id": job.recipient.id}
         if job.recipient.name:
             member["name"] = job.recipient.name
-        conversation = await self.connector.personal_chat(
-            job.service_url, self.bot, job.tenant_id, member
-        )
+        return await self.connector.personal_chat(job.service_url, self.bot, job.tenant_id, member)
+
+    async def send(self, job: Job, chat: str = "") -> Sent:
+        message = {"type": "message", **job.message}
+        # A channel the bot is in, or a chat opened already: no chat to open.
+        conversation = job.conversation or chat or await self.open_chat(job)
         posted = await self.connector.send(job.service_url, conversation, message)
         return Sent(conversation_id=conversation, activity_id=posted)

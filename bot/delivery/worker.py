@@ -16,8 +16,9 @@ import random
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 from dialogs.boards.ports import TeamsError
 from dialogs.failures import failure
@@ -37,12 +38,16 @@ from .jobs import (
     JobStatus,
 )
 from .pacing import Pace, RateLimiter
-from .queue import Entry, Outbox
+from .queue import Begin, Entry, Outbox
 from .sender import Sender, Sent, failed_reason, unreachable_reason
 
 log = logging.getLogger("trustboard.delivery")
 
 OutcomeHook = Callable[[JobStatus], Awaitable[None]]
+# Sends in flight per worker. Most of them wait their turn for a slot (two a message when a chat
+# is opened), so it takes about a window's worth of a tenant's requests to keep its slots used.
+CONCURRENCY = 64
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,8 @@ class Timing:
     block: float = 1.0  # how long one read waits for new entries
     drain: float = 10.0  # on stop, how long sends in flight may finish
     lease_margin: float = 5.0
+    promote_every: float = 0.25  # how often due retries are moved back onto the streams: a
+    # look at every shard's due set each time round the loop was most of the Redis commands
 
     def __post_init__(self) -> None:
         # Entries in hand are touched every claim_idle / 3, between reads: a read must not block
@@ -94,7 +101,7 @@ class Worker:
         *,
         retry: Retry | None = None,
         timing: Timing | None = None,
-        concurrency: int = 8,
+        concurrency: int = CONCURRENCY,
         on_outcome: OutcomeHook | None = None,
         gate: Gate | None = None,
     ) -> None:
@@ -118,12 +125,14 @@ class Worker:
         """Work until `stop()`; Redis outages are waited out, never fatal."""
         self._stopping.clear()
         loop = asyncio.get_running_loop()
-        next_claim = next_beat = 0.0
+        next_claim = next_beat = next_promote = 0.0
         try:
             while not self._stopping.is_set():
                 try:
                     await self.outbox.ensure_group()
-                    await self.outbox.promote_due()
+                    if loop.time() >= next_promote:
+                        next_promote = loop.time() + self.timing.promote_every
+                        await self.outbox.promote_due()
                     if loop.time() >= next_beat:
                         next_beat = loop.time() + self.timing.claim_idle / 3
                         await self.outbox.touch(self.consumer, list(self._tasks))
@@ -203,108 +212,152 @@ class Worker:
             )
 
     async def _process(self, entry: Entry) -> None:
-        try:
-            loaded = await self.outbox.load(entry.job_id)
-        except ValueError:
-            loaded = None  # not a job id: nothing to do but drop the entry
-        if loaded is None or loaded[1].final:
-            await self.outbox.ack(entry)
-            return
-        job = loaded[0]
-        if job.kind != ROLE:  # a role job sends nothing itself
-            await self.limiter.take(job.tenant_id, job.address)
         token = f"{self.consumer}:{secrets.token_hex(6)}"
-        begin = await self.outbox.begin(entry.job_id, token, int(self.timing.lease * 1000))
+        try:
+            begin = await self.outbox.begin(entry.job_id, token, int(self.timing.lease * 1000))
+        except ValueError:
+            begin = Begin("missing")  # not a job id: nothing to do but drop the entry
         if begin.verdict == "busy":
             return  # another attempt holds it; this entry is looked at again after claim_idle
         if begin.verdict == "later":
             # A duplicate entry, or a crash between recording a retry and scheduling it.
             await self.outbox.schedule(entry.job_id, begin.due_ms)
-        if begin.verdict != "go":
+        if begin.verdict != "go" or begin.job is None:
             await self.outbox.ack(entry)
             return
-        if job.kind == ROLE:
-            await self._forward(entry, job, token)
+        attempt = _Attempt(entry, begin.job, token, begin, self.timing.lease)
+        if attempt.job.kind == ROLE:
+            await self._forward(attempt)
         else:
-            await self._attempt(entry, job, token, begin.attempt)
+            await self._attempt(attempt)
 
-    async def _forward(self, entry: Entry, job: Job, token: str) -> None:
+    async def _forward(self, attempt: _Attempt) -> None:
         """A role job becomes one personal job for each holder of the role now."""
+        job = attempt.job
         handed = await self._hand_on(job)
         if handed:
             state, fields = FORWARDED, {"to": json.dumps(handed)}
         else:
             state, fields = DROPPED, {"reason": NOBODY}
-        written = await self.outbox.settle(job, token, state, fields)
-        await self.outbox.ack(entry)
+        status = await self.outbox.settle(job, attempt.token, state, fields)
+        await self.outbox.ack(attempt.entry)
         log.info("delivery %s: %s to %d", job.job_id, state, len(handed))
-        if written:
-            await self._tell(job.job_id)
+        if status is not None:
+            await self._tell(status)
 
     async def _hand_on(self, job: Job) -> list[str]:
         recipients = await self.gate.recipients(job)
         await self.outbox.enqueue_all([job.handed_to(recipient) for recipient in recipients])
         return [r.id for r in recipients]
 
-    async def _post(self, job: Job, token: str) -> Sent | str | None:
+    async def _slot(self, attempt: _Attempt, post: bool) -> None:
+        """A slot for the next request, taken just before it is made (a post also counts
+        against its chat's limit). A long wait (Teams holding the tenant back) keeps the lease."""
+        job = attempt.job
+
+        async def waiting(seconds: float) -> None:
+            if attempt.lease_left() - seconds < self.timing.attempt_timeout:
+                lease = self.timing.lease + seconds
+                if not await self.outbox.renew(job.job_id, attempt.token, int(lease * 1000)):
+                    raise _LeaseLost
+                attempt.leased(lease)
+
+        await self.limiter.take(job.tenant_id, job.address if post else None, waiting)
+        if attempt.lease_left() < self.timing.attempt_timeout:
+            await waiting(0.0)
+
+    async def _call(self, request: Awaitable[T]) -> T:
+        """One request to Teams, bounded; a slow one counts as a failure to retry."""
+        try:
+            return await asyncio.wait_for(request, self.timing.attempt_timeout)
+        except TimeoutError:
+            raise TeamsError(None, f"no answer within {self.timing.attempt_timeout:g} s") from None
+
+    async def _chat(self, attempt: _Attempt, part: Job, sent: Sent | None) -> str:
+        """Where a personal message goes: the chat its job's earlier message went to, or the
+        one remembered for the recipient, or a chat opened now (a request of its own)."""
+        if sent is not None:
+            return sent.conversation_id
+        if attempt.chat:
+            return attempt.chat
+        await self._slot(attempt, post=False)
+        return await self._call(self.sender.open_chat(part))
+
+    async def _post(self, attempt: _Attempt) -> Sent | str:
         """Post the job's messages not posted yet, each only if the gate lets it go. Returns the
-        last one posted, or why the rest may not go, or None if this attempt lost its lease."""
-        posted = await self.outbox.posted_parts(job.job_id)
+        last one posted, or why the rest may not go. Raises _LeaseLost if another attempt took
+        the job over."""
+        job = attempt.job
         sent = None
         for index in range(len(job.parts)):
-            if index in posted:
-                sent = posted[index]
+            if index in attempt.posted:
+                sent = attempt.posted[index]
                 continue
             if job.audience:
                 reason = await self.gate.check(job)
                 if reason:
                     return reason
             part = job.part(index)
-            if sent is not None and not part.conversation:
-                # The chat is open already: the rest of the job goes into it, without opening
-                # it again (one request a message instead of two).
-                part = replace(part, conversation=sent.conversation_id)
-            sent = await self.sender.send(part)
-            if len(job.parts) > 1 and not await self.outbox.mark_part(job, token, index, sent):
-                return None
+            chat = "" if part.conversation else await self._chat(attempt, part, sent)
+            sent = await self._post_part(attempt, part, chat)
+            marked = len(job.parts) == 1 or await self.outbox.mark_part(
+                job, attempt.token, index, sent
+            )
+            if not marked:
+                raise _LeaseLost
         assert sent is not None
         return sent
 
-    async def _attempt(self, entry: Entry, job: Job, token: str, attempt: int) -> None:
+    async def _post_part(self, attempt: _Attempt, part: Job, chat: str) -> Sent:
+        """One message posted: into its conversation (a channel), or the recipient's `chat`."""
+        await self._slot(attempt, post=True)
         try:
-            sent = await asyncio.wait_for(self._post(job, token), self.timing.attempt_timeout)
+            return await self._call(self.sender.send(part, chat))
         except TeamsError as exc:
-            state, fields, delay = await self._after_error(job, exc, attempt)
-        except TimeoutError:
-            error = TeamsError(None, f"no answer within {self.timing.attempt_timeout:g} s")
-            state, fields, delay = await self._after_error(job, error, attempt)
+            if not (chat and chat == attempt.chat and exc.unreachable):
+                raise
+        # The remembered chat is gone (Teams says not found, or no longer ours): forget it and
+        # open the chat afresh, which says whether they can be reached at all.
+        log.info("delivery %s: the remembered chat was refused; opening it again", part.job_id)
+        await self.outbox.forget_chat(part, chat)
+        attempt.chat = ""
+        opened = await self._chat(attempt, part, None)
+        await self._slot(attempt, post=True)
+        return await self._call(self.sender.send(part, opened))
+
+    async def _attempt(self, attempt: _Attempt) -> None:
+        job, entry = attempt.job, attempt.entry
+        try:
+            sent = await self._post(attempt)
+        except _LeaseLost:
+            # Another attempt took the job over (this one outlived its lease): it settles.
+            await self.outbox.ack(entry)
+            return
+        except TeamsError as exc:
+            state, fields, delay = await self._after_error(job, exc, attempt.number)
         except Exception as exc:
             # A sender should raise TeamsError only; anything else is retried, but boundedly.
             log.error("sender raised an unexpected error for %s: %s", job.job_id, failure(exc))
             error = TeamsError(None, f"unexpected {type(exc).__name__}")
-            state, fields, delay = await self._after_error(job, error, attempt)
+            state, fields, delay = await self._after_error(job, error, attempt.number)
         else:
-            if sent is None:
-                # Another attempt took the job over (this one outlived its lease): it settles.
-                await self.outbox.ack(entry)
-                return
             if isinstance(sent, str):
                 state, fields, delay = DROPPED, {"reason": sent}, 0.0
             else:
                 state = DELIVERED
                 fields = {"activity_id": sent.activity_id, "conversation_id": sent.conversation_id}
                 delay = 0.0
-        written = await self.outbox.settle(job, token, state, fields, int(delay * 1000))
+        status = await self.outbox.settle(job, attempt.token, state, fields, int(delay * 1000))
         await self.outbox.ack(entry)
         if state == DELIVERED:
             self.sent += 1
-            if not written:
+            if status is None:
                 log.warning("delivery %s: sent again after an earlier delivery", job.job_id)
-        log.info("delivery %s: %s (attempt %d)", job.job_id, state, attempt)
-        if written and state == DROPPED and job.parent:
+        log.info("delivery %s: %s (attempt %d)", job.job_id, state, attempt.number)
+        if status is not None and state == DROPPED and job.parent:
             await self._hand_on_again(job)
-        if written:
-            await self._tell(job.job_id)
+        if status is not None:
+            await self._tell(status)
 
     async def _hand_on_again(self, job: Job) -> None:
         """A holder of a role lost it before their copy went: whoever holds it now gets one
@@ -326,14 +379,35 @@ class Worker:
             return RETRYING, fields, self.retry.delay(attempt, error.retry_after)
         return FAILED, {**fields, "reason": failed_reason(error, attempt)}, 0.0
 
-    async def _tell(self, job_id: str) -> None:
+    async def _tell(self, status: JobStatus) -> None:
+        """The outcome hook, with the status as the settling script left it."""
         if self.on_outcome is None:
-            return
-        status = await self.outbox.status(job_id)
-        if status is None:
             return
         try:
             await self.on_outcome(status)
         except Exception as exc:
             # The outcome is stored already; the round logic can read it with round_status.
-            log.error("outcome hook failed for %s: %s", job_id, failure(exc))
+            log.error("outcome hook failed for %s: %s", status.job_id, failure(exc))
+
+
+class _LeaseLost(Exception):
+    """Another attempt has the job now (this one outlived its lease): it settles the job."""
+
+
+class _Attempt:
+    """One attempt at a job: what `begin` gave it, and how long its lease has left."""
+
+    def __init__(self, entry: Entry, job: Job, token: str, begin: Begin, lease: float) -> None:
+        self.entry = entry
+        self.job = job
+        self.token = token
+        self.number = begin.attempt
+        self.posted = begin.posted
+        self.chat = begin.chat  # the recipient's remembered 1:1 chat; "" once refused
+        self.leased(lease)
+
+    def leased(self, seconds: float) -> None:
+        self._until = time.monotonic() + seconds
+
+    def lease_left(self) -> float:
+        return self._until - time.monotonic()

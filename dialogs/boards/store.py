@@ -220,6 +220,9 @@ for _, i in ipairs(leaving) do
   local k, v = current[i], current[i + 1]
   if role_of(v) ~= 'clerk' or clerks_staying > 0 then
     redis.call('HDEL', KEYS[1], k)
+    -- Their 1:1 chat is no longer remembered for the board's messages either.
+    local teams_id = string.match(v, '^[^\t]*\t([^\t]*)')
+    if teams_id and teams_id ~= '' then redis.call('HDEL', KEYS[2], teams_id) end
     removed[#removed + 1] = k
     removed[#removed + 1] = v
   end
@@ -227,6 +230,16 @@ end
 return removed
 """
 )
+
+# KEYS: members, the board's remembered chats. ARGV: a member key, then Teams ids. Forgets the
+# chats of those Teams ids and of the member's own.
+_FORGET_CHATS = """
+local value = redis.call('HGET', KEYS[1], ARGV[1])
+local teams_id = value and string.match(value, '^[^\t]*\t([^\t]*)')
+if teams_id and teams_id ~= '' then redis.call('HDEL', KEYS[2], teams_id) end
+for i = 2, #ARGV do redis.call('HDEL', KEYS[2], ARGV[i]) end
+return 1
+"""
 
 # KEYS: members. ARGV: key/"trustee<TAB>id<TAB>name" pairs of people in the team. Newcomers join
 # as trustees; members already there keep their role and get their current Teams id and name.
@@ -314,6 +327,7 @@ class BoardStore:
         self._release = redis.register_script(_RELEASE)
         self._done = redis.register_script(_DONE)
         self._remove = redis.register_script(_REMOVE)
+        self._forget_chats = redis.register_script(_FORGET_CHATS)
         self._add = redis.register_script(_ADD)
         self._detach = redis.register_script(_DETACH)
         self._reattach = redis.register_script(_REATTACH)
@@ -406,8 +420,8 @@ class BoardStore:
         wanted = [i for i in ids if i]
         if not wanted:
             return []
-        key = self.keys.members(tenant, board)
-        flat = await self._call(lambda: self._remove(keys=[key], args=wanted))
+        keys = [self.keys.members(tenant, board), self.keys.chats(tenant, board)]
+        flat = await self._call(lambda: self._remove(keys=keys, args=wanted))
         return _members(dict(zip(flat[::2], flat[1::2], strict=True)))
 
     async def add_members(self, tenant: str, board: str, people: Iterable[Member]) -> list[str]:
@@ -581,6 +595,22 @@ class BoardStore:
                 pipe.delete(round_key)
                 pipe.zrem(keys.rounds(tenant, board), round_id)
                 await pipe.execute()
+
+        await self._call(run)
+
+    async def forget_chats(self, tenant: str, teams_ids: Iterable[str], member: str) -> None:
+        """`forget me`: the 1:1 chat the outbox remembers for this person (by their Teams ids,
+        and by the Teams id each board has for the member key `member`), on every board of the
+        tenant."""
+        ids = [i for i in teams_ids if i]
+        boards = await self.tenant_boards(tenant)
+
+        async def run() -> None:
+            for board in boards:
+                await self._forget_chats(
+                    keys=[self.keys.members(tenant, board), self.keys.chats(tenant, board)],
+                    args=[member, *ids],
+                )
 
         await self._call(run)
 

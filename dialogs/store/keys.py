@@ -36,6 +36,10 @@ lets `delete_board` find them all with one pattern):
     p:{t:…:b:…}:round:<id>:card      string  lease on updating the clerk's round card
     p:{t:…:b:…}:round:<id>:steps     string  lease on doing the round's steps still to do
     p:{t:…:b:…}:dq:job:<digest>      hash    one delivery job (see bot/delivery/jobs.py)
+    p:{t:…:b:…}:dq:chats             hash    Teams user id -> the bot's 1:1 conversation id with
+                                             them, as Teams answered the first create (later
+                                             messages skip it; cleared when they leave the
+                                             board, say forget me, or the board is deleted)
     p:{t:…:b:…}:dq:round:<id>        zset    delivery job ids of one round in the order queued
                                              (enqueue time in ms, each above the last)
 
@@ -206,6 +210,11 @@ class Keys:
 
     def round_jobs(self, tenant: str, board: str, round_id: str) -> str:
         return f"{self.board_tag(tenant, board)}:dq:round:{key_part(round_id)}"
+
+    def chats(self, tenant: str, board: str) -> str:
+        """The 1:1 chats the outbox has opened for the board's messages, by Teams user id: in
+        the board's slot, so the scripts that begin and settle a job read and write it."""
+        return f"{self.board_tag(tenant, board)}:dq:chats"
 
     def board_sets(self, tenant: str, board: str) -> str:
         return f"{self.board_tag(tenant, board)}:sets"

@@ -221,8 +221,10 @@ async def test_a_chair_removed_before_their_copy_goes_receives_nothing_attribute
 ) -> None:
     (bot,) = await bots(1)
     board, desk, _ = await a_round_to_close(bot, connector, visibility="attributed")
-    # Teams holds the chair's copy back (429, Retry-After 5 s) the first time it is tried.
-    connector.throttle(1, retry_after=5, kinds=["create"], member=CHAIR.id)
+    # Teams holds the chair's copy back (429, Retry-After 5 s) the first time it is tried: it
+    # goes into the chat their invitation opened, which the outbox remembers.
+    (chair_chat,) = chats_with(connector, CHAIR)
+    connector.throttle(1, retry_after=5, kinds=["send"], conversation=chair_chat)
 
     assert await desk.click("round.close") == 200
     await eventually(

@@ -211,10 +211,11 @@ async def test_local_mode_says_so_at_start_up() -> None:
 def test_delivery_and_round_defaults() -> None:
     settings = Settings.from_env({"LOCAL_MODE": "1"})
     assert settings.delivery_workers == 1
-    assert (settings.delivery_per_tenant, settings.delivery_per_conversation) == (25, 7)
+    # Teams' 50 requests a second per tenant, counted over 1.06 s for the drift of arrivals.
+    assert (settings.delivery_per_tenant, settings.delivery_per_conversation) == (50, 7)
     assert settings.round_reminder_hours == 48
     assert settings.round_timezone == "Europe/London"
-    assert settings.pace() == Pace(per_tenant=25, per_conversation=7)
+    assert settings.pace() == Pace(per_tenant=50, per_conversation=7, window=1.06)
 
 
 def test_delivery_and_round_settings_are_read() -> None:
@@ -224,12 +225,13 @@ def test_delivery_and_round_settings_are_read() -> None:
             "DELIVERY_WORKERS": "0",
             "DELIVERY_PER_TENANT": " 12 ",
             "DELIVERY_PER_CONVERSATION": "3",
+            "DELIVERY_WINDOW_MS": "2000",
             "ROUND_REMINDER_HOURS": "1.5",
             "ROUND_TIMEZONE": "America/New_York",
         }
     )
     assert settings.delivery_workers == 0  # a web-only process
-    assert settings.pace() == Pace(per_tenant=12, per_conversation=3)
+    assert settings.pace() == Pace(per_tenant=12, per_conversation=3, window=2.0)
     assert settings.round_reminder_hours == 1.5
     assert settings.round_timezone == "America/New_York"
 

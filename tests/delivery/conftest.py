@@ -90,13 +90,19 @@ class RecordingSender:
         self.delay = delay
         self.calls: list[tuple[str, float]] = []
 
-    async def send(self, job: Job) -> Sent:
+    async def open_chat(self, job: Job) -> str:
+        if self.inner is not None:
+            return str(await self.inner.open_chat(job))
+        return f"a:conv-{job.recipient.id}"
+
+    async def send(self, job: Job, chat: str = "") -> Sent:
         self.calls.append((job.job_id, time.monotonic()))
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.inner is not None:
-            return await self.inner.send(job)
-        return Sent(f"a:conv-{job.recipient.id}", f"act-{len(self.calls)}")
+            return await self.inner.send(job, chat)
+        where = job.conversation or chat or f"a:conv-{job.recipient.id}"
+        return Sent(where, f"act-{len(self.calls)}")
 
     def job_ids(self) -> list[str]:
         return [job_id for job_id, _ in self.calls]

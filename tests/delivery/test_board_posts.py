@@ -78,11 +78,14 @@ class Flaky:
         self.refuse = refuse
         self.asked: list[str] = []
 
-    async def send(self, job: Job) -> Sent:
+    async def open_chat(self, job: Job) -> str:
+        return await self.inner.open_chat(job)
+
+    async def send(self, job: Job, chat: str = "") -> Sent:
         self.asked.append(job.message["text"])
         if len(self.asked) in self.refuse:
             raise TeamsError(503, "Service Unavailable")
-        return await self.inner.send(job)
+        return await self.inner.send(job, chat)
 
 
 def texts_to(connector: FakeConnector, member: str) -> list[str]:

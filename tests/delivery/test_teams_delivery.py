@@ -197,3 +197,43 @@ async def test_pacing_holds_with_the_real_sender(outbox: Outbox, connector: Fake
     times = sender.times()
     assert times[-1] - times[0] >= 1.0 * 0.9
     assert len(connector.sent()) == 12
+
+
+async def test_a_reminder_goes_into_the_chat_the_invitation_opened_without_creating_it(
+    outbox: Outbox, redis: Redis, connector: FakeConnector
+) -> None:
+    invitations = [make_job(n, round_id="round-1", service_url=connector.url) for n in range(5)]
+    reminders = [make_job(n, round_id="round-1.r1", service_url=connector.url) for n in range(5)]
+    async with running(worker(outbox, teams_sender())):
+        first = await settled(outbox, await outbox.enqueue_all(invitations))
+        second = await settled(outbox, await outbox.enqueue_all(reminders))
+
+    assert {s.state for s in first + second} == {"delivered"}
+    creates = connector.calls_of("create")
+    assert len(creates) == 5  # one per trustee, for the invitations; none for the reminders
+    for n, (invited, reminded) in enumerate(zip(first, second, strict=True)):
+        assert reminded.conversation_id == invited.conversation_id
+        texts = [a["text"] for a in connector.sent(invited.conversation_id)]
+        assert texts == [invitations[n].message["text"], reminders[n].message["text"]]
+    chats = await redis.hgetall(outbox.keys.chats("tenant-a", "board-1"))
+    pairs = zip(invitations, first, strict=True)
+    assert chats == {job.recipient.id: status.conversation_id for job, status in pairs}
+
+
+async def test_a_remembered_chat_that_teams_no_longer_knows_is_opened_again(
+    outbox: Outbox, redis: Redis, connector: FakeConnector
+) -> None:
+    async with running(worker(outbox, teams_sender())):
+        await settled(outbox, [await outbox.enqueue(make_job(1, service_url=connector.url))])
+        # The chat is gone on Teams' side (the trustee removed the app, say).
+        gone = error_body("ConversationNotFound", "Conversation not found.")
+        connector.fail_next(1, 404, body=gone, kinds=["send"])
+        job = make_job(1, round_id="round-2", service_url=connector.url)
+        (later,) = await settled(outbox, [await outbox.enqueue(job)])
+
+    assert (later.state, later.attempts) == ("delivered", 1)
+    assert [c.status for c in connector.calls_of("send")] == [201, 404, 201]
+    assert len(connector.calls_of("create")) == 2  # the invitation's, and the chat found again
+    chats = await redis.hgetall(outbox.keys.chats("tenant-a", "board-1"))
+    assert chats == {job.recipient.id: later.conversation_id}
+    assert len(connector.sent()) == 2
