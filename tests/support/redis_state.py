@@ -29,8 +29,11 @@ async def everything(redis: Redis) -> dict[str, Any]:
             state[key] = await redis.zrange(key, 0, -1, withscores=True)
         elif kind == "stream":
             # Entries only: a delivery worker reading an empty stream changes its group's
-            # bookkeeping (seen times), which is not data anyone stored.
-            state[key] = ("stream", await redis.xrange(key))
+            # bookkeeping (seen times), and a worker coming to a shard makes its stream, empty,
+            # with the group: neither is data anyone stored.
+            entries = await redis.xrange(key)
+            if entries:
+                state[key] = ("stream", entries)
         else:
             state[key] = (kind, await redis.dump(key))
     return state
