@@ -69,11 +69,13 @@ def inbox(connector: FakeConnector, member: User) -> Inbox | None:
 
 
 def personal_client(bot: BotHttp, connector: FakeConnector, member: User) -> TeamsClient:
-    """A member's client on the 1:1 chat the bot created, looking at its latest card there."""
+    """A member's client on the 1:1 chat the bot created, looking at its latest card there: it
+    takes in only what is posted in that chat, as their Teams would, not a summary the outbox
+    happens to post elsewhere during their turn."""
     box = inbox(connector, member)
     assert box is not None and box.cards, f"{member.name} has had no personal card"
     chat = Chat(service_url=connector.url, user=member, conversation=Conversation(box.conversation))
-    client = TeamsClient(bot, connector, chat)
+    client = ChatClient(bot, connector, chat)
     client.card_id, client.card = box.cards[-1]
     return client
 
