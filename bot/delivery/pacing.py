@@ -80,6 +80,13 @@ class Pace:
         if self.per_tenant < 1 or self.per_conversation < 1 or self.window <= 0:
             raise ValueError("pace limits must be positive")
 
+    @property
+    def spacing(self) -> float:
+        """The least time between two of a tenant's slots taken by one process (seconds): a
+        quarter of an even spread, so a window's slots go out over a quarter of it rather than
+        all at once (a burst reaches Teams bunched, and one late request of it is a 429)."""
+        return self.window / self.per_tenant / 4
+
 
 class RateLimiter:
     def __init__(self, redis: Redis, keys: Keys, pace: Pace) -> None:
@@ -117,19 +124,25 @@ class RateLimiter:
         self, tenant_id: str, recipient_id: str | None, waiting: Waiting | None = None
     ) -> None:
         """Wait for a slot, in turn with this process's other requests for the tenant, telling
-        `waiting` how long each wait is. A little jitter keeps processes from asking in
-        lockstep."""
+        `waiting` how long each wait is. The next in turn asks `spacing` after a slot is given.
+        A little jitter keeps processes from asking in lockstep."""
         queue = self._queues.setdefault(tenant_id, asyncio.Lock())
         while True:
-            async with queue:
+            await queue.acquire()
+            try:
                 while (wait := await self.try_take(tenant_id, recipient_id)) > 0:
                     await self._wait(wait, waiting)  # the tenant's turn: the rest wait behind
-                if wait == 0:
-                    return
+            except BaseException:
+                queue.release()
+                raise
+            if wait == 0:
+                asyncio.get_running_loop().call_later(self.pace.spacing, queue.release)
+                return
+            queue.release()
             await self._wait(-wait, waiting)  # their chat is full: others go first meanwhile
 
     @staticmethod
     async def _wait(seconds: float, waiting: Waiting | None) -> None:
         if waiting is not None:
             await waiting(seconds)
-        await asyncio.sleep(seconds + random.uniform(0, 0.02))
+        await asyncio.sleep(seconds + random.uniform(0, min(0.02, seconds / 4)))

@@ -46,7 +46,7 @@ log = logging.getLogger("trustboard.delivery")
 OutcomeHook = Callable[[JobStatus], Awaitable[None]]
 # Sends in flight per worker. Most of them wait their turn for a slot (two a message when a chat
 # is opened), so it takes about a window's worth of a tenant's requests to keep its slots used.
-CONCURRENCY = 64
+CONCURRENCY = 512
 T = TypeVar("T")
 
 
