@@ -149,6 +149,21 @@ async def until(
         await asyncio.sleep(0.02)
 
 
+async def idle(outbox: Outbox, timeout: float = 15.0) -> None:
+    """Wait until the outbox has nothing left to do: no entry on any shard's stream, read or not
+    (a worker acknowledges and deletes an entry only once done with it, a second send included),
+    and no retry scheduled on any shard's due set."""
+    deadline = time.monotonic() + timeout
+    while True:
+        streamed = await stream_length(outbox.redis, outbox)
+        due = sum([int(await outbox.redis.zcard(outbox.keys.jobs_due(s))) for s in READ])
+        if streamed == 0 and due == 0 and await outbox.pending() == 0:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"outbox busy after {timeout} s: {streamed} streamed, {due} due")
+        await asyncio.sleep(0.02)
+
+
 class HangingConnector(FakeConnector):
     """The fake connector, able to hold the next calls without answering (as a stuck service)."""
 

@@ -19,7 +19,7 @@ from bot.root import teams_api
 from dialogs.boards.ports import TeamsError
 from tests.support.fake_connector import FakeConnector, error_body
 
-from .conftest import collecting_hook, make_job, running, settled, until, worker
+from .conftest import collecting_hook, idle, make_job, running, settled, until, worker
 
 CHANNEL = "19:board-channel@thread.tacv2"
 _made: list[Connector] = []
@@ -107,7 +107,7 @@ async def test_a_channel_post_waits_out_503s_and_is_posted_once(
     job_id = await outbox.enqueue(channel_job(connector))
     async with running(worker(outbox, teams_sender(), gate=BoardGate([]), on_outcome=hook)):
         (status,) = await settled(outbox, [job_id])
-        await asyncio.sleep(0.2)  # a second post, were one coming, would be made by now
+        await idle(outbox)  # the worker is done with the post's entry, a second post included
     assert (status.state, status.attempts) == ("delivered", 4)
     assert [c.status for c in connector.calls_of("send")] == [503, 503, 503, 201]
     assert connector.calls_of("create") == []  # straight into the channel, no chat opened

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator
 
@@ -21,6 +20,7 @@ from .conftest import (
     HangingConnector,
     RecordingSender,
     collecting_hook,
+    idle,
     make_job,
     running,
     settled,
@@ -60,7 +60,7 @@ async def test_25_trustees_in_2_tenants_each_get_their_message_once(
     async with running(worker(outbox, teams_sender())):
         statuses = await settled(outbox, ids)
         assert await outbox.enqueue_all(jobs) == ids  # the round logic resuming: nothing new
-        await asyncio.sleep(0.3)
+        await idle(outbox)  # a job queued again by that would be on a stream or due
 
     assert [s.state for s in statuses] == ["delivered"] * 25
     creates = connector.calls_of("create")
@@ -171,7 +171,7 @@ async def test_403_and_404_mark_the_trustee_unreachable_without_retrying(
     job_id = await outbox.enqueue(make_job(1, service_url=connector.url))
     async with running(worker(outbox, teams_sender(), on_outcome=hook)):
         (outcome,) = await settled(outbox, [job_id])
-        await asyncio.sleep(0.3)  # time enough for a retry, were there one
+        await idle(outbox)  # a retry, were there one, would be due or on a stream
     assert (outcome.state, outcome.attempts, outcome.reason) == ("unreachable", 1, reason)
     assert len(connector.calls) == 1
     assert [(s.job_id, s.state, s.reason) for s in seen] == [(job_id, "unreachable", reason)]
