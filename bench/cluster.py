@@ -100,7 +100,8 @@ async def delivery(store: Target, setup: Setup) -> dict[str, Any]:
     framework = load_all()[FRAMEWORK]
     redis = store.client()
     await redis.flushall()
-    env = {**store.env, "DELIVERY_PER_TENANT": str(setup.pace)}
+    pace = {} if setup.pace is None else {"DELIVERY_PER_TENANT": str(setup.pace)}
+    env = {**store.env, **pace}
     bot = BotProcess(env, startup_timeout=60)
     try:
         async with LimitedConnector(fail_rate=0.0) as connector:

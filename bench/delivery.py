@@ -3,7 +3,7 @@
 Rounds open on `--boards` boards at once (`--trustees` in all, spread evenly over `--tenants`
 tenants), each inviting its trustees the way `RoundService._invite` does: the real invitation
 card, queued per trustee by `OutboxMailer` into the Redis Streams outbox. One or two bot
-processes (`python -m bot`, DELIVERY_PER_TENANT=50, their own delivery workers: Outbox, Worker,
+processes (`python -m bot`, their default pacing, their own delivery workers: Outbox, Worker,
 Pace and TeamsSender, which posts with aiohttp) send them to a fake Bot Connector that:
 
 - allows 50 messages a second per tenant over a sliding one-second window, measured on arrival,
@@ -16,6 +16,8 @@ emptied between runs.
 
 What is reported, per run:
 
+- request rate ÷ allowed (with `--count requests`): the requests the limit counted (all but the
+  429s) over the same whole windows as the send rate, ÷ 50 a second per tenant sending;
 - send rate ÷ allowed rate. Allowed: 50 messages a second per tenant × the tenants sending (all of
   them, at once). Send rate: messages accepted, over whole windows: from the first request to the
   last acceptance of a message delivered at its first attempt, plus one window. A sender that
@@ -33,7 +35,8 @@ By default it runs 10 tenants (10 boards and 100 trustees each: the limit binds,
 rate is 500 messages a second in all) and then 1 tenant (all 100 boards in one trust: 50 a
 second, a 20-second run that shows how closely pacing follows the limit), each with one bot
 process and then two. `--pace` sets the bots' DELIVERY_PER_TENANT apart from the connector's
-limit, `--workers` their DELIVERY_WORKERS (each worker keeps 8 sends in flight).
+limit, `--window-ms` their DELIVERY_WINDOW_MS, `--workers` their DELIVERY_WORKERS (each worker
+keeps 512 sends in flight).
 
     .venv/bin/python -m bench.delivery                  (scripts/bench delivery)
     .venv/bin/python -m bench.delivery --trustees 100 --boards 10 --tenants 2 --processes 1
@@ -699,7 +702,9 @@ def report(result: dict[str, Any]) -> None:
             f"{r['delivered']} of {r['trustees']} delivered, {r['lost']} lost, "
             f"{r['duplicated']} duplicated, last after {r['time_to_last_delivery_s']} s; "
             f"per tenant {tenant['min']}-{tenant['max']}x; "
-            f"send rate {r['rate_ratio']}x the allowed rate (target >= 0.9)"
+            f"send rate {r['rate_ratio']}x the allowed rate; requests {r['throttled_429']} of "
+            f"{r['requests']} answered 429, request rate {r['request_rate_ratio']}x the allowed "
+            "(target >= 0.9 with under 2 % answered 429)"
         )
 
 
