@@ -77,6 +77,29 @@ async def schedule_now(background: Background, *items: str) -> None:
         await background.agenda.schedule(item, now - timedelta(seconds=1))
 
 
+async def looked_again(*subjects: Background, passes: int = 2) -> None:
+    """Until each process has ended `passes` more looks at the agenda: with two, one has begun
+    and ended after this call, so whatever the agenda held then has been seen by every loop."""
+    ends: list[list[float | None]] = [[subject.agenda_progressed] for subject in subjects]
+
+    def done() -> bool:
+        for subject, seen in zip(subjects, ends, strict=True):
+            if subject.agenda_progressed != seen[-1]:
+                seen.append(subject.agenda_progressed)
+        return all(len(seen) > passes for seen in ends)
+
+    await eventually(done)
+
+
+async def agenda_empty(agenda: Agenda, timeout: float = 10.0) -> None:
+    """Until every item is done: none due, none claimed (a claimed item stays, leased)."""
+    deadline = time.monotonic() + timeout
+    while await agenda.size():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the agenda still holds items after {timeout} s")
+        await asyncio.sleep(0.02)
+
+
 async def test_a_queued_job_is_delivered_and_its_outcome_heard(redis: Redis) -> None:
     sender = RecordingSender()
     seen, hook = collecting_hook()
@@ -103,7 +126,8 @@ async def test_each_due_item_reaches_on_due_once_across_two_processes(redis: Red
     try:
         await schedule_now(first, *items)
         await eventually(lambda: len(due.items) >= len(items))
-        await asyncio.sleep(0.3)  # several more agenda rounds in both
+        await agenda_empty(first.agenda)  # each item done: nothing left that could come due
+        await looked_again(first, second)
     finally:
         await first.stop()
         await second.stop()
@@ -121,7 +145,8 @@ async def test_a_failing_item_is_logged_plainly_and_comes_back_after_its_lease(
     try:
         await schedule_now(subject, "remind|tenant-a|board-1|round-1")
         await eventually(lambda: len(due.items) == 2)
-        await asyncio.sleep(0.1)
+        await agenda_empty(subject.agenda)  # done the second time: nothing left to come due
+        await looked_again(subject)
     finally:
         await subject.stop()
     assert due.items == ["remind|tenant-a|board-1|round-1"] * 2
@@ -147,7 +172,7 @@ async def test_a_reschedule_while_on_due_runs_is_kept(redis: Redis) -> None:
     try:
         await schedule_now(subject, "close|tenant-a|board-1|round-1")
         await eventually(lambda: len(ran) == 1)
-        await asyncio.sleep(0.2)  # more agenda rounds: the item is not due again
+        await looked_again(subject)  # the pass that ran it ended, and one more looked after it
     finally:
         await subject.stop()
     assert ran == ["close|tenant-a|board-1|round-1"]
