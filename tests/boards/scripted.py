@@ -17,7 +17,7 @@ from tests.support.activities import Chat, Conversation, User, channel, user
 from tests.support.bot_http import BotHttp
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector, adaptive_cards
-from tests.support.redis_state import agenda_entries, agenda_key
+from tests.support.redis_state import agenda_entries, agenda_key, queue_idle
 
 CLERK = user("Casey Clerk")
 CHAIR = user("Sam Chair")
@@ -425,3 +425,40 @@ async def due_now(redis: Redis, kind: str, round_id: str) -> str:
     seconds, micros = await redis.time()
     await redis.zadd(agenda_key(found[0]), {found[0]: seconds * 1000 + micros // 1000})
     return found[0]
+
+
+async def deliveries_done(redis: Redis) -> bool:
+    """Every message the bot has queued, for anyone or any channel, has its final outcome, and the
+    delivery queue is idle: no entry on its streams, pending or not, and no retry due."""
+    if any(j.get("state") not in FINAL for j in await delivery_jobs(redis, everything=True)):
+        return False
+    return await queue_idle(redis)
+
+
+async def round_steps_done(redis: Redis, round_id: str) -> bool:
+    """The round's operations (opening, closing, a reminder) have no step left to do
+    (todo:<step>) and nobody holds the turn to do one."""
+    rnd = await round_hash(redis, round_id)
+    if any(field.startswith("todo:") for field in rnd):
+        return False
+    return not [key async for key in redis.scan_iter(match=f"*}}:round:{round_id}:steps")]
+
+
+async def round_card_settled(redis: Redis, round_id: str) -> bool:
+    """No update of the clerk's round card is asked for (card_stale) or under way (its lease)."""
+    if (await round_hash(redis, round_id)).get("card_stale"):
+        return False
+    return not [key async for key in redis.scan_iter(match=f"*}}:round:{round_id}:card")]
+
+
+async def no_steps_left(redis: Redis) -> bool:
+    """No round of any board has a step of an operation left to do (todo:<step>), or is having
+    one done (the lease on its steps): an opening has queued every invitation, say."""
+    async for key in redis.scan_iter(match="*}:round:*"):
+        if key.endswith(":steps"):
+            return False
+        if await redis.type(key) == "hash" and any(
+            field.startswith("todo:") for field in await redis.hkeys(key)
+        ):
+            return False
+    return True

@@ -33,6 +33,7 @@ from tests.boards.scripted import (
     chat_client,
     clerk_desk,
     creates_for,
+    deliveries_done,
     delivery_jobs,
     due_now,
     eventually,
@@ -41,10 +42,12 @@ from tests.boards.scripted import (
     personal_cards,
     reminders,
     round_hash,
+    round_steps_done,
     set_up,
     settled,
     start_bots,
     summaries_in_channel,
+    summary_gone_out,
     words,
 )
 from tests.support.activities import user
@@ -171,7 +174,10 @@ async def test_blocked_and_unknown_trustees_show_as_unreachable_and_are_not_retr
     assert "Ben Carr — Unreachable: Not reachable: Teams could not find them" in text
     assert "Cara Dunn — Not started" in text and "Sam Chair — Not started" in text
 
-    await asyncio.sleep(1.2)  # longer than a first back-off, had the 403 or 404 been retried
+    # Delivery has decided: every invitation has its final outcome (a 403 or 404 retried would be
+    # retrying, or failed after its attempts) and the queue holds nothing, no retry due either.
+    await eventually(lambda: settled(redis_client, 4), what="delivery to settle")
+    await eventually(lambda: deliveries_done(redis_client), what="the queue to empty")
     for member in (ADA, BEN):
         assert len(creates_for(connector, member)) == 1, f"{member.name} was tried again"
         assert invitations(connector, member) == 0
@@ -284,7 +290,13 @@ async def test_two_processes_share_a_round_invite_once_and_post_one_summary(
     for _, body in answers:  # both see the round closed (the race's loser may say either)
         assert words(body["value"]).startswith(("Round closed.", "That round had already closed"))
 
-    await asyncio.sleep(0.5)  # a second summary, were one coming, would be posted by now
+    # The close is done with: the summary out and the clerk's card saying so, its steps all done
+    # and nobody doing one, every message settled; a second summary would be queued or posted.
+    await eventually(
+        lambda: summary_gone_out(connector, redis_client, round_id), what="the summary out"
+    )
+    await eventually(lambda: round_steps_done(redis_client, round_id), what="the close's steps")
+    await eventually(lambda: deliveries_done(redis_client), what="delivery to settle")
     summaries = summaries_in_channel(connector)
     assert len(summaries) == 1, summaries
     assert "3 of 4 trustees (75%)" in summaries[0] and "1 more was in progress" in summaries[0]
@@ -389,7 +401,10 @@ async def test_the_automatic_reminder_goes_once_to_those_who_have_not_finished(
     seconds, micros = await redis_client.time()
     await redis_client.zadd(agenda_key(item), {item: seconds * 1000 + micros // 1000})
     await eventually(lambda: _absent(redis_client, item), what="the reminder done again")
-    await asyncio.sleep(0.5)  # a second reminder, had one been queued, would be on its way
+    # The reminder's steps all done and the queue empty: a second reminder, had one been
+    # queued, would be a job of its own (settled counts them) or a send on the way.
+    await eventually(lambda: round_steps_done(redis_client, round_id), what="the reminder's steps")
+    await eventually(lambda: deliveries_done(redis_client), what="the queue to empty")
     assert await settled(redis_client, len(invited) + 2)
 
     for member in (BEN, CARA):

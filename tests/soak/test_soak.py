@@ -32,6 +32,7 @@ from tests.boards.scripted import (
     eventually,
     invitations,
     open_round_here,
+    round_card_settled,
     set_up,
     words,
 )
@@ -112,7 +113,7 @@ async def test_the_clerks_round_card_ends_up_showing_every_answer(
     async with HeldUpdate() as connector, BotProcess({"REDIS_URL": redis_url, **FAST}) as bot:
         await set_up(bot, connector, CLERK, [CHAIR, ADA, BEN], chair=CHAIR)
         desk = await clerk_desk(bot, connector, CLERK)
-        await open_round_here(desk)  # element 1 only
+        round_id = await open_round_here(desk)  # element 1 only
         card = str(desk.card_id)  # the round card, kept up to date in the clerk's chat
         await eventually(
             lambda: invitations(connector, ADA) and invitations(connector, BEN), what="invitations"
@@ -136,7 +137,10 @@ async def test_the_clerks_round_card_ends_up_showing_every_answer(
         await _rate(ben, "AG")
         assert await ben.click("finish") == 200
         await asyncio.wait_for(connector.taken.wait(), 15)
-        await asyncio.sleep(1.5)  # a refresh still to come, were one coming, would be in by now
+        # The bot has done with the card: no update of it asked for, none under way.
+        await eventually(
+            lambda: round_card_settled(redis_client, round_id), what="the card's updates to end"
+        )
 
         assert tally() == "Responded 2 · In progress 0"
 

@@ -64,3 +64,14 @@ async def queue_pending(redis: Redis, prefix: str = "tb") -> int:
         if await redis.exists(keys.job_stream(shard)):
             total += int((await redis.xpending(keys.job_stream(shard), "senders"))["pending"])
     return total
+
+
+async def queue_idle(redis: Redis, prefix: str = "tb") -> bool:
+    """The delivery queue has nothing left to do: no entry on any shard's stream, read or not (a
+    worker deletes an entry once done with it, a second send included), none taken and not yet
+    acknowledged, and no retry waiting on any shard's due set."""
+    keys = Keys(prefix)
+    for shard in (*range(QUEUE_SHARDS), None):
+        if await redis.xlen(keys.job_stream(shard)) or await redis.zcard(keys.jobs_due(shard)):
+            return False
+    return await queue_pending(redis, prefix) == 0
