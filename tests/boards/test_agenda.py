@@ -66,7 +66,7 @@ async def test_items_not_yet_due_are_left_alone(agenda: Agenda) -> None:
     await agenda.schedule("close|t|b|later", now + timedelta(hours=1))
     await agenda.schedule("close|t|b|soon", now + timedelta(milliseconds=300))
     assert await agenda.claim() == []
-    await asyncio.sleep(0.4)
+    await asyncio.sleep(0.4)  # a real wait: the clock reaching the item's time, no state to poll
     assert [c.item for c in await agenda.claim()] == ["close|t|b|soon"]
     assert await agenda.due_at("close|t|b|later") is not None
 
@@ -76,7 +76,8 @@ async def test_a_claim_not_marked_done_comes_back_after_its_lease(agenda: Agenda
     (first,) = await agenda.claim(lease=0.3)
     assert first.item == item
     assert await agenda.claim(lease=0.3) == []  # leased to the first claimer
-    await asyncio.sleep(0.4)  # the first claimer died without marking it done
+    # A real wait, for the lease to run out (the first claimer died without marking it done).
+    await asyncio.sleep(0.4)
     (second,) = await agenda.claim(lease=5)
     assert second.item == item and second.token_score != first.token_score
     assert not await agenda.done(first)  # the dead claimer's lease is no longer the item's

@@ -13,7 +13,15 @@ import pytest
 from redis.asyncio import Redis
 
 from tests.boards.conftest import FAST
-from tests.boards.scripted import CHAIR, CLERK, TRUSTEES, personal_client, summary_gone_out
+from tests.boards.scripted import (
+    CHAIR,
+    CLERK,
+    TRUSTEES,
+    deliveries_done,
+    no_steps_left,
+    personal_client,
+    summary_gone_out,
+)
 from tests.boards.scripted import eventually as settles
 from tests.boards.test_board_round_http import (
     ELEMENTS,
@@ -186,7 +194,7 @@ async def test_the_chair_gets_a_board_paper_and_a_ratings_csv_that_name_nobody(
 
 
 async def test_each_summary_shows_the_change_since_the_boards_previous_round(
-    board_bot: BotHttp, connector: FakeConnector
+    board_bot: BotHttp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     clerk = await set_up_board(board_bot, connector)
     await name_roles(clerk)
@@ -195,9 +203,11 @@ async def test_each_summary_shows_the_change_since_the_boards_previous_round(
         if "board.show" not in str(clerk.card):
             await clerk.click("roles.show")  # a card with Back to the board, as open_round wants
         await open_round(clerk)
+        # Every invitation of this round is in: all queued, and each delivered or given up on.
+        await settles(lambda: no_steps_left(redis_client), what="the opening's steps")
+        await settles(lambda: deliveries_done(redis_client), what="the invitations")
         for member in trustees:
             await eventually(lambda m=member: (b := inbox(connector, m)) and len(b.cards) >= 1)
-        await asyncio.sleep(0.5)  # every invitation of this round is in
         clients = [personal_client(board_bot, connector, m) for m in trustees]
         ratings = (rating,) * len(ELEMENTS)
         await asyncio.gather(*(answer(c, ratings, finish=True) for c in clients))

@@ -8,8 +8,18 @@ import asyncio
 from collections import Counter
 from typing import Any
 
+from redis.asyncio import Redis
+
 from bot.app import DESK
-from tests.boards.scripted import CHAIR, CLERK, TRUSTEES, personal_client
+from tests.boards.scripted import (
+    CHAIR,
+    CLERK,
+    TRUSTEES,
+    deliveries_done,
+    no_steps_left,
+    personal_client,
+)
+from tests.boards.scripted import eventually as settles
 from tests.boards.test_board_data_http import summaries
 from tests.boards.test_board_round_http import (
     ELEMENTS,
@@ -65,29 +75,33 @@ def count_fresh_card_readings(bot: BotApp) -> list[str]:
     return fresh
 
 
-async def run_round(bot: BotApp, connector: FakeConnector, clerk: Any, rating: str) -> None:
+async def run_round(
+    bot: BotApp, connector: FakeConnector, redis: Redis, clerk: Any, rating: str
+) -> None:
     """A round opened by the clerk and answered by the chair and two trustees."""
     await open_round(clerk)
+    # Every invitation of this round is in: all queued, and each delivered or given up on.
+    await settles(lambda: no_steps_left(redis), what="the opening's steps")
+    await settles(lambda: deliveries_done(redis), what="the invitations")
     for member in ANSWERING:
         await eventually(lambda m=member: (b := inbox(connector, m)) and len(b.cards) >= 1)
-    await asyncio.sleep(0.5)  # every invitation of this round is in
     clients = [personal_client(bot, connector, m) for m in ANSWERING]
     await asyncio.gather(*(answer(c, (rating,) * len(ELEMENTS), finish=True) for c in clients))
 
 
 async def test_closing_a_round_reads_its_answers_once_and_the_previous_rounds_once(
-    board_bot: BotApp, connector: FakeConnector
+    board_bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
     clerk = await set_up_board(board_bot, connector)
     await name_roles(clerk)
-    await run_round(board_bot, connector, clerk, "R")
+    await run_round(board_bot, connector, redis_client, clerk, "R")
     await personal_client(board_bot, connector, CLERK).click("round.close")
     await eventually(lambda: summaries(connector))
     await board_bot.app[DESK].settle()
 
     if "board.show" not in str(clerk.card):
         await clerk.click("roles.show")
-    await run_round(board_bot, connector, clerk, "G")
+    await run_round(board_bot, connector, redis_client, clerk, "G")
     await board_bot.app[DESK].settle()
     reads = count_reads(board_bot)
     fresh = count_fresh_card_readings(board_bot)
