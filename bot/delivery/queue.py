@@ -10,19 +10,23 @@ process to queue something, and looks again), claims from every shard, and promo
 shard's due retries; the unsharded stream and due set of an older version are read as one more
 shard, so nothing it queued is left behind, and never written.
 
-1. `enqueue` writes the job hash (state `queued`) and the round index in one script, unless the
-   job already exists, then adds `{job: <id>}` to its shard's stream and marks the job
-   `streamed`. A crash between the two leaves a queued job that is not on the stream; enqueueing
-   it again (the round logic re-enqueues its recipients when it resumes) puts it on, because
-   `streamed` is still unset.
+1. `enqueue_all` (and `enqueue`, for one) writes the job hashes (state `queued`) and the round
+   index with one script per board's round (up to ENQUEUE_CHUNK jobs a script), leaving any job
+   that exists already, then adds `{job: <id>}` to each new job's shard's stream (one pipeline)
+   and marks them `streamed`. A crash between the two leaves a queued job that is not on the
+   stream; enqueueing it again (the round logic re-enqueues its recipients when it resumes) puts
+   it on, because `streamed` is still unset.
 2. A worker reads the entry as a consumer of the group (XREADGROUP). Entries stay pending until
    the job is settled, so a worker that dies mid-way loses nothing: another one claims its entries
    once they have been idle long enough (XAUTOCLAIM).
 3. Before sending, `begin` (one script) refuses a job that is already settled (the delivered
    marker), one whose retry is not due yet, and one whose attempt is leased to someone else; else
-   it counts the attempt and leases the job to this attempt.
+   it counts the attempt, leases the job to this attempt and returns the job with the 1:1 chat
+   remembered for its recipient (the board's `dq:chats`), if any, which the message is posted
+   into without opening the chat again. A long wait for a pacing slot renews the lease.
 4. Right after the connector answers, `settle` (one script) records the outcome: delivered (the
-   marker: activity id and conversation id), unreachable or failed (with the reason), or
+   marker: activity id and conversation id; a personal job's chat is remembered for the next
+   message), unreachable or failed (with the reason), or
    retrying (attempt n, next at). A job of several messages records each one as it is posted
    (`mark_part`, by the lease holder only), so a retry posts only what is left. A job the board
    says its recipient may no longer have is settled `dropped`, unsent; a role job is settled
@@ -42,6 +46,8 @@ What is not guaranteed, honestly:
   Redis write; Teams offers no idempotency key to close it.
 - The lease is a time limit: a worker frozen for longer than its lease (a stopped VM, say) can
   find that another has sent the same job meanwhile.
+- A job in flight when its recipient says `forget me` (or leaves the board) can remember their
+  chat again when it settles, a moment after it was forgotten: the window is one send.
 - Outcome hooks run after the outcome is stored, at most once; after a crash the round logic
   should read `round_status` rather than wait for a hook.
 """
