@@ -13,8 +13,8 @@ from bot.delivery.queue import GROUP
 from dialogs.store.keys import QUEUE_SHARDS, queue_shard
 
 from .conftest import (
-    FAST_TIMING,
     RecordingSender,
+    idle,
     make_job,
     running,
     settled,
@@ -173,7 +173,9 @@ async def test_a_slow_send_is_not_taken_over_by_another_worker(outbox: Outbox) -
     ids = await outbox.enqueue_all([make_job(n) for n in range(3)])
     one = worker(outbox, sender, "w1", timing=timing)
     async with running(one):
-        await asyncio.sleep(0.1)  # let the first worker take them all
+        async with asyncio.timeout(10):
+            while await outbox.pending() < len(ids):  # the first worker has taken them all
+                await asyncio.sleep(0.01)
         async with running(worker(outbox, sender, "w2", timing=timing)):
             await settled(outbox, ids)
     assert Counter(sender.job_ids()) == Counter(ids)
@@ -201,7 +203,7 @@ async def test_re_enqueueing_after_delivery_sends_nothing_more(outbox: Outbox) -
         job_id = await outbox.enqueue(job)
         await settled(outbox, [job_id])
         assert await outbox.enqueue(job) == job_id
-        await asyncio.sleep(FAST_TIMING.claim_idle)
+        await idle(outbox)  # an entry streamed again by that would be sent and acknowledged
     assert sender.job_ids() == [job_id]
     assert len(await outbox.round_status("tenant-a", "board-1", "round-1")) == 1
 
