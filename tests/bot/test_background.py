@@ -277,7 +277,10 @@ async def test_no_workers_means_this_process_sends_nothing(
     await subject.start()
     try:
         job_id = await subject.outbox.enqueue(make_job(1))
-        await asyncio.sleep(0.3)
+        # The process's only loop, the agenda's, has gone round since: a worker started all the
+        # same would have had as long to read the job.
+        assert [loop.kind for loop in subject.loops()] == ["agenda"]
+        await looked_again(subject)
         status = await subject.outbox.status(job_id)
     finally:
         await subject.stop()
