@@ -71,8 +71,11 @@ async def _get(url: str) -> tuple[int, object]:
 async def test_export_respects_anonymity_and_the_link_expires_nowhere_else(
     board_bot: BotHttp,
     connector: FakeConnector,
+    redis_client: Redis,
 ) -> None:
-    clerk = await _round_with_answers(board_bot, connector, attributed=False)
+    # Once the summary has gone out: the chair's and clerks' copies, sent in the background,
+    # would otherwise reach the clerk's chat during a later turn, in place of the card it shows.
+    clerk = await _round_with_answers(board_bot, connector, attributed=False, redis=redis_client)
     await clerk.click("board.show") if clerk.card and "board.show" in str(clerk.card) else None
     clerk.card = None
     await clerk.say("board")
@@ -115,7 +118,7 @@ async def test_deleting_the_board_removes_its_rounds_and_trustees_answers(
     connector: FakeConnector,
     redis_client: Redis,
 ) -> None:
-    clerk = await _round_with_answers(board_bot, connector, attributed=True)
+    clerk = await _round_with_answers(board_bot, connector, attributed=True, redis=redis_client)
     await clerk.say("board")
     await clerk.click("data.show")
     await clerk.click("data.delete")
@@ -251,8 +254,12 @@ async def test_a_process_started_while_redis_was_down_gives_links_every_process_
             await _listening(first)  # started, with Redis down
             await asyncio.to_thread(redis.restart)
             await starting
-            async with BotProcess({"REDIS_URL": redis.url, **FAST}) as second:
-                clerk = await _round_with_answers(first, connector, attributed=False)
+            async with (
+                BotProcess({"REDIS_URL": redis.url, **FAST}) as second,
+                Redis.from_url(redis.url, decode_responses=True) as client,
+            ):
+                # Once the summary has gone out (as above), so no late copy takes the card's place.
+                clerk = await _round_with_answers(first, connector, attributed=False, redis=client)
                 clerk.card = None
                 await clerk.say("board")
                 await clerk.click("data.show")

@@ -134,7 +134,11 @@ async def open_round(team: PlaygroundTeam, board: Message) -> Message:
     )
     assert "Round opened" in opened.words() and "3 of 16 elements: 1, 2, 3" in opened.words()
     await team.card_in(team.channel, "Round open")  # the board card, updated for everyone
-    assert any("round on Improvement capacity" in m.text for m in team.shown_in(team.channel))
+    # The announcement goes out through the outbox apart from the card: it may come after it.
+    await team.wait_for(
+        lambda: any("round on Improvement capacity" in m.text for m in team.shown_in(team.channel)),
+        "the round's announcement in the channel",
+    )
     # The round card goes to the clerk's own 1:1 chat: the Playground shows it.
     return await team.card_in(team.personal_chat, "0 of 4 trustees")
 

@@ -37,7 +37,13 @@ def bot(redis_client: Redis, redis_url: str) -> Iterator[BotProcess]:
 async def user(bot: BotProcess, tmp_path: Path) -> AsyncIterator[PlaygroundUser]:
     playground = Playground(install(), bot.messages_url, tmp_path / "playground").start()
     try:
-        async with aiohttp.ClientSession() as session, PlaygroundUser(session, playground) as user:
+        # A connection per request: Node closes idle keep-alives after 5 s, and the restart in
+        # the walkthrough can take longer on a busy machine (the next post met a closed one).
+        connector = aiohttp.TCPConnector(force_close=True)
+        async with (
+            aiohttp.ClientSession(connector=connector) as session,
+            PlaygroundUser(session, playground) as user,
+        ):
             yield user
     finally:
         playground.stop()

@@ -44,9 +44,10 @@ from redis.exceptions import RedisClusterException, RedisError
 
 from bot import logs
 from bot.__main__ import QUIET_LOGGERS
-from bot.app import create_app
+from bot.app import BACKGROUND, create_app
 from bot.config import Settings
 from bot.delivery import Sender, Timing
+from bot.delivery.queue import SHARDS
 from dialogs import clock
 from dialogs.boards.ports import Teams
 
@@ -126,10 +127,32 @@ class BotApp(BotHttp):
         self.client = TestClient(self.server, skip_auto_headers={"Content-Type"})
         try:
             await self.client.start_server()
+            await self._wait_for_the_delivery_queue()
         except BaseException:
             await self.stop()
             raise
         return self
+
+    async def _wait_for_the_delivery_queue(self, timeout: float = 10) -> None:
+        """Wait until the delivery workers have made the queue's streams (and their consumer
+        group), as they do first thing. A test that reads Redis before its first step, to show
+        the step changed nothing, would otherwise race them on a busy machine and find a stream
+        more afterwards."""
+        background = self.app[BACKGROUND]
+        if not background.workers:
+            return  # a web-only bot makes no streams
+        outbox = background.outbox
+        streams = [outbox.keys.job_stream(shard) for shard in SHARDS]
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            try:
+                # One key at a time: on a cluster the shards' streams lie in different slots.
+                if all([await outbox.redis.exists(stream) for stream in streams]):
+                    return
+            except (RedisError, RedisClusterException, OSError):
+                return  # Redis is down (what the test is about): nothing is made till it is back
+            await asyncio.sleep(0.01)
 
     async def stop(self) -> None:
         """Stop as SIGTERM stops the process: the app's clean-up (background work drained)."""
