@@ -189,6 +189,21 @@ async def test_a_slow_send_is_not_taken_over_by_another_worker(outbox: Outbox) -
     assert Counter(sender.job_ids()) == Counter(ids)
 
 
+async def test_a_send_that_never_answers_is_cut_off_at_the_attempt_timeout_and_retried(
+    outbox: Outbox,
+) -> None:
+    """A sender whose own timeouts fail to fire: the worker's bound on a whole attempt ends
+    each try, and the job fails after the last one, saying why."""
+    sender = RecordingSender(delay=60)
+    timing = replace(FAST_TIMING, attempt_timeout=0.2)
+    job_id = await outbox.enqueue(make_job(1))
+    async with running(worker(outbox, sender, timing=timing)):
+        (status,) = await settled(outbox, [job_id])
+    assert (status.state, status.attempts) == ("failed", 4)
+    assert status.error is not None and "no answer within 0.2 s" in status.error
+    assert sender.job_ids() == [job_id] * 4
+
+
 async def test_restart_mid_delivery_loses_nobody_and_repeats_nobody(outbox: Outbox) -> None:
     sender = RecordingSender(delay=0.05)
     ids = await outbox.enqueue_all([make_job(n) for n in range(20)])

@@ -183,6 +183,33 @@ async def test_pause_and_resume_later_from_another_device(ann: Trustee, store: S
     assert "4 of 16 rated" in words(later.card)
 
 
+async def test_the_pause_cards_resume_button_shows_where_the_trustee_left_off(
+    ann: Trustee,
+) -> None:
+    await ann.say("start governance")
+    for _ in range(4):
+        await ann.press("rate", "Amber Green")
+    await ann.press("pause", evidence="draft for 5")
+    await ann.press("resume", "Resume")
+    assert "5. Risk management" in words(ann.card)
+    assert evidence_value(ann.card) == "draft for 5"
+    assert "4 of 16 rated" in words(ann.card)
+
+
+async def test_go_to_a_number_past_the_last_element_says_which_there_are(
+    ann: Trustee, engine: Walkthrough
+) -> None:
+    await ann.say("start governance")
+    await ann.press("rate", "Green")
+    before = await stored(engine)
+    reply = await ann.say("go to 99")
+    assert any(
+        "has elements 1 to 16. Type go to and one of those numbers." in t for t in reply.texts()
+    )
+    assert "2. Culture, values and ethos" in words(ann.card)  # still on the card it was
+    assert await stored(engine) == before
+
+
 async def test_start_again_resumes_the_open_assessment(ann: Trustee, engine: Walkthrough) -> None:
     await ann.say("start governance")
     first_id = ann.card.drives
