@@ -220,3 +220,22 @@ async def test_messages_only_accepts_post_and_health_answers(bot: BotApp) -> Non
         "redis",
         "ok",
     )
+
+
+async def test_a_message_with_no_text_and_no_card_data_is_told_what_is_read(
+    alex: TeamsClient, started: dict[str, Any], redis_client: Redis
+) -> None:
+    """A picture or a file alone arrives as a message without text: the trustee is told what
+    the bot can read, and nothing changes."""
+    assert await alex.say("") == 200
+    assert any("I can only read text and my own cards" in t for t in alex.texts), alex.texts
+    assert await everything(redis_client) == started
+
+
+async def test_another_kind_of_activity_that_cannot_be_read_gets_400_and_changes_nothing(
+    alex: TeamsClient, started: dict[str, Any], redis_client: Redis
+) -> None:
+    activity = {**alex.chat.message("R"), "type": "conversationUpdate", "membersAdded": "Alex"}
+    status, answer = await alex.bot.post(activity)
+    await assert_refused(alex.bot, status, answer, 400, "could not be read")
+    assert await everything(redis_client) == started
