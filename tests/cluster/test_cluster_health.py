@@ -5,6 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from redis.asyncio import Redis
+
+from bot.cluster_health import cluster_health
+from bot.health import CLUSTER_DOWN, UNREACHABLE
+from dialogs.store.keys import Keys
 from tests.support.bot_app import BotApp
 from tests.support.redis_cluster import RedisCluster
 
@@ -56,3 +62,26 @@ async def test_one_full_master_is_a_503_that_names_it_and_recovers(
         full.ask("CONFIG", "SET", "maxmemory", "0")
     status, body = await cluster_bot.get("/healthz")
     assert (status, body["store_state"]) == (200, "ok")
+
+
+async def test_a_master_that_does_not_answer_is_named_unreachable_and_the_cluster_down(
+    cluster_client: Redis, redis_cluster: RedisCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What /healthz reads when one master stops answering, as in the failover tests, but
+    without killing one: its CLUSTER INFO fails, every other master still takes the write."""
+    silent = redis_cluster.masters()[2].address
+    asked = cluster_client.cluster_info
+
+    async def cluster_info(target_nodes: Any = None) -> Any:
+        if target_nodes is not None and target_nodes.name == silent:
+            raise ConnectionError("no answer")
+        return await asked(target_nodes=target_nodes)
+
+    monkeypatch.setattr(cluster_client, "cluster_info", cluster_info)
+    health = await cluster_health(cluster_client, Keys("tb"), "test")
+    assert health.state == CLUSTER_DOWN
+    assert health.cluster is not None and health.cluster["state"] == "down"
+    (named,) = [m for m in health.cluster["masters"] if m["node"] == silent]
+    assert (named["state"], named["slots_ok"]) == (UNREACHABLE, -1)
+    others = [m for m in health.cluster["masters"] if m["node"] != silent]
+    assert len(others) == 2 and all(m["state"] == "ok" for m in others)
