@@ -67,6 +67,21 @@ def backend_client(request: pytest.FixtureRequest) -> Redis:
     return connect(None)
 
 
+# The kinds of test (pyproject.toml's markers) whose modules each take tens of seconds.
+LONG_KINDS = ("benchmark", "image", "npm", "browser", "soak")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In pytest-xdist's workers (scripts/test), the modules of the long kinds come first, so
+    that none of them is started late by one worker while the others sit idle: scripts/test
+    hands modules out in this order (--no-loadscope-reorder). A run in one process keeps
+    pytest's own order."""
+    if not hasattr(config, "workerinput"):
+        return
+    long = {item.path for item in items if any(item.get_closest_marker(k) for k in LONG_KINDS)}
+    items.sort(key=lambda item: item.path not in long)  # stable: each module's order is kept
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """A test marked `also_on_cluster` runs twice where it uses the bot's Redis: on one node and
     on the session's cluster (see `redis_kind`)."""

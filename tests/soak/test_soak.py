@@ -19,6 +19,7 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from aiohttp import web
 from redis.asyncio import Redis
 
@@ -40,6 +41,8 @@ from tests.dialogs.cardkit import walk
 from tests.support.activities import user
 from tests.support.bot_process import BotProcess
 from tests.support.fake_connector import FakeConnector
+
+pytestmark = pytest.mark.soak
 
 ADA, BEN = user("Ada Brook"), user("Ben Carr")
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}

@@ -39,6 +39,7 @@ import aiohttp
 from tests.dialogs.cardkit import walk
 
 from .bot_process import REPO_ROOT
+from .locks import one_at_a_time
 from .net import LOOPBACK, free_port
 
 CARD = "application/vnd.microsoft.card.adaptive"
@@ -55,11 +56,9 @@ def install() -> Path:
     """The playground's cli.js, installed from npm on first use."""
     if shutil.which("node") is None or shutil.which("npm") is None:
         raise PlaygroundError("the Agents Playground needs Node.js and npm")
-    run = subprocess.run(
-        [str(REPO_ROOT / "scripts" / "playground"), "--install-only"],
-        capture_output=True,
-        timeout=300,
-    )
+    script = REPO_ROOT / "scripts" / "playground"
+    with one_at_a_time(script):
+        run = subprocess.run([str(script), "--install-only"], capture_output=True, timeout=300)
     if run.returncode != 0:
         raise PlaygroundError(f"installing the Agents Playground failed:\n{run.stderr.decode()}")
     return Path(run.stdout.decode().strip())
