@@ -210,6 +210,19 @@ async def test_go_to_a_number_past_the_last_element_says_which_there_are(
     assert await stored(engine) == before
 
 
+async def test_a_rating_typed_on_the_review_says_how_to_open_an_element(
+    ann: Trustee, engine: Walkthrough
+) -> None:
+    await ann.say("start governance")
+    await ann.press("rate", "Green")
+    await ann.press("review")
+    before = await stored(engine)
+    reply = await ann.say("G")
+    assert any("You're on the review of your answers. Type go to" in t for t in reply.texts())
+    assert "Review your answers" in words(ann.card)
+    assert await stored(engine) == before
+
+
 async def test_start_again_resumes_the_open_assessment(ann: Trustee, engine: Walkthrough) -> None:
     await ann.say("start governance")
     first_id = ann.card.drives
