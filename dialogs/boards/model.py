@@ -88,6 +88,11 @@ class Board:
     def trustees(self) -> tuple[Member, ...]:
         return tuple(m for m in self.members if m.is_trustee)
 
+    @property
+    def chair_and_clerks(self) -> tuple[Member, ...]:
+        """Who a learning set's messages and a peer review's results go to."""
+        return tuple(m for m in self.members if m.role in (CHAIR, CLERK))
+
 
 @dataclass(frozen=True)
 class CardRef:

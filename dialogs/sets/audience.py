@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from ..boards import audience as board_audience
 from ..boards.audience import BoardAudience
-from ..boards.model import CHAIR as CHAIR_ROLE
-from ..boards.model import CLERK, Member
+from ..boards.model import Member
 from ..boards.ports import CHAIR, SETS_BATCH
 from ..boards.store import BoardStore
 from .model import SET_ID
@@ -72,8 +71,8 @@ class SetAudience(BoardAudience):
         if await self._not_in_set(set_id, tenant, board_id):
             return []
         board = await self.boards.board(tenant, board_id)
-        members = board.members if board is not None else []
-        return [m for m in members if m.role in (CHAIR_ROLE, CLERK) and m.teams_id]
+        members = board.chair_and_clerks if board is not None else ()
+        return [m for m in members if m.teams_id]
 
     async def _not_in_set(self, set_id: str, tenant: str, board_id: str) -> str | None:
         learning_set = await self.sets.get(set_id) if set_id else None

@@ -150,7 +150,7 @@ async def _send_to(
     are on its way ("sent"), had this one already ("had") or could not be reached ("missed")."""
     mailer = ctx.sets.desk.mailer
     before = {o.to: o for o in await mailer.outcomes(board.tenant, board.id, batch)}
-    people = [p for p in board.members if p.role in (CHAIR, CLERK) and p.teams_id]
+    people = [p for p in board.chair_and_clerks if p.teams_id]
     tally = Counter(_standing(before.get(p.teams_id)) for p in people)
     fresh = [p for p in people if p.teams_id not in before]
     if fresh:

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from .. import clock
-from ..boards.model import CHAIR, CLERK, Board
+from ..boards.model import CHAIR, Board
 from ..boards.ports import CHAIR as CHAIR_AND_CLERKS
 from ..cards import Notice
 from ..engine import Joined
@@ -305,17 +305,6 @@ async def send_self_peer(sets: Sets, review: Review, assessment: Assessment) -> 
     own, source = await own_view(sets, review, board)
     rows = self_versus_peer(framework, review.elements, own, peer_view(assessment))
     card = set_cards.self_peer_card(review, framework, rows, source, sets.mode)
-    recipients = [
-        (m.teams_id, m.name) for m in board.members if m.role in (CHAIR, CLERK) and m.teams_id
-    ]
-    batch = review_batch(review.id, "peer")
-    await sets.desk.mailer.queue(
-        board.tenant,
-        board.id,
-        batch,
-        board.service_url,
-        recipients,
-        card,
-        audience=CHAIR_AND_CLERKS,
-    )
-    return len(recipients)
+    people = [m for m in board.chair_and_clerks if m.teams_id]
+    await sets.queue(board, review_batch(review.id, "peer"), people, card, CHAIR_AND_CLERKS)
+    return len(people)

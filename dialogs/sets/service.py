@@ -219,9 +219,8 @@ class Sets:
             board = await self.desk.boards.board(member.tenant, member.board)
             if board is None:
                 continue
-            people = [p for p in board.members if p.role in (CHAIR, CLERK)]
             batch = set_batch(learning_set.id, what)
-            await self.queue(board, batch, people, message, CHAIR_AND_CLERKS)
+            await self.queue(board, batch, board.chair_and_clerks, message, CHAIR_AND_CLERKS)
 
     async def keep_until(self, set_id: str, now: datetime) -> None:
         """A set is deleted `retention_days` after anything last happened in it."""
