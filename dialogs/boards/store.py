@@ -24,6 +24,13 @@ from .model import CLERK, OPEN, TRUSTEE, Board, CardRef, Member, Plan, Round
 T = TypeVar("T")
 
 _ROLE = "local function role_of(v) return v and string.match(v, '^([^\\t]*)') end\n"
+# A member's value is "role<TAB>Teams id<TAB>name": their Teams id, or nil when it has none.
+_TEAMS_ID = """
+local function teams_id_of(v)
+  local id = v and string.match(v, '^[^\\t]*\\t([^\\t]*)')
+  if id ~= '' then return id end
+end
+"""
 
 # KEYS: board. ARGV: created, then field/value pairs that may change (name, service_url,
 # channel). Creates the board if it is new; returns 1 if it was.
@@ -201,6 +208,7 @@ return 1
 # removed as key, value, key, value...
 _REMOVE = (
     _ROLE
+    + _TEAMS_ID
     + """
 local gone = {}
 for i = 1, #ARGV do gone[ARGV[i]] = true end
@@ -208,8 +216,8 @@ local current = redis.call('HGETALL', KEYS[1])
 local leaving, clerks_staying = {}, 0
 for i = 1, #current, 2 do
   local k, v = current[i], current[i + 1]
-  local teams_id = string.match(v, '^[^\\t]*\\t([^\\t]*)')
-  if gone[k] or (teams_id and teams_id ~= '' and gone[teams_id]) then
+  local teams_id = teams_id_of(v)
+  if gone[k] or (teams_id and gone[teams_id]) then
     leaving[#leaving + 1] = i
   elseif role_of(v) == 'clerk' then
     clerks_staying = clerks_staying + 1
@@ -221,8 +229,8 @@ for _, i in ipairs(leaving) do
   if role_of(v) ~= 'clerk' or clerks_staying > 0 then
     redis.call('HDEL', KEYS[1], k)
     -- Their 1:1 chat is no longer remembered for the board's messages either.
-    local teams_id = string.match(v, '^[^\t]*\t([^\t]*)')
-    if teams_id and teams_id ~= '' then redis.call('HDEL', KEYS[2], teams_id) end
+    local teams_id = teams_id_of(v)
+    if teams_id then redis.call('HDEL', KEYS[2], teams_id) end
     removed[#removed + 1] = k
     removed[#removed + 1] = v
   end
@@ -233,13 +241,15 @@ return removed
 
 # KEYS: members, the board's remembered chats. ARGV: a member key, then Teams ids. Forgets the
 # chats of those Teams ids and of the member's own.
-_FORGET_CHATS = """
-local value = redis.call('HGET', KEYS[1], ARGV[1])
-local teams_id = value and string.match(value, '^[^\t]*\t([^\t]*)')
-if teams_id and teams_id ~= '' then redis.call('HDEL', KEYS[2], teams_id) end
+_FORGET_CHATS = (
+    _TEAMS_ID
+    + """
+local teams_id = teams_id_of(redis.call('HGET', KEYS[1], ARGV[1]))
+if teams_id then redis.call('HDEL', KEYS[2], teams_id) end
 for i = 2, #ARGV do redis.call('HDEL', KEYS[2], ARGV[i]) end
 return 1
 """
+)
 
 # KEYS: members. ARGV: key/"trustee<TAB>id<TAB>name" pairs of people in the team. Newcomers join
 # as trustees; members already there keep their role and get their current Teams id and name.
