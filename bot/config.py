@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from redis.connection import URL_QUERY_ARGUMENT_PARSERS, parse_url
 
 from dialogs.payloads import whole_number
+from dialogs.store.connect import MAX_CONNECTIONS
 
 from .delivery.pacing import Pace
 
@@ -41,7 +42,7 @@ class Settings:
     redis_url: str | None = None
     redis_cluster: bool = False  # REDIS_URL names one node of a Redis Cluster
     redis_wait_replicas: int = 0  # each scripted write waits for so many replicas (0: none)
-    redis_max_connections: int = 64  # this process's connections to Redis (a cluster: per node)
+    redis_max_connections: int = MAX_CONNECTIONS  # this process's, to Redis (a cluster: per node)
     app_id: str = ""
     app_password: str = ""
     app_type: str = "MultiTenant"
@@ -75,7 +76,9 @@ class Settings:
             redis_url=_redis_url(env.get("REDIS_URL", ""), problems),
             redis_cluster=_flag(env, "REDIS_CLUSTER", problems),
             redis_wait_replicas=_whole(env, "REDIS_WAIT_REPLICAS", 0, 0, problems),
-            redis_max_connections=_whole(env, "REDIS_MAX_CONNECTIONS", 64, 1, problems),
+            redis_max_connections=_whole(
+                env, "REDIS_MAX_CONNECTIONS", MAX_CONNECTIONS, 1, problems
+            ),
             app_id=env.get("MicrosoftAppId", "").strip(),
             app_password=env.get("MicrosoftAppPassword", ""),
             app_type=_app_type(env.get("MicrosoftAppType", ""), problems),

@@ -1,7 +1,7 @@
 """redis-py's asyncio `RedisCluster`, with a burst of turns waiting for a connection.
 
-A single-node client here has a blocking pool (connect.py): beyond its connections, a command
-waits up to POOL_WAIT for one. redis-py's cluster client has no such pool: past `max_connections`
+A single-node client here has a fair pool (connect.py, gate.py): beyond its connections, a
+command waits its turn for one. redis-py's cluster client has no such pool: past `max_connections`
 to a node it raises MaxConnectionsError at once, so a burst of trustees would be told "not saved"
 while Redis is idle. So every command and every pipeline takes one of `limit` turns first (a
 FairGate, gate.py: first come, first served, and waiting on while the queue moves; "not saved"
