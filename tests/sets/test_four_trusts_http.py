@@ -25,6 +25,7 @@ from tests.sets.trusts import (
     ASH,
     ELM,
     OAK,
+    ROUND_ELEMENTS,
     Inboxes,
     Trust,
     by_name,
@@ -39,6 +40,7 @@ from tests.sets.trusts import (
     texts_to,
     trust,
 )
+from tests.sets.trusts import FIRST_RATINGS as THREE_TRUSTS_RATINGS
 from tests.support.bot_app import BotApp, StartBot
 from tests.support.fake_connector import FakeConnector
 from tests.support.quiet import quiet
@@ -48,29 +50,13 @@ BIRCH = trust("Birch Multi-Academy Trust", FOURTH_TENANT, "Birch")
 TRUSTS = (OAK, ELM, ASH, BIRCH)  # in the order they join: Trust A, B, C and D
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
 
-FIRST = (1, 5, 15, 16)
-# Each answering member's ratings (the chair, then three trustees) of 1, 5, 15 and 16. Board
-# ratings, the median (the weaker middle one of four): Oak R, AR, G, AR; Elm G, R, AG, AR;
-# Ash AR, AG, R, G; Birch AG, AR, AR, R.
+FIRST = ROUND_ELEMENTS
+# Each answering member's ratings (the chair, then three trustees) of 1, 5, 15 and 16: Oak's,
+# Elm's and Ash's as in the three-trust test (tests/sets/trusts.py), and Birch's. Board ratings,
+# the median (the weaker middle one of four): Oak R, AR, G, AR; Elm G, R, AG, AR; Ash AR, AG, R,
+# G; Birch AG, AR, AR, R.
 FIRST_RATINGS = {
-    OAK: [
-        ("R", "AR", "G", "R"),
-        ("R", "AR", "G", "AR"),
-        ("AR", "AG", "AG", "AR"),
-        ("AG", "G", "G", "AG"),
-    ],
-    ELM: [
-        ("AG", "R", "AR", "AR"),
-        ("G", "R", "AG", "AR"),
-        ("G", "R", "AG", "R"),
-        ("G", "AR", "AG", "AR"),
-    ],
-    ASH: [
-        ("AR", "AG", "R", "G"),
-        ("AR", "AG", "AR", "AG"),
-        ("AR", "G", "R", "G"),
-        ("AR", "G", "R", "G"),
-    ],
+    **THREE_TRUSTS_RATINGS,
     BIRCH: [
         ("AG", "R", "AR", "R"),
         ("AG", "AR", "AR", "R"),

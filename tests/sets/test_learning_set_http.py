@@ -19,7 +19,9 @@ from tests.sets.trusts import (
     CST_TENANT,
     ELM,
     FACILITATOR,
+    FIRST_RATINGS,
     OAK,
+    ROUND_ELEMENTS,
     Inboxes,
     Trust,
     cards_to,
@@ -36,29 +38,10 @@ from tests.support.fake_connector import FakeConnector
 from tests.support.quiet import quiet
 
 FAST = {"DELIVERY_CLAIM_IDLE": "2", "DELIVERY_ATTEMPT_TIMEOUT": "3"}
-ELEMENTS = (1, 5, 15, 16)
-# Each answering member's ratings of elements 1, 5, 15 and 16. Board ratings (the median, the
-# weaker middle one of four): Oak R, AR, G, AR; Elm G, R, AG, AR; Ash AR, AG, R, G.
-RATINGS = {
-    OAK: [
-        ("R", "AR", "G", "R"),
-        ("R", "AR", "G", "AR"),
-        ("AR", "AG", "AG", "AR"),
-        ("AG", "G", "G", "AG"),
-    ],
-    ELM: [
-        ("AG", "R", "AR", "AR"),
-        ("G", "R", "AG", "AR"),
-        ("G", "R", "AG", "R"),
-        ("G", "AR", "AG", "AR"),
-    ],
-    ASH: [
-        ("AR", "AG", "R", "G"),
-        ("AR", "AG", "AR", "AG"),
-        ("AR", "G", "R", "G"),
-        ("AR", "G", "R", "G"),
-    ],
-}
+# Each answering member's ratings of elements 1, 5, 15 and 16 (tests/sets/trusts.py). Board
+# ratings (the median, the weaker middle one of four): Oak R, AR, G, AR; Elm G, R, AG, AR; Ash
+# AR, AG, R, G.
+ELEMENTS, RATINGS = ROUND_ELEMENTS, FIRST_RATINGS
 # Oak's second round, on 1, 5 and 16: AR, AG, AR.
 OAK_AGAIN = [("AR", "AG", "AG"), ("AR", "AG", "AR"), ("AG", "AG", "AR"), ("AG", "G", "AG")]
 

@@ -274,7 +274,7 @@ class Inboxes:
 # ---- a set already running: Oak (its chair joined) and Elm (its clerk joined) --------------------
 
 # Four answering members each, on elements 1, 5, 15 and 16: Oak's board ratings R, AR, G, AR;
-# Elm's G, R, AG, AR (the median, the weaker middle one of four).
+# Elm's G, R, AG, AR; Ash's AR, AG, R, G (the median, the weaker middle one of four).
 ROUND_ELEMENTS = (1, 5, 15, 16)
 OAK_RATINGS = [
     ("R", "AR", "G", "R"),
@@ -288,6 +288,13 @@ ELM_RATINGS = [
     ("G", "R", "AG", "R"),
     ("G", "AR", "AG", "AR"),
 ]
+ASH_RATINGS = [
+    ("AR", "AG", "R", "G"),
+    ("AR", "AG", "AR", "AG"),
+    ("AR", "G", "R", "G"),
+    ("AR", "G", "R", "G"),
+]
+FIRST_RATINGS = {OAK: OAK_RATINGS, ELM: ELM_RATINGS, ASH: ASH_RATINGS}
 
 
 def by_name(t: Trust, ratings: list[tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
