@@ -9,6 +9,7 @@ from redis.asyncio import Redis
 from bot.app import DESK
 from tests.boards.scripted import CHAIR, TRUSTEES, eventually, inbox, personal_client
 from tests.boards.test_board_round_http import name_roles, open_round, set_up_board
+from tests.http.teams_client import TeamsClient
 from tests.support.bot_app import BotApp
 from tests.support.fake_connector import FakeConnector
 
@@ -34,14 +35,22 @@ def invited(connector: FakeConnector) -> bool:
     return all((box := inbox(connector, m)) is not None and box.cards for m in INVITED)
 
 
-async def test_forget_me_forgets_the_chat_remembered_for_the_board_and_no_one_elses(
-    board_bot: BotApp, connector: FakeConnector, redis_client: Redis
-) -> None:
-    clerk = await set_up_board(board_bot, connector)
+async def round_opened(
+    bot: BotApp, connector: FakeConnector, redis: Redis
+) -> tuple[TeamsClient, dict[str, str]]:
+    """A board whose round has invited everyone; the clerk's client and the chats remembered."""
+    clerk = await set_up_board(bot, connector)
     await name_roles(clerk)
     await open_round(clerk)
     await eventually(lambda: invited(connector), what="every invitation")
-    chats = await eventually(lambda: everyones(redis_client), what="every chat remembered")
+    chats = await eventually(lambda: everyones(redis), what="every chat remembered")
+    return clerk, chats
+
+
+async def test_forget_me_forgets_the_chat_remembered_for_the_board_and_no_one_elses(
+    board_bot: BotApp, connector: FakeConnector, redis_client: Redis
+) -> None:
+    _, chats = await round_opened(board_bot, connector, redis_client)
     assert set(chats) == {m.id for m in INVITED}
     for member in INVITED:
         box = inbox(connector, member)
@@ -58,11 +67,7 @@ async def test_forget_me_forgets_the_chat_remembered_for_the_board_and_no_one_el
 async def test_leaving_the_team_and_deleting_the_board_forget_the_chats(
     board_bot: BotApp, connector: FakeConnector, redis_client: Redis
 ) -> None:
-    clerk = await set_up_board(board_bot, connector)
-    await name_roles(clerk)
-    await open_round(clerk)
-    await eventually(lambda: invited(connector), what="every invitation")
-    await eventually(lambda: everyones(redis_client), what="every chat remembered")
+    clerk, _ = await round_opened(board_bot, connector, redis_client)
     desk = board_bot.app[DESK]
     tenant = clerk.chat.tenant
     assert clerk.chat.conversation is not None and clerk.chat.conversation.team_id
