@@ -136,7 +136,11 @@ def table(rows: Sequence[Sequence[Any]], header: Sequence[str]) -> str:
 
 
 def save(name: str, result: dict[str, Any], path: Path | None = None) -> Path:
-    path = path or RESULTS / f"{name}.json"
+    return write(path or RESULTS / f"{name}.json", result)
+
+
+def write(path: Path, result: dict[str, Any]) -> Path:
+    """A benchmark's result as JSON at `path`, with the machine it ran on."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**result, "machine": machine()}, indent=2) + "\n")
     return path

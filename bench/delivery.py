@@ -74,7 +74,7 @@ from typing import Any
 from aiohttp import web
 from redis.asyncio import Redis
 
-from bench.common import RESULTS, machine, table
+from bench.common import RESULTS, table, write
 from bot.delivery import Outbox, Pace
 from bot.delivery.worker import CONCURRENCY as WORKER_CONCURRENCY
 from bot.mailer import OutboxMailer
@@ -706,12 +706,6 @@ def report(result: dict[str, Any]) -> None:
             f"{r['requests']} answered 429, request rate {r['request_rate_ratio']}x the allowed "
             "(target >= 0.9 with under 2 % answered 429)"
         )
-
-
-def write(path: Path, result: dict[str, Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**result, "machine": machine()}, indent=2) + "\n")
-    return path
 
 
 def integers(text: str) -> list[int]:

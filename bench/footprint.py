@@ -42,8 +42,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bench.common import ECHO_COMMAND, EVIDENCE, RESULTS, table
-from bench.delivery import BenchBoard, bench_board, iso, spread, store_board, tenant_id, write
+from bench.common import ECHO_COMMAND, EVIDENCE, RESULTS, table, write
+from bench.delivery import BenchBoard, bench_board, iso, spread, store_board, tenant_id
 from dialogs.boards.agenda import Agenda
 from dialogs.boards.agenda_items import item as agenda_item
 from dialogs.boards.store import BoardStore

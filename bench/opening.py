@@ -34,8 +34,8 @@ from typing import Any
 
 from redis.asyncio import Redis
 
-from bench.common import RESULTS, table
-from bench.delivery import command_counts, iso, member, tenant_id, write
+from bench.common import RESULTS, table, write
+from bench.delivery import command_counts, iso, member, tenant_id
 from bot.delivery import Outbox
 from bot.mailer import OutboxMailer
 from dialogs.boards.agenda import Agenda

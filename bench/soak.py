@@ -63,7 +63,7 @@ import aiohttp
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bench.common import RESULTS, machine, table
+from bench.common import RESULTS, table, write
 from dialogs.engine import NOT_SAVED
 from dialogs.state import Who
 from dialogs.store.keys import Keys
@@ -915,12 +915,6 @@ def report(result: dict[str, Any]) -> None:
 
 def _ms(figures: dict[str, float]) -> str:
     return " / ".join(str(figures.get(k, "-")) for k in ("p50", "p99", "max"))
-
-
-def write(path: Path, result: dict[str, Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({**result, "machine": machine()}, indent=2) + "\n")
-    return path
 
 
 def arguments(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -40,8 +40,8 @@ from typing import Any
 
 from redis.utils import HIREDIS_AVAILABLE
 
-from bench.common import ECHO_COMMAND, RESULTS, Poster, Timings, echo_user, session, table
-from bench.delivery import BenchBoard, bench_board, iso, store_board, tenant_id, write
+from bench.common import ECHO_COMMAND, RESULTS, Poster, Timings, echo_user, session, table, write
+from bench.delivery import BenchBoard, bench_board, iso, store_board, tenant_id
 from bot.teams import message as card_message
 from dialogs.boards.desk import Desk
 from dialogs.boards.store import BoardStore
